@@ -1,0 +1,87 @@
+//! Golden snapshots of the normalized sshd events for corpus samples: every line with its
+//! outcome and the non-empty fields of its events. Regenerate with `INSTA_UPDATE=always` and
+//! review the `.snap` diff.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{parse_all, read, sshd_parser};
+use ipscope_formats::sshd::SshdParser;
+use ipscope_formats::{Clock, ClockConfig, Event, LineOutcome, YearRule, Zone};
+
+fn render_event(e: &Event) -> BTreeMap<&'static str, String> {
+    let mut m = BTreeMap::new();
+    let ts = chrono::DateTime::from_timestamp_micros(e.ts).unwrap();
+    m.insert("ts", ts.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+    m.insert("kind", e.kind.to_string());
+    let mut opt = |k: &'static str, v: Option<String>| {
+        if let Some(v) = v {
+            m.insert(k, v);
+        }
+    };
+    opt("outcome", e.outcome.map(|o| o.to_string()));
+    opt("sensor", e.sensor.clone());
+    opt("session", e.session.clone());
+    opt("src_ip", e.src_ip.map(|a| a.to_string()));
+    opt("src_host", e.src_host.clone());
+    opt("src_port", e.src_port.map(|p| p.to_string()));
+    opt("dst_ip", e.dst_ip.map(|a| a.to_string()));
+    opt("dst_port", e.dst_port.map(|p| p.to_string()));
+    opt("proto", e.proto.clone());
+    opt("user", e.user.clone());
+    opt("detail", e.detail.clone());
+    assert_eq!(e.format, ipscope_formats::SourceFormat::Sshd);
+    m
+}
+
+/// A row of the snapshot: a line, its outcome, its events.
+#[derive(serde::Serialize)]
+struct Row {
+    line: usize,
+    outcome: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    events: Vec<BTreeMap<&'static str, String>>,
+}
+
+/// Parse the whole file in order (the year rule has state) and keep lines `range` (1-based).
+fn render(mut p: SshdParser, bytes: &[u8], range: std::ops::RangeInclusive<usize>) -> Vec<Row> {
+    parse_all(&mut p, bytes)
+        .into_iter()
+        .filter(|parsed| range.contains(&parsed.line_no))
+        .map(|parsed| Row {
+            line: parsed.line_no,
+            outcome: match &parsed.outcome {
+                LineOutcome::Events(n) => format!("events {n}"),
+                LineOutcome::Ignored(c) => format!("ignored: {c}"),
+                LineOutcome::Rejected(r) => format!("rejected: {r}"),
+            },
+            events: parsed.events.iter().map(render_event).collect(),
+        })
+        .collect()
+}
+
+/// fail2ban/sshd is a shuffled collection of test lines from many years, not a log: under the
+/// Fixed rule every big step back in months would be a new year. The Reference rule with an
+/// end-of-2005 reference puts every year-less line in 2005, like most of its failJSON times.
+fn reference_2005() -> SshdParser {
+    let reference = chrono::DateTime::parse_from_rfc3339("2005-12-31T23:59:59Z").unwrap().timestamp_micros();
+    SshdParser::new(Clock::new(ClockConfig { zone: Zone::Utc, year: YearRule::Reference }, reference))
+}
+
+#[test]
+fn beats_test_log() {
+    insta::assert_yaml_snapshot!("beats_test_log", render(sshd_parser(), &read("beats/test.log"), 1..=usize::MAX));
+}
+
+#[test]
+fn fail2ban_sshd_first_60_lines() {
+    insta::assert_yaml_snapshot!("fail2ban_sshd_first_60", render(reference_2005(), &read("fail2ban/sshd"), 1..=60));
+}
+
+#[test]
+fn fail2ban_sshd_rest() {
+    // The rest of the file: RFC 3339, RFC 5424, no-host lines, ddos-mode shapes.
+    insta::assert_yaml_snapshot!("fail2ban_sshd_rest", render(reference_2005(), &read("fail2ban/sshd"), 61..=usize::MAX));
+}

@@ -1,0 +1,98 @@
+//! The small SQL differences between the engines a report can run on.
+//!
+//! Reports build their SQL with these helpers so the same report text renders for DuckDB
+//! (embedded) and ClickHouse (scale-out). Only what the reports use is here.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Dialect {
+    #[default]
+    DuckDb,
+    ClickHouse,
+}
+
+impl Dialect {
+    /// Exact count of distinct non-null values.
+    pub fn count_distinct(self, expr: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("count(DISTINCT {expr})"),
+            Dialect::ClickHouse => format!("uniqExact({expr})"),
+        }
+    }
+
+    /// Rows matching `cond`.
+    pub fn count_if(self, cond: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("count(*) FILTER (WHERE {cond})"),
+            Dialect::ClickHouse => format!("countIf({cond})"),
+        }
+    }
+
+    /// Distinct values of `expr` over rows matching `cond`, sorted, comma-separated.
+    pub fn list_distinct_if(self, expr: &str, cond: &str) -> String {
+        match self {
+            Dialect::DuckDb => {
+                format!("array_to_string(list_sort(list_distinct(list({expr}) FILTER (WHERE {cond}))), ',')")
+            }
+            Dialect::ClickHouse => format!("arrayStringConcat(arraySort(groupUniqArrayIf({expr}, {cond})), ',')"),
+        }
+    }
+
+    /// The UTC calendar day of a timestamp.
+    pub fn day(self, ts: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("CAST({ts} AS DATE)"),
+            Dialect::ClickHouse => format!("toDate({ts})"),
+        }
+    }
+
+    /// English weekday name of a timestamp.
+    pub fn weekday(self, ts: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("dayname({ts})"),
+            Dialect::ClickHouse => format!("dateName('weekday', {ts})"),
+        }
+    }
+
+    /// Seconds between two timestamps, as a float.
+    pub fn seconds_between(self, from: &str, to: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("(epoch_us({to}) - epoch_us({from})) / 1e6"),
+            Dialect::ClickHouse => format!("(toUnixTimestamp64Micro({to}) - toUnixTimestamp64Micro({from})) / 1e6"),
+        }
+    }
+
+    /// A timestamp literal from UTC microseconds.
+    pub fn timestamp(self, micros: i64) -> String {
+        match self {
+            Dialect::DuckDb => format!("make_timestamp({micros})"),
+            Dialect::ClickHouse => format!("fromUnixTimestamp64Micro({micros})"),
+        }
+    }
+
+    /// A string literal.
+    pub fn string(self, s: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("'{}'", s.replace('\'', "''")),
+            Dialect::ClickHouse => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+        }
+    }
+
+    /// Whether an address column holds IPv6 text.
+    pub fn is_v6(self, ip: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("contains({ip}, ':')"),
+            Dialect::ClickHouse => format!("position({ip}, ':') > 0"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_strings() {
+        assert_eq!(Dialect::DuckDb.string("o'brien"), "'o''brien'");
+        assert_eq!(Dialect::ClickHouse.string("o'b\\"), "'o\\'b\\\\'");
+    }
+}

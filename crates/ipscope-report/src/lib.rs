@@ -1,0 +1,136 @@
+//! The report catalogue.
+//!
+//! Each report is one file in `reports/` and one entry in [`CATALOGUE`]. A report renders SQL
+//! for a [`Dialect`] (DuckDB today, ClickHouse for scale-out later — written once, not as two
+//! copies), runs it on the store, and may post-process the rows (e.g. turn prefix numbers into
+//! CIDR text). Reports never write.
+
+mod dialect;
+mod filter;
+pub mod reports;
+
+use ipscope_store::{Store, StoreError, Table};
+
+pub use dialect::Dialect;
+pub use filter::{Filter, HomeNets};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("invalid argument: {0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = ReportError> = std::result::Result<T, E>;
+
+/// Whether `low-success` groups by source address or by user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum By {
+    #[default]
+    Ip,
+    User,
+}
+
+/// Every knob any report takes. Reports read the ones they need; defaults follow the
+/// original iptracking script (`-N 20`, `-s 0.05`).
+#[derive(Clone, Debug)]
+pub struct Params {
+    pub filter: Filter,
+    /// `-N/--top`: rows to show.
+    pub top: usize,
+    /// `--min-events`: hide sources/users with fewer events.
+    pub min_events: u64,
+    /// `-s`: session:auth ratio threshold for `low-success`, in (0, 1].
+    pub ratio: f64,
+    pub by: By,
+    pub home: HomeNets,
+    /// `nets`: IPv4 prefix length (0..=32).
+    pub prefix_v4: u8,
+    /// `nets`: IPv6 prefix length (0..=64).
+    pub prefix_v6: u8,
+    /// `nets --drill CIDR`: show the addresses inside one prefix instead.
+    pub drill: Option<ipnet::IpNet>,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            filter: Filter::default(),
+            top: 20,
+            min_events: 1,
+            ratio: 0.05,
+            by: By::Ip,
+            home: HomeNets::default(),
+            prefix_v4: 24,
+            prefix_v6: 48,
+            drill: None,
+        }
+    }
+}
+
+impl Params {
+    /// Checks the values a user can get wrong.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.ratio > 0.0 && self.ratio <= 1.0) {
+            return Err(ReportError::Invalid(format!(
+                "success ratio threshold must be in (0, 1], got {}",
+                self.ratio
+            )));
+        }
+        if self.prefix_v4 > 32 {
+            return Err(ReportError::Invalid(format!("IPv4 prefix must be 0..=32, got {}", self.prefix_v4)));
+        }
+        if self.prefix_v6 > 64 {
+            return Err(ReportError::Invalid(format!("IPv6 prefix must be 0..=64, got {}", self.prefix_v6)));
+        }
+        if self.top == 0 {
+            return Err(ReportError::Invalid("--top must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// One report of the catalogue.
+pub struct Report {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub run: fn(&Store, &Params) -> Result<Table>,
+}
+
+/// The catalogue, in the order `maint` prints it.
+pub const CATALOGUE: &[Report] = &[
+    Report { name: "daily", about: "events and distinct source addresses per day (UTC), with weekday", run: reports::daily::run },
+    Report {
+        name: "top-ips",
+        about: "source addresses by events: distinct users, first/last seen, active period, events per day, sessions",
+        run: reports::top_ips::run,
+    },
+    Report {
+        name: "top-users",
+        about: "user names by events: distinct source addresses, first/last seen, active period, events per day",
+        run: reports::top_users::run,
+    },
+    Report {
+        name: "low-success",
+        about: "brute-force suspects: session:auth ratio below -s (by ip or by user), both > 0",
+        run: reports::low_success::run,
+    },
+    Report {
+        name: "open-sessions",
+        about: "(user, address) pairs from outside the home networks with more session opens than closes",
+        run: reports::open_sessions::run,
+    },
+    Report { name: "nets", about: "activity per network prefix (/24 and /48 by default); --drill CIDR lists one prefix", run: reports::nets::run },
+];
+
+/// Looks a report up by name.
+pub fn find(name: &str) -> Option<&'static Report> {
+    CATALOGUE.iter().find(|r| r.name == name)
+}
+
+/// Runs a report after validating the parameters.
+pub fn run(report: &Report, store: &Store, params: &Params) -> Result<Table> {
+    params.validate()?;
+    (report.run)(store, params)
+}

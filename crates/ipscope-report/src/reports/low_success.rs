@@ -1,0 +1,48 @@
+//! `low-success`: brute-force suspects. Per source address (or per user): password auth
+//! attempts, sessions opened, and their ratio; listed when both are > 0 and
+//! sessions / auths < the threshold (`-s`, default 0.05). By address, the users that were
+//! granted sessions are listed; by user, the off-campus addresses that got sessions.
+
+use ipscope_store::{Store, Table};
+
+use crate::{By, Dialect, Params, Result};
+
+pub fn sql(d: Dialect, p: &Params) -> String {
+    let (col, label, list_col, list_label, list_cond) = match p.by {
+        By::Ip => ("src_ip", "ip", "username", "session_users", "kind = 'session_open'".to_owned()),
+        By::User => (
+            "username",
+            "user",
+            "src_ip",
+            "offcampus_session_ips",
+            format!("kind = 'session_open' AND NOT {}", p.home.sql_is_home(d)),
+        ),
+    };
+    let filter = format!(
+        "{} AND {col} IS NOT NULL AND kind IN ('auth', 'session_open')",
+        p.filter.sql(d)
+    );
+    format!(
+        "WITH s AS (\
+           SELECT {col}, {auths} AS auths, {sessions} AS sessions \
+           FROM events WHERE {filter} GROUP BY {col} \
+           HAVING auths > 0 AND sessions > 0 AND sessions < {ratio} * auths \
+           ORDER BY sessions / auths, auths DESC, {col} LIMIT {top}\
+         ), l AS (\
+           SELECT {col}, {list} AS lst FROM events \
+           WHERE {filter} AND {col} IN (SELECT {col} FROM s) GROUP BY {col}\
+         ) \
+         SELECT s.{col} AS {label}, s.auths, s.sessions, round(s.sessions / s.auths, 4) AS ratio, \
+           coalesce(l.lst, '') AS {list_label} \
+         FROM s LEFT JOIN l ON s.{col} = l.{col} ORDER BY s.sessions / s.auths, s.auths DESC, s.{col}",
+        auths = d.count_if("kind = 'auth'"),
+        sessions = d.count_if("kind = 'session_open'"),
+        ratio = p.ratio,
+        top = p.top,
+        list = d.list_distinct_if(list_col, &list_cond),
+    )
+}
+
+pub fn run(store: &Store, p: &Params) -> Result<Table> {
+    Ok(store.query(&sql(Dialect::DuckDb, p))?)
+}

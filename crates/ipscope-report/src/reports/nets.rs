@@ -1,0 +1,110 @@
+//! `nets`: activity per network prefix — IPv4 /`prefix_v4` (default /24) and IPv6
+//! /`prefix_v6` (default /48) — or, with `--drill CIDR`, the addresses inside one prefix
+//! ranked like `top-ips`.
+//!
+//! Prefixes are computed with shifts on `src_ipnum` (see the store schema) and turned back
+//! into CIDR text here, after the query.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+use ipscope_store::{Store, Table, Value};
+
+use super::{top, top_ips};
+use crate::{Dialect, Params, ReportError, Result};
+
+pub fn sql(d: Dialect, p: &Params) -> String {
+    let v6 = d.is_v6("src_ip");
+    let key = format!(
+        "CASE WHEN {v6} THEN src_ipnum >> {s6} ELSE src_ipnum >> {s4} END",
+        s6 = 64 - u32::from(p.prefix_v6),
+        s4 = 32 - u32::from(p.prefix_v4),
+    );
+    let filter = format!("{} AND src_ip IS NOT NULL", p.filter.sql(d));
+    format!(
+        "WITH r AS (SELECT *, {v6} AS v6, {key} AS pkey FROM events WHERE {filter}), \
+         t AS (\
+           SELECT v6, pkey, count(*) AS events, min(ts) AS first_seen, max(ts) AS last_seen, \
+             {sessions} AS sessions \
+           FROM r GROUP BY v6, pkey HAVING count(*) >= {min} ORDER BY events DESC, v6, pkey LIMIT {top}\
+         ), u AS (\
+           SELECT v6, pkey, {ips} AS ips, {users} AS users FROM r \
+           WHERE (v6, pkey) IN (SELECT (v6, pkey) FROM t) GROUP BY v6, pkey\
+         ) \
+         SELECT t.v6, t.pkey, t.events, u.ips, u.users, t.sessions, t.first_seen, t.last_seen \
+         FROM t JOIN u ON t.v6 = u.v6 AND t.pkey = u.pkey ORDER BY t.events DESC, t.v6, t.pkey",
+        sessions = d.count_if("kind = 'session_open'"),
+        min = p.min_events.max(1),
+        top = p.top,
+        ips = d.count_distinct("src_ip"),
+        users = d.count_distinct("username"),
+    )
+}
+
+/// The CIDR text of a prefix key.
+fn prefix_text(v6: bool, key: u64, p: &Params) -> String {
+    if v6 {
+        let len = p.prefix_v6;
+        let top = if len == 0 { 0 } else { key << (64 - u32::from(len)) };
+        let addr = Ipv6Addr::from(u128::from(top) << 64);
+        format!("{addr}/{len}")
+    } else {
+        let len = p.prefix_v4;
+        let top = if len == 0 { 0 } else { key << (32 - u32::from(len)) };
+        let addr = Ipv4Addr::from(top as u32);
+        format!("{addr}/{len}")
+    }
+}
+
+/// SQL true for rows whose source address is inside `net`.
+pub fn sql_inside(d: Dialect, net: &IpNet) -> Result<String> {
+    let v6 = d.is_v6("src_ip");
+    Ok(match net {
+        IpNet::V4(n) => {
+            let shift = 32 - u32::from(n.prefix_len());
+            let key = u64::from(u32::from(n.network())) >> shift;
+            format!("(NOT {v6} AND (src_ipnum >> {shift}) = {key})")
+        }
+        IpNet::V6(n) if n.prefix_len() <= 64 => {
+            let shift = 64 - u32::from(n.prefix_len());
+            let key = ((u128::from(n.network()) >> 64) as u64) >> shift;
+            format!("({v6} AND (src_ipnum >> {shift}) = {key})")
+        }
+        IpNet::V6(_) => {
+            return Err(ReportError::Invalid(format!("--drill {net}: IPv6 prefixes longer than /64 are not supported")));
+        }
+    })
+}
+
+pub fn run(store: &Store, p: &Params) -> Result<Table> {
+    if let Some(net) = &p.drill {
+        let inside = sql_inside(Dialect::DuckDb, &net.trunc())?;
+        return top::run(store, p, &top_ips::DIM, &inside);
+    }
+    let mut t = store.query(&sql(Dialect::DuckDb, p))?;
+    let (Some(iv6), Some(ikey)) = (t.column("v6"), t.column("pkey")) else {
+        return Ok(t);
+    };
+    for row in &mut t.rows {
+        let v6 = matches!(row[iv6], Value::Bool(true));
+        let key = match row[ikey] {
+            Value::Int(k) => k as u64,
+            Value::Float(f) => f as u64,
+            _ => 0,
+        };
+        row[ikey] = Value::Text(prefix_text(v6, key, p));
+    }
+    t.drop_column("v6");
+    if let Some(i) = t.column("pkey") {
+        t.columns[i] = "prefix".to_owned();
+    }
+    Ok(t)
+}
+
+/// The network of `ip` at the report's prefix length (for tests and drill-down links).
+pub fn prefix_of(ip: IpAddr, p: &Params) -> Option<IpNet> {
+    match ip {
+        IpAddr::V4(_) => IpNet::new(ip, p.prefix_v4).ok().map(|n| n.trunc()),
+        IpAddr::V6(_) => IpNet::new(ip, p.prefix_v6).ok().map(|n| n.trunc()),
+    }
+}

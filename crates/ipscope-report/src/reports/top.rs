@@ -1,0 +1,56 @@
+//! The shared shape of `top-ips` and `top-users`: one dimension ranked by events, with the
+//! distinct count of another, first/last seen, the active period and a per-day rate.
+//!
+//! Two phases keep it fast at tens of millions of rows: rank by the cheap aggregates first,
+//! then compute the expensive `count(DISTINCT ...)` only for the top N rows.
+
+use ipscope_store::{Store, Table};
+
+use crate::{Dialect, Params, Result};
+
+pub struct Dimension {
+    /// Column grouped by.
+    pub col: &'static str,
+    /// Its name in the output.
+    pub label: &'static str,
+    /// Column counted distinct per group.
+    pub distinct_col: &'static str,
+    pub distinct_label: &'static str,
+    /// Whether to show `sessions` (session opens) per group.
+    pub sessions: bool,
+}
+
+pub fn sql(d: Dialect, p: &Params, dim: &Dimension, extra_where: &str) -> String {
+    let filter = format!("{} AND {} IS NOT NULL AND {extra_where}", p.filter.sql(d), dim.col);
+    let col = dim.col;
+    let sessions_agg = if dim.sessions {
+        format!(", {} AS sessions", d.count_if("kind = 'session_open'"))
+    } else {
+        String::new()
+    };
+    let sessions_out = if dim.sessions { ", t.sessions" } else { "" };
+    format!(
+        "WITH t AS (\
+           SELECT {col}, count(*) AS events, min(ts) AS first_seen, max(ts) AS last_seen{sessions_agg} \
+           FROM events WHERE {filter} GROUP BY {col} HAVING count(*) >= {min} \
+           ORDER BY events DESC, {col} LIMIT {top}\
+         ), u AS (\
+           SELECT {col}, {distinct} AS n FROM events \
+           WHERE {filter} AND {col} IN (SELECT {col} FROM t) GROUP BY {col}\
+         ) \
+         SELECT t.{col} AS {label}, t.events, coalesce(u.n, 0) AS {dlabel}, t.first_seen, t.last_seen, \
+           round({secs} / 86400.0, 2) AS period_days, \
+           round(t.events / greatest({secs} / 86400.0, 1.0), 1) AS per_day{sessions_out} \
+         FROM t LEFT JOIN u ON t.{col} = u.{col} ORDER BY t.events DESC, t.{col}",
+        min = p.min_events.max(1),
+        top = p.top,
+        distinct = d.count_distinct(dim.distinct_col),
+        label = dim.label,
+        dlabel = dim.distinct_label,
+        secs = d.seconds_between("t.first_seen", "t.last_seen"),
+    )
+}
+
+pub fn run(store: &Store, p: &Params, dim: &Dimension, extra_where: &str) -> Result<Table> {
+    Ok(store.query(&sql(Dialect::DuckDb, p, dim, extra_where))?)
+}

@@ -1,0 +1,14 @@
+//! `top-users`: user names ranked by events (including the names attackers guess), with
+//! distinct source addresses, first/last seen, active period and events per day.
+
+use ipscope_store::{Store, Table};
+
+use super::top::{self, Dimension};
+use crate::{Params, Result};
+
+pub const DIM: Dimension =
+    Dimension { col: "username", label: "user", distinct_col: "src_ip", distinct_label: "ips", sessions: false };
+
+pub fn run(store: &Store, p: &Params) -> Result<Table> {
+    top::run(store, p, &DIM, "TRUE")
+}

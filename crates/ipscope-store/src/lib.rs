@@ -1,0 +1,279 @@
+//! The store: one DuckDB database file in the data directory.
+//!
+//! **Architecture Invariant**: only this crate writes under the data directory, and every
+//! write of events goes through [`Store::commit_batch`], which records the input's progress in
+//! the same transaction as its rows. That is what makes ingest idempotent and crash-safe:
+//! after a crash the ledger and the rows agree, and the next ingest resumes where the last
+//! committed batch ended.
+//!
+//! The rest of the program sees this crate through a small surface — open, commit a batch,
+//! query into a [`Table`], purge — so that a daemon owning the file (the roadmap's `serve`) or
+//! a ClickHouse backend stays a local change.
+
+mod append;
+mod ledger;
+mod schema;
+mod table;
+
+use std::path::{Path, PathBuf};
+
+use duckdb::types::{TimeUnit, ValueRef};
+use duckdb::{AccessMode, Config, Connection};
+use ipscope_event::{Event, Micros};
+
+pub use append::ip_number;
+pub use ledger::{InputProgress, InputRecord, head_hash};
+pub use table::{Table, Value, format_date, format_float, format_timestamp};
+
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "ipscope.duckdb";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create data directory {path}: {source}")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("no database at {0} yet (ingest something first)")]
+    Missing(PathBuf),
+    #[error("cannot open database {path}: {source}")]
+    Open { path: PathBuf, source: duckdb::Error },
+    #[error(
+        "database {path} has schema version {found}, newer than this ipscope knows ({known}); upgrade ipscope"
+    )]
+    TooNew { path: PathBuf, found: i32, known: i32 },
+    #[error("migration to schema version {version} failed: {source}")]
+    Migration { version: i32, source: duckdb::Error },
+    #[error("query failed: {source}")]
+    Query { source: duckdb::Error },
+    #[error("cannot convert events to a batch: {0}")]
+    Batch(#[from] duckdb::arrow::error::ArrowError),
+    #[error("database error: {0}")]
+    Db(#[from] duckdb::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What a purge removed (or would remove, on a dry run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PurgeOutcome {
+    pub events: u64,
+    pub committed: bool,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` for reading and writing, and
+    /// brings its schema up to date.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::CreateDir { path: data_dir.to_owned(), source })?;
+        let path = data_dir.join(DB_FILE);
+        let conn = Connection::open(&path)
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let store = Store { conn, path: Some(path) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing database read-only (for `sql` and reports: several readers may run
+    /// at once, and nothing a query does can change the data).
+    pub fn open_read_only(data_dir: &Path) -> Result<Store> {
+        let path = data_dir.join(DB_FILE);
+        if !path.exists() {
+            return Err(StoreError::Missing(path));
+        }
+        let config = Config::default()
+            .access_mode(AccessMode::ReadOnly)
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let conn = Connection::open_with_flags(&path, config)
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let store = Store { conn, path: Some(path) };
+        store.check_version()?;
+        Ok(store)
+    }
+
+    /// A fresh in-memory store (tests, benchmarks, `demo`).
+    pub fn open_in_memory() -> Result<Store> {
+        let conn = Connection::open_in_memory()
+            .map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
+        let store = Store { conn, path: None };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database file, if on disk.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn schema_version(&self) -> Result<i32> {
+        self.conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)",
+        )?;
+        let v: Option<i32> =
+            self.conn.query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0))?;
+        Ok(v.unwrap_or(0))
+    }
+
+    fn check_version(&self) -> Result<()> {
+        let found: Option<i32> = self
+            .conn
+            .query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0))
+            .unwrap_or(None);
+        let found = found.unwrap_or(0);
+        if found > schema::latest_version() {
+            return Err(StoreError::TooNew {
+                path: self.path.clone().unwrap_or_default(),
+                found,
+                known: schema::latest_version(),
+            });
+        }
+        Ok(())
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let current = self.schema_version()?;
+        if current > schema::latest_version() {
+            return Err(StoreError::TooNew {
+                path: self.path.clone().unwrap_or_default(),
+                found: current,
+                known: schema::latest_version(),
+            });
+        }
+        for (version, sql) in schema::MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            let run = || -> duckdb::Result<()> {
+                self.conn.execute_batch("BEGIN TRANSACTION")?;
+                self.conn.execute_batch(sql)?;
+                self.conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)",
+                    [version],
+                )?;
+                self.conn.execute_batch("COMMIT")
+            };
+            if let Err(source) = run() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(StoreError::Migration { version: *version, source });
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends `events` and records the input's progress, in one transaction: either both
+    /// land or neither does. On success `progress.id` is set (a new input gets its id here).
+    pub fn commit_batch(&mut self, progress: &mut InputProgress, events: &[Event]) -> Result<()> {
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        let result = self.commit_batch_inner(progress, events);
+        match result {
+            Ok(id) => {
+                self.conn.execute_batch("COMMIT")?;
+                progress.id = Some(id);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn commit_batch_inner(&self, progress: &InputProgress, events: &[Event]) -> Result<i32> {
+        let id = ledger::upsert(&self.conn, progress)?;
+        if !events.is_empty() {
+            let batch = append::record_batch(events, Some(id))?;
+            let mut app = self.conn.appender("events")?;
+            app.append_record_batch(batch)?;
+            app.flush()?;
+        }
+        Ok(id)
+    }
+
+    /// Finds the already-ingested input whose identity matches the head (first bytes) of a
+    /// stream, preferring one last read from `path`.
+    pub fn find_input(&self, head: &[u8], path: &str) -> Result<Option<InputRecord>> {
+        ledger::find(&self.conn, head, path)
+    }
+
+    /// All ingested inputs, newest first.
+    pub fn inputs(&self) -> Result<Vec<InputRecord>> {
+        ledger::all(&self.conn)
+    }
+
+    /// Runs a query and collects the whole result.
+    pub fn query(&self, sql: &str) -> Result<Table> {
+        let mut stmt = self.conn.prepare(sql).map_err(|source| StoreError::Query { source })?;
+        let mut rows = stmt.query([]).map_err(|source| StoreError::Query { source })?;
+        let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
+        let width = columns.len();
+        let mut out = Table::new(columns);
+        while let Some(row) = rows.next().map_err(|source| StoreError::Query { source })? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(convert(row.get_ref(i).map_err(|source| StoreError::Query { source })?));
+            }
+            out.rows.push(values);
+        }
+        Ok(out)
+    }
+
+    /// Number of stored events.
+    pub fn event_count(&self) -> Result<u64> {
+        let n: i64 = self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Deletes events older than `cutoff` (UTC micros); with `commit = false` only counts them.
+    /// A committed purge checkpoints, so the space of fully emptied row groups is reused and the
+    /// file does not grow without bound over ingest/purge cycles.
+    pub fn purge(&mut self, cutoff: Micros, commit: bool) -> Result<PurgeOutcome> {
+        let cutoff_sql = format!("make_timestamp({cutoff})");
+        let n: i64 = self.conn.query_row(
+            &format!("SELECT count(*) FROM events WHERE ts < {cutoff_sql}"),
+            [],
+            |r| r.get(0),
+        )?;
+        if commit && n > 0 {
+            self.conn.execute(&format!("DELETE FROM events WHERE ts < {cutoff_sql}"), [])?;
+            self.conn.execute_batch("CHECKPOINT")?;
+        }
+        Ok(PurgeOutcome { events: n.max(0) as u64, committed: commit })
+    }
+
+    /// Writes pending changes to the database file.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn.execute_batch("CHECKPOINT")?;
+        Ok(())
+    }
+}
+
+fn convert(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Boolean(b) => Value::Bool(b),
+        ValueRef::TinyInt(i) => Value::Int(i.into()),
+        ValueRef::SmallInt(i) => Value::Int(i.into()),
+        ValueRef::Int(i) => Value::Int(i.into()),
+        ValueRef::BigInt(i) => Value::Int(i),
+        ValueRef::HugeInt(i) => i64::try_from(i).map_or(Value::Float(i as f64), Value::Int),
+        ValueRef::UHugeInt(i) => i64::try_from(i).map_or(Value::Float(i as f64), Value::Int),
+        ValueRef::UTinyInt(i) => Value::Int(i.into()),
+        ValueRef::USmallInt(i) => Value::Int(i.into()),
+        ValueRef::UInt(i) => Value::Int(i.into()),
+        ValueRef::UBigInt(i) => i64::try_from(i).map_or(Value::Float(i as f64), Value::Int),
+        ValueRef::Float(f) => Value::Float(f.into()),
+        ValueRef::Double(f) => Value::Float(f),
+        ValueRef::Decimal(d) => d.to_string().parse::<f64>().map_or(Value::Null, Value::Float),
+        ValueRef::Timestamp(unit, t) => Value::Timestamp(match unit {
+            TimeUnit::Second => t.saturating_mul(1_000_000),
+            TimeUnit::Millisecond => t.saturating_mul(1_000),
+            TimeUnit::Microsecond => t,
+            TimeUnit::Nanosecond => t / 1_000,
+        }),
+        ValueRef::Text(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
+        ValueRef::Blob(b) => Value::Text(b.iter().map(|x| format!("{x:02x}")).collect()),
+        ValueRef::Date32(d) => Value::Date(d),
+        other => Value::Text(format!("{other:?}")),
+    }
+}

@@ -1,0 +1,79 @@
+//! The database schema and its migrations.
+//!
+//! Each migration is applied once, in order, in its own transaction, and recorded in
+//! `schema_migrations`. Never edit a released migration: add a new one.
+
+/// `(version, sql)`; versions start at 1 and increase by one.
+pub const MIGRATIONS: &[(i32, &str)] = &[(1, V1)];
+
+/// The newest schema version this build knows.
+pub fn latest_version() -> i32 {
+    MIGRATIONS.last().map_or(0, |(v, _)| *v)
+}
+
+const V1: &str = r#"
+-- What has been ingested. One row per distinct input stream (identified by content, not by name,
+-- so a rotated auth.log -> auth.log.1 -> auth.log.2.gz is recognised as the same input).
+CREATE SEQUENCE inputs_id_seq START 1;
+CREATE TABLE inputs (
+    id          INTEGER PRIMARY KEY DEFAULT nextval('inputs_id_seq'),
+    path        VARCHAR NOT NULL,       -- where it was last read from
+    format      VARCHAR NOT NULL,
+    head_len    UBIGINT NOT NULL,       -- how many leading bytes head_hash covers
+    head_hash   UBIGINT NOT NULL,       -- xxh3 of those bytes: the input's identity
+    bytes       UBIGINT NOT NULL,       -- bytes consumed (decompressed), always at a line end
+    lines       UBIGINT NOT NULL,       -- lines consumed
+    events      UBIGINT NOT NULL,       -- events stored from it
+    ignored     UBIGINT NOT NULL,
+    rejected    UBIGINT NOT NULL,
+    first_ingest TIMESTAMP NOT NULL,
+    last_ingest  TIMESTAMP NOT NULL
+);
+
+-- The normalized events (see crates/ipscope-event). Addresses are stored as canonical text
+-- (what people read and query) plus src_ipnum, a number for prefix arithmetic:
+-- IPv4 = the 32-bit address, IPv6 = its upper 64 bits (the routing prefix).
+CREATE TABLE events (
+    ts            TIMESTAMP NOT NULL,   -- UTC
+    format        VARCHAR NOT NULL,
+    sensor        VARCHAR,
+    kind          VARCHAR NOT NULL,
+    outcome       VARCHAR,
+    src_ip        VARCHAR,
+    src_ipnum     UBIGINT,
+    src_host      VARCHAR,
+    src_port      USMALLINT,
+    dst_ip        VARCHAR,
+    dst_port      USMALLINT,
+    proto         VARCHAR,
+    username      VARCHAR,
+    password      VARCHAR,
+    session       VARCHAR,
+    src_bytes     UBIGINT,
+    dst_bytes     UBIGINT,
+    duration      DOUBLE,
+    conn_state    VARCHAR,
+    service       VARCHAR,
+    taxonomy      VARCHAR,
+    class_type    VARCHAR,
+    identifier    VARCHAR,
+    feed_provider VARCHAR,
+    feed_name     VARCHAR,
+    detail        VARCHAR,
+    country_code  VARCHAR,
+    country_name  VARCHAR,
+    continent     VARCHAR,
+    region        VARCHAR,
+    city          VARCHAR,
+    postal_code   VARCHAR,
+    latitude      DOUBLE,
+    longitude     DOUBLE,
+    accuracy_km   USMALLINT,
+    time_zone     VARCHAR,
+    asn           UINTEGER,
+    as_org        VARCHAR,
+    prefix        VARCHAR,
+    home_net      VARCHAR,
+    input_id      INTEGER               -- inputs.id it came from
+);
+"#;

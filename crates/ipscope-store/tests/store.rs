@@ -1,0 +1,122 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ipscope_event::{Event, EventKind, SourceFormat};
+use ipscope_store::{InputProgress, Store, Value};
+
+fn events(n: usize, start: i64) -> Vec<Event> {
+    (0..n)
+        .map(|i| {
+            let mut e = Event::new(start + i as i64 * 1_000_000, SourceFormat::Sshd, EventKind::Auth);
+            e.src_ip = Some(format!("192.0.2.{}", i % 250).parse().unwrap());
+            e.user = Some(format!("u{}", i % 7));
+            e
+        })
+        .collect()
+}
+
+fn progress(path: &str, head: &[u8], bytes: u64) -> InputProgress {
+    let mut p = InputProgress { path: path.into(), format: "sshd".into(), bytes, lines: bytes / 10, ..Default::default() };
+    p.set_head(head);
+    p
+}
+
+#[test]
+fn a_batch_and_its_ledger_row_land_together_and_reopen_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = b"first line\nsecond line\n";
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut p = progress("a.log", head, 11);
+        store.commit_batch(&mut p, &events(1000, 0)).unwrap();
+        assert_eq!(p.id, Some(1));
+        p.bytes = 23;
+        p.set_head(head);
+        store.commit_batch(&mut p, &events(500, 0)).unwrap();
+        assert_eq!(p.id, Some(1), "the same input keeps its id");
+    }
+    let store = Store::open(dir.path()).unwrap(); // migrations are idempotent
+    assert_eq!(store.event_count().unwrap(), 1500);
+    let rec = store.find_input(head, "renamed.log").unwrap().expect("found by content");
+    assert_eq!((rec.id, rec.bytes, rec.path.as_str()), (1, 23, "a.log"));
+    assert!(store.find_input(b"other content entirely\n", "a.log").unwrap().is_none());
+    // A grown stream (same first bytes, more after) is the same input.
+    let grown = b"first line\nsecond line\nthird line\n";
+    assert_eq!(store.find_input(grown, "a.log").unwrap().map(|r| r.id), Some(1));
+    // A stream shorter than the recorded identity window is not matched.
+    assert!(store.find_input(b"first line\n", "a.log").unwrap().is_none());
+}
+
+#[test]
+fn events_round_trip_with_addresses_as_text_and_number() {
+    let mut store = Store::open_in_memory().unwrap();
+    let mut e = Event::new(1_700_000_000_123_456, SourceFormat::Sshd, EventKind::Auth);
+    e.src_ip = Some("2001:db8:aa:bb::1".parse().unwrap());
+    e.src_port = Some(2222);
+    e.user = Some("o'neil".into());
+    let mut p = progress("x", b"x", 1);
+    store.commit_batch(&mut p, &[e]).unwrap();
+    let t = store.query("SELECT ts, src_ip, src_ipnum, src_port, username, kind, input_id FROM events").unwrap();
+    assert_eq!(
+        t.rows[0],
+        vec![
+            Value::Timestamp(1_700_000_000_123_456),
+            Value::Text("2001:db8:aa:bb::1".into()),
+            Value::Int(0x2001_0db8_00aa_00bb),
+            Value::Int(2222),
+            Value::Text("o'neil".into()),
+            Value::Text("auth".into()),
+            Value::Int(1),
+        ]
+    );
+    let t = store.query("SELECT src_ipnum = 2306139568126689467 AND contains(src_ip, ':') FROM events").unwrap();
+    assert_eq!(t.rows[0][0], Value::Bool(true));
+}
+
+#[test]
+fn purge_dry_run_counts_and_commit_deletes_exactly() {
+    let mut store = Store::open_in_memory().unwrap();
+    let mut p = progress("x", b"x", 1);
+    store.commit_batch(&mut p, &events(100, 0)).unwrap();
+    // Events at 0..99 s; cutoff 40 s removes ts < 40 s: exactly 40.
+    let dry = store.purge(40_000_000, false).unwrap();
+    assert_eq!((dry.events, dry.committed), (40, false));
+    assert_eq!(store.event_count().unwrap(), 100);
+    let done = store.purge(40_000_000, true).unwrap();
+    assert_eq!(done.events, 40);
+    assert_eq!(store.event_count().unwrap(), 60);
+    let t = store.query("SELECT min(ts) FROM events").unwrap();
+    assert_eq!(t.rows[0][0], Value::Timestamp(40_000_000));
+}
+
+#[test]
+fn read_only_store_refuses_writes_and_missing_db_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Store::open_read_only(dir.path()).err().expect("no database yet");
+    assert!(err.to_string().contains("no database"), "{err}");
+    drop(Store::open(dir.path()).unwrap());
+    let ro = Store::open_read_only(dir.path()).unwrap();
+    assert!(ro.query("DELETE FROM events").is_err());
+    assert!(ro.query("SELECT count(*) FROM events").is_ok());
+}
+
+#[test]
+fn file_size_stays_bounded_over_ingest_purge_cycles() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let path = store.path().unwrap().to_owned();
+    let day = 86_400_000_000i64;
+    let mut sizes = Vec::new();
+    for cycle in 0..8i64 {
+        let mut p = progress(&format!("cycle{cycle}"), format!("head {cycle}").as_bytes(), 10);
+        store.commit_batch(&mut p, &events(200_000, cycle * day)).unwrap();
+        // Keep one day: purge everything older than this cycle's day.
+        store.purge(cycle * day, true).unwrap();
+        store.checkpoint().unwrap();
+        sizes.push(std::fs::metadata(&path).unwrap().len());
+    }
+    assert_eq!(store.event_count().unwrap(), 200_000);
+    // After the first cycles the file must stop growing: freed blocks are reused.
+    let settled = sizes[3];
+    let last = *sizes.last().unwrap();
+    assert!(last <= settled + settled / 2, "file keeps growing across purge cycles: {sizes:?}");
+}

@@ -1,0 +1,220 @@
+//! Command-line definitions (clap). Every flag has an `IPSCOPE_*` environment twin.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::OutputFormat;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ipscope",
+    version,
+    about = "Security logs in, answers out: who is hammering us, who got in, and from where.",
+    long_about = "ipscope ingests sshd/PAM syslog and iptracking exports into an embedded DuckDB \
+store and answers the classic questions: top source addresses and users, brute-force suspects, \
+sessions still open from off-campus, busy networks.",
+    after_help = "Examples:\n  \
+  ipscope demo                                   generate SSH activity and print the nightly report\n  \
+  ipscope ingest /var/log/auth.log*              ingest logs (.gz/.zst, dirs, globs, - for stdin)\n  \
+  ipscope report top-ips -N 10                   top 10 source addresses\n  \
+  ipscope report low-success --by user -s 0.1    brute-force suspects by user\n  \
+  ipscope report nets --prefix 16                activity per /16\n  \
+  ipscope maint -p 10 --commit                   purge events older than 10 days, print all reports\n  \
+  ipscope sql \"SELECT kind, count(*) FROM events GROUP BY 1\" --format csv --sep ' '\n\n\
+Exit codes: 0 success (also when output is cut by a closed pipe), 1 error, 2 usage error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug)]
+pub struct Global {
+    /// Data directory holding the database [default: the per-user data dir, e.g. ~/.local/share/ipscope]
+    #[arg(long, global = true, env = "IPSCOPE_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Configuration file (TOML) [default: ~/.config/ipscope/config.toml when it exists]
+    #[arg(long, global = true, env = "IPSCOPE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// More diagnostics on stderr (-v info, -vv debug)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Read log files into the store (files, directories, globs, .gz, .zst, - for stdin)
+    #[command(after_help = "Re-ingesting a file adds nothing; a grown file adds only its new lines; a rotated \
+file (auth.log -> auth.log.1 -> auth.log.2.gz) is recognised by content. Year-less syslog gets its \
+year from --year or the file's modification time (a Dec -> Jan rollover is handled).\n\n\
+Examples:\n  ipscope ingest /var/log/auth.log /var/log/auth.log.*.gz\n  \
+journalctl -u ssh -o short-iso | ipscope ingest -\n  \
+ipscope ingest --format iptracking --delimiter ';' --tz Europe/Berlin export.txt")]
+    Ingest(IngestArgs),
+    /// Run one report of the catalogue (see `ipscope reports`)
+    #[command(after_help = "Examples:\n  ipscope report top-ips -N 10 --format csv\n  \
+ipscope report daily --since 7d\n  ipscope report open-sessions --home 10.0.0.0/8,192.168.0.0/16\n  \
+ipscope report nets --drill 203.0.113.0/24")]
+    Report(ReportCmd),
+    /// List the reports with one-line descriptions
+    Reports,
+    /// Delete events older than a number of days (dry run unless --commit)
+    Purge(PurgeArgs),
+    /// The nightly run: purge (dry run unless --commit), then every report as one Markdown document
+    Maint(MaintArgs),
+    /// Run a read-only SQL query on the store (table `events`, `inputs`)
+    #[command(after_help = "Examples:\n  ipscope sql \"SELECT src_ip, count(*) n FROM events GROUP BY 1 ORDER BY n DESC LIMIT 5\"\n  \
+ipscope sql \"SELECT CAST(ts AS DATE) d, count(*) FROM events GROUP BY 1 ORDER BY 1\" --format csv --sep ' ' --no-header > daily.dat")]
+    Sql(SqlArgs),
+    /// Generate realistic SSH activity, ingest it into a temporary store and print the nightly report
+    Demo(DemoArgs),
+    /// Where the data lives and what has been ingested
+    Status(OutputArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// Files, directories, glob patterns, or - for stdin
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Input format [default: detected from the first lines]
+    #[arg(long, env = "IPSCOPE_INPUT_FORMAT", value_name = "FORMAT")]
+    pub format: Option<ipscope_formats::FormatKind>,
+    /// Year of year-less syslog timestamps [default: from the file's modification time]
+    #[arg(long, env = "IPSCOPE_YEAR")]
+    pub year: Option<i32>,
+    /// Time zone of syslog / iptracking timestamps without one: `local`, `UTC`, `Europe/Berlin`, `+02:00`
+    #[arg(long, env = "IPSCOPE_TZ", value_name = "ZONE")]
+    pub tz: Option<ipscope_formats::Zone>,
+    /// Field delimiter of iptracking exports
+    #[arg(long, env = "IPSCOPE_DELIMITER", value_name = "CHAR")]
+    pub delimiter: Option<char>,
+    /// Write rejected lines to FILE as `path:line: reason: detail<TAB>line`
+    #[arg(long, env = "IPSCOPE_REJECTS", value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Never show a progress bar
+    #[arg(long, env = "IPSCOPE_NO_PROGRESS")]
+    pub no_progress: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// Output format [default: table on a terminal, tsv otherwise]
+    #[arg(long, short = 'o', env = "IPSCOPE_FORMAT", value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Field separator for csv (any single character, e.g. ' ' for gnuplot)
+    #[arg(long, env = "IPSCOPE_SEP", default_value = ",", value_name = "CHAR")]
+    pub sep: char,
+    /// Omit the header row (csv, tsv)
+    #[arg(long, env = "IPSCOPE_NO_HEADER")]
+    pub no_header: bool,
+}
+
+/// Filters and knobs shared by every report.
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// Rows to show
+    #[arg(short = 'N', long = "top", visible_alias = "top-N", env = "IPSCOPE_TOP", default_value_t = 20)]
+    pub top: usize,
+    /// Only events at or after: 2026-11-01, 2026-11-01T12:00:00Z, or a relative 7d / 24h / 30m
+    #[arg(long, env = "IPSCOPE_SINCE", value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only events before (same forms as --since)
+    #[arg(long, env = "IPSCOPE_UNTIL", value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Only these source formats (comma-separated: sshd, iptracking, ...)
+    #[arg(long, env = "IPSCOPE_SOURCE", value_delimiter = ',', value_name = "FORMAT")]
+    pub source: Vec<ipscope_event::SourceFormat>,
+    /// Only these sensors / hosts (comma-separated)
+    #[arg(long, env = "IPSCOPE_SENSOR", value_delimiter = ',')]
+    pub sensor: Vec<String>,
+    /// Only these event kinds (comma-separated: auth, session_open, invalid_user, ...)
+    #[arg(long, env = "IPSCOPE_KIND", value_delimiter = ',')]
+    pub kind: Vec<ipscope_event::EventKind>,
+    /// Home networks (comma-separated CIDRs) in addition to the config file's [home] section
+    #[arg(long, env = "IPSCOPE_HOME", value_name = "CIDRS")]
+    pub home: Option<String>,
+    /// Session:auth ratio threshold for low-success, in (0, 1]
+    #[arg(short = 's', long = "success-ratio-thresh", env = "IPSCOPE_RATIO", default_value_t = 0.05)]
+    pub ratio: f64,
+    /// Hide addresses / users / prefixes with fewer events
+    #[arg(long, env = "IPSCOPE_MIN_EVENTS", default_value_t = 1)]
+    pub min_events: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportCmd {
+    /// Report name (see `ipscope reports`)
+    pub name: String,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// low-success: group by source address or by user
+    #[arg(long, env = "IPSCOPE_BY", value_enum, default_value_t = ByArg::Ip)]
+    pub by: ByArg,
+    /// nets: IPv4 prefix length
+    #[arg(long, env = "IPSCOPE_PREFIX", default_value_t = 24)]
+    pub prefix: u8,
+    /// nets: IPv6 prefix length (at most 64)
+    #[arg(long, env = "IPSCOPE_PREFIX6", default_value_t = 48)]
+    pub prefix6: u8,
+    /// nets: list the addresses inside this prefix instead
+    #[arg(long, env = "IPSCOPE_DRILL", value_name = "CIDR")]
+    pub drill: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByArg {
+    Ip,
+    User,
+}
+
+#[derive(Args, Debug)]
+pub struct PurgeArgs {
+    /// Age limit: events older than this are deleted (10d, 36h, or a plain number of days)
+    #[arg(long, env = "IPSCOPE_OLDER_THAN", default_value = "10d", value_name = "AGE")]
+    pub older_than: String,
+    /// Really delete (without it, only count)
+    #[arg(long, env = "IPSCOPE_COMMIT")]
+    pub commit: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MaintArgs {
+    /// Purge events older than this many days
+    #[arg(short = 'p', long = "purge-day-count", env = "IPSCOPE_PURGE_DAYS", default_value_t = 10)]
+    pub purge_days: u32,
+    /// Really purge (without it, the purge is a dry run)
+    #[arg(long, env = "IPSCOPE_COMMIT")]
+    pub commit: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SqlArgs {
+    /// The query (read-only)
+    pub query: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Lines of sshd log to generate
+    #[arg(long, env = "IPSCOPE_DEMO_LINES", default_value_t = 50_000)]
+    pub lines: u64,
+    /// Random seed (same seed, same data)
+    #[arg(long, env = "IPSCOPE_DEMO_SEED", default_value_t = 42)]
+    pub seed: u64,
+    /// Days of activity, ending today
+    #[arg(long, env = "IPSCOPE_DEMO_DAYS", default_value_t = 7)]
+    pub days: u32,
+    /// Keep the generated log and database in DIR instead of a temporary directory
+    #[arg(long, env = "IPSCOPE_DEMO_KEEP", value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+}

@@ -1,0 +1,40 @@
+//! One function per subcommand.
+
+mod demo;
+mod ingest;
+mod maint;
+mod query;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::config;
+
+/// Global context every command gets.
+pub struct Ctx {
+    pub cfg: config::Config,
+    pub data_flag: Option<std::path::PathBuf>,
+}
+
+impl Ctx {
+    pub fn data_dir(&self) -> Result<std::path::PathBuf> {
+        config::data_dir(self.data_flag.as_deref(), &self.cfg)
+    }
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let cfg = config::load(cli.global.config.as_deref())?;
+    let ctx = Ctx { cfg, data_flag: cli.global.data };
+    match cli.command {
+        Command::Ingest(a) => ingest::run(&ctx, a),
+        Command::Report(a) => query::report(&ctx, a),
+        Command::Reports => query::list_reports(),
+        Command::Purge(a) => maint::purge(&ctx, a),
+        Command::Maint(a) => maint::maint(&ctx, a),
+        Command::Sql(a) => query::sql(&ctx, a),
+        Command::Demo(a) => demo::run(&ctx, a),
+        Command::Status(a) => query::status(&ctx, a),
+    }
+}

@@ -1,0 +1,105 @@
+//! `purge` and `maint` (the nightly run).
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::Utc;
+use ipscope_report::{By, Params};
+use ipscope_store::{Store, format_timestamp};
+
+use super::Ctx;
+use super::query::{params, parse_age};
+use crate::cli::{MaintArgs, PurgeArgs};
+use crate::output;
+
+/// "Now" in UTC micros; `IPSCOPE_NOW` (RFC 3339) pins it for reproducible runs and tests.
+pub fn now_micros() -> Result<i64> {
+    match std::env::var("IPSCOPE_NOW") {
+        Ok(s) => Ok(chrono::DateTime::parse_from_rfc3339(&s).context("IPSCOPE_NOW")?.timestamp_micros()),
+        Err(_) => Ok(Utc::now().timestamp_micros()),
+    }
+}
+
+pub fn purge(ctx: &Ctx, a: PurgeArgs) -> Result<ExitCode> {
+    let age = parse_age(&a.older_than)
+        .ok_or_else(|| anyhow!("--older-than {:?}: expected an age like 10d, 36h or 10", a.older_than))?;
+    let cutoff = now_micros()? - age;
+    let mut store = Store::open(&ctx.data_dir()?)?;
+    let out = store.purge(cutoff, a.commit)?;
+    let mut stdout = io::stdout().lock();
+    if out.committed {
+        writeln!(stdout, "purged {} events older than {} UTC", out.events, format_timestamp(cutoff))?;
+    } else {
+        writeln!(
+            stdout,
+            "dry run: {} events older than {} UTC would be purged (add --commit to delete them)",
+            out.events,
+            format_timestamp(cutoff)
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn maint(ctx: &Ctx, a: MaintArgs) -> Result<ExitCode> {
+    if a.report.top < 5 {
+        bail!("-N/--top-N must be at least 5, got {}", a.report.top);
+    }
+    let base = params(ctx, &a.report)?;
+    base.validate()?;
+    let now = now_micros()?;
+    let cutoff = now - i64::from(a.purge_days) * 86_400_000_000;
+    let mut store = Store::open(&ctx.data_dir()?)?;
+    let purged = store.purge(cutoff, a.commit)?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    write_document(&mut out, &store, &base, now, a.purge_days, purged)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The nightly Markdown document: purge result, then every report.
+pub fn write_document(
+    out: &mut dyn Write,
+    store: &Store,
+    base: &Params,
+    now: i64,
+    purge_days: u32,
+    purged: ipscope_store::PurgeOutcome,
+) -> Result<()> {
+    writeln!(out, "# ipscope report — {} UTC\n", format_timestamp(now - now % 1_000_000))?;
+    writeln!(
+        out,
+        "{} events in the store. Purge of events older than {purge_days} days: {} {}.\n",
+        store.event_count()?,
+        purged.events,
+        if purged.committed { "deleted" } else { "would be deleted (dry run; --commit deletes)" }
+    )?;
+    if !base.home.is_empty() {
+        let nets: Vec<_> = base.home.nets.iter().map(|(n, c)| if n == &c.to_string() { n.clone() } else { format!("{n} ({c})") }).collect();
+        writeln!(out, "Home networks: {}.\n", nets.join(", "))?;
+    }
+    let sections: [(&str, &str, Option<By>); 7] = [
+        ("daily", "Events per day", None),
+        ("top-ips", "Top source addresses", None),
+        ("top-users", "Top users", None),
+        ("low-success", "Low session:auth ratio by address (brute-force suspects)", Some(By::Ip)),
+        ("low-success", "Low session:auth ratio by user", Some(By::User)),
+        ("open-sessions", "Sessions still open from outside the home networks", None),
+        ("nets", "Busiest /24 networks", None),
+    ];
+    for (name, title, by) in sections {
+        let report = ipscope_report::find(name).ok_or_else(|| anyhow!("report {name} missing from catalogue"))?;
+        let mut p = base.clone();
+        if let Some(by) = by {
+            p.by = by;
+        }
+        let t = ipscope_report::run(report, store, &p).with_context(|| format!("report {name}"))?;
+        writeln!(out, "## {title}\n")?;
+        if name == "low-success" {
+            writeln!(out, "Threshold: {} (sessions / password auths, both > 0).\n", p.ratio)?;
+        }
+        output::write_markdown(out, &t)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}

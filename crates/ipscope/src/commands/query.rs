@@ -1,0 +1,156 @@
+//! `report`, `reports`, `sql`, `status`: the read-only commands.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use ipscope_report::{By, Filter, HomeNets, Params};
+use ipscope_store::{Store, Table, Value};
+
+use super::Ctx;
+use crate::cli::{ByArg, OutputArgs, ReportArgs, ReportCmd, SqlArgs};
+use crate::output::{self, Style};
+
+/// Parses `--since/--until`: a date (UTC midnight), an RFC 3339 time, or an age like `7d`,
+/// `24h`, `30m` (that long before `now`).
+pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<i64> {
+    if let Some(age) = parse_age(s) {
+        return Ok(now.timestamp_micros() - age);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp_micros());
+    }
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
+        return Ok(t.and_utc().timestamp_micros());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_micros()).ok_or_else(|| anyhow!("bad date {s}"));
+    }
+    bail!("cannot read time {s:?}: use 2026-11-01, 2026-11-01T12:00:00Z, or an age like 7d / 24h / 30m")
+}
+
+/// `10d`, `36h`, `30m`, `90s` or a plain number of days → microseconds.
+pub fn parse_age(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (num, unit) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c),
+        _ => (s, 'd'),
+    };
+    let n: f64 = num.parse().ok().filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
+    let secs = match unit {
+        'd' => 86_400.0,
+        'h' => 3_600.0,
+        'm' => 60.0,
+        's' => 1.0,
+        'w' => 604_800.0,
+        _ => return None,
+    };
+    Some((n * secs * 1e6) as i64)
+}
+
+pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
+    let now = Utc::now();
+    let mut home = ctx.cfg.home.clone();
+    if let Some(list) = &a.home {
+        home.nets.extend(HomeNets::parse_list(list)?.nets);
+    }
+    Ok(Params {
+        filter: Filter {
+            since: a.since.as_deref().map(|s| parse_when(s, now)).transpose().context("--since")?,
+            until: a.until.as_deref().map(|s| parse_when(s, now)).transpose().context("--until")?,
+            formats: a.source.clone(),
+            sensors: a.sensor.clone(),
+            kinds: a.kind.clone(),
+        },
+        top: a.top,
+        min_events: a.min_events,
+        ratio: a.ratio,
+        home,
+        ..Params::default()
+    })
+}
+
+pub fn print(t: &Table, o: &OutputArgs) -> Result<()> {
+    let style = Style::resolve(o.format, o.sep, o.no_header);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    output::write_table(&mut out, t, style)?;
+    out.flush()?;
+    Ok(())
+}
+
+pub fn report(ctx: &Ctx, a: ReportCmd) -> Result<ExitCode> {
+    let report = ipscope_report::find(&a.name).ok_or_else(|| {
+        let names: Vec<_> = ipscope_report::CATALOGUE.iter().map(|r| r.name).collect();
+        anyhow!("unknown report {:?} (known: {}); see `ipscope reports`", a.name, names.join(", "))
+    })?;
+    let mut p = params(ctx, &a.report)?;
+    p.by = match a.by {
+        ByArg::Ip => By::Ip,
+        ByArg::User => By::User,
+    };
+    p.prefix_v4 = a.prefix;
+    p.prefix_v6 = a.prefix6;
+    p.drill = a
+        .drill
+        .as_deref()
+        .map(|d| d.parse::<ipnet::IpNet>().or_else(|_| d.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)))
+        .transpose()
+        .map_err(|_| anyhow!("--drill: not a network (expected CIDR like 203.0.113.0/24)"))?;
+    let store = Store::open_read_only(&ctx.data_dir()?)?;
+    let t = ipscope_report::run(report, &store, &p)?;
+    print(&t, &a.output)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn list_reports() -> Result<ExitCode> {
+    let t = Table {
+        columns: vec!["report".into(), "about".into()],
+        rows: ipscope_report::CATALOGUE
+            .iter()
+            .map(|r| vec![Value::Text(r.name.into()), Value::Text(r.about.into())])
+            .collect(),
+    };
+    print(&t, &OutputArgs { format: None, sep: ',', no_header: false })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn sql(ctx: &Ctx, a: SqlArgs) -> Result<ExitCode> {
+    let store = Store::open_read_only(&ctx.data_dir()?)?;
+    let t = store.query(&a.query)?;
+    print(&t, &a.output)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn status(ctx: &Ctx, o: OutputArgs) -> Result<ExitCode> {
+    let data = ctx.data_dir()?;
+    let store = Store::open_read_only(&data)?;
+    let size = store.path().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
+    let mut err = io::stderr().lock();
+    writeln!(err, "data directory: {}", data.display())?;
+    writeln!(err, "database: {} bytes, {} events", size, store.event_count()?)?;
+    let t = store.query(
+        "SELECT id, path, format, bytes, lines, events, ignored, rejected, first_ingest, last_ingest FROM inputs ORDER BY id",
+    )?;
+    print(&t, &o)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_and_times() {
+        assert_eq!(parse_age("10d"), Some(864_000_000_000));
+        assert_eq!(parse_age("10"), Some(864_000_000_000));
+        assert_eq!(parse_age("36h"), Some(129_600_000_000));
+        assert_eq!(parse_age("x"), None);
+        assert_eq!(parse_age("-1d"), None);
+        let now = DateTime::from_timestamp(1_000_000, 0).unwrap_or_default();
+        assert_eq!(parse_when("1970-01-02", now).ok(), Some(86_400_000_000));
+        assert_eq!(parse_when("1970-01-01T00:00:10Z", now).ok(), Some(10_000_000));
+        assert_eq!(parse_when("1s", now).ok(), Some(999_999_000_000));
+        assert!(parse_when("yesterday", now).is_err());
+    }
+}

@@ -1,0 +1,108 @@
+//! The configuration file (TOML), validated once here into settings the commands use.
+//!
+//! ```toml
+//! data_dir = "/var/lib/ipscope"   # where the database lives
+//! tz = "Europe/Berlin"             # zone of syslog / iptracking timestamps without one
+//! delimiter = "|"                  # iptracking field delimiter
+//!
+//! [home]                           # named home networks (on campus)
+//! campus = ["10.0.0.0/8", "2001:db8::/32"]
+//! vpn = ["192.168.0.0/16"]
+//! ```
+//!
+//! Precedence: command-line flag, then its `IPSCOPE_*` environment twin, then this file, then
+//! the built-in default.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use ipscope_formats::Zone;
+use ipscope_report::HomeNets;
+use serde::Deserialize;
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    data_dir: Option<PathBuf>,
+    tz: Option<String>,
+    delimiter: Option<String>,
+    #[serde(default)]
+    home: BTreeMap<String, Vec<String>>,
+}
+
+/// Validated settings.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub data_dir: Option<PathBuf>,
+    pub tz: Option<Zone>,
+    pub delimiter: Option<u8>,
+    pub home: HomeNets,
+}
+
+fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "ipscope").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Loads `explicit` (which must exist) or the default file (if it exists).
+pub fn load(explicit: Option<&Path>) -> Result<Config> {
+    let path = match explicit {
+        Some(p) => p.to_owned(),
+        None => match default_path() {
+            Some(p) if p.exists() => p,
+            _ => return Ok(Config::default()),
+        },
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    parse(&text).with_context(|| format!("invalid config file {}", path.display()))
+}
+
+fn parse(text: &str) -> Result<Config> {
+    let file: ConfigFile = toml::from_str(text)?;
+    let tz = file.tz.as_deref().map(str::parse::<Zone>).transpose().map_err(anyhow::Error::msg)?;
+    let delimiter = match file.delimiter.as_deref() {
+        None => None,
+        Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
+        Some(d) => bail!("delimiter must be one ASCII character, got {d:?}"),
+    };
+    let mut home = HomeNets::default();
+    for (name, cidrs) in &file.home {
+        for c in cidrs {
+            home.push(name, c).with_context(|| format!("[home] {name}"))?;
+        }
+    }
+    Ok(Config { data_dir: file.data_dir, tz, delimiter, home })
+}
+
+/// The data directory: flag/env, config file, or the per-user default.
+pub fn data_dir(flag: Option<&Path>, cfg: &Config) -> Result<PathBuf> {
+    if let Some(p) = flag.or(cfg.data_dir.as_deref()) {
+        return Ok(p.to_owned());
+    }
+    directories::ProjectDirs::from("", "", "ipscope")
+        .map(|d| d.data_dir().to_owned())
+        .context("cannot find a home directory for the default data directory; pass --data DIR")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_file() {
+        let c = parse("data_dir = \"/x\"\ntz = \"UTC\"\ndelimiter = \";\"\n[home]\ncampus = [\"10.0.0.0/8\"]\n")
+            .unwrap_or_default();
+        assert_eq!(c.data_dir.as_deref(), Some(Path::new("/x")));
+        assert_eq!(c.delimiter, Some(b';'));
+        assert_eq!(c.home.nets.len(), 1);
+        assert_eq!(c.home.nets[0].0, "campus");
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        assert!(parse("nope = 1").is_err());
+        assert!(parse("[home]\ncampus = [\"10.0.0.0/40\"]").is_err());
+        assert!(parse("delimiter = \"ab\"").is_err());
+    }
+}

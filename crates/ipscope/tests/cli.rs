@@ -1,0 +1,284 @@
+//! End-to-end tests: the real binary on real (corpus) and generated logs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+
+fn corpus(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(rel)
+}
+
+/// `ipscope` with a private data dir and no user config.
+fn ipscope(data: &Path) -> Command {
+    let mut c = Command::cargo_bin("ipscope").unwrap();
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("IPSCOPE_DATA", data)
+        .env("IPSCOPE_CONFIG", "/dev/null")
+        .env("IPSCOPE_TZ", "UTC")
+        .env("NO_COLOR", "1");
+    c
+}
+
+fn run_ok(c: &mut Command) -> (String, String) {
+    let out = c.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "command failed: {c:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    (stdout, stderr)
+}
+
+/// One number from `ipscope sql`.
+fn scalar(data: &Path, sql: &str) -> i64 {
+    let (out, _) = run_ok(ipscope(data).args(["sql", sql, "--format", "csv", "--no-header"]));
+    out.trim().parse().unwrap_or_else(|_| panic!("not a number: {out:?} for {sql}"))
+}
+
+/// Events by kind, as `kind=count` lines, for comparing two stores.
+fn kinds(data: &Path) -> String {
+    let (out, _) = run_ok(ipscope(data).args([
+        "sql",
+        "SELECT kind, coalesce(outcome, '-'), count(*) FROM events GROUP BY ALL ORDER BY ALL",
+        "--format",
+        "csv",
+    ]));
+    out
+}
+
+fn generate(path: &Path, lines: u64, seed: u64) -> ipscope_gen::Truth {
+    let cfg = ipscope_gen::SshConfig {
+        seed,
+        lines,
+        style: ipscope_gen::TimestampStyle::Rfc3339,
+        ..ipscope_gen::SshConfig::default()
+    };
+    ipscope_gen::write_sshd(&cfg, std::fs::File::create(path).unwrap()).unwrap()
+}
+
+#[test]
+fn ingest_corpus_then_reingest_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = corpus("openssh/loghub/OpenSSH_2k.log");
+    let (_, err) = run_ok(ipscope(&data).args(["ingest", "--year", "2025"]).arg(&file));
+    assert!(err.contains("new (sshd), 2000 lines"), "{err}");
+    let n = scalar(&data, "SELECT count(*) FROM events");
+    // Independent count: every `Failed password` (x N for `message repeated N times`) and
+    // `Accepted password` line is one auth event.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut auths = 0;
+    for l in text.lines() {
+        if l.contains("Failed password for") || l.contains("Accepted password for") {
+            auths += match l.find("message repeated ") {
+                Some(i) => l[i + 17..].split(' ').next().unwrap().parse::<i64>().unwrap(),
+                None => 1,
+            };
+        }
+    }
+    assert_eq!(scalar(&data, "SELECT count(*) FROM events WHERE kind = 'auth'"), auths);
+
+    let (_, err) = run_ok(ipscope(&data).args(["ingest", "--year", "2025"]).arg(&file));
+    assert!(err.contains("unchanged"), "{err}");
+    assert_eq!(scalar(&data, "SELECT count(*) FROM events"), n);
+
+    // A renamed, gzipped copy (log rotation) is recognised by content.
+    let gz = dir.path().join("auth.log.2.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let (_, err) = run_ok(ipscope(&data).args(["ingest", "--year", "2025"]).arg(&gz));
+    assert!(err.contains("unchanged"), "{err}");
+    assert_eq!(scalar(&data, "SELECT count(*) FROM events"), n);
+}
+
+#[test]
+fn a_grown_file_adds_only_its_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("auth.log");
+    generate(&log, 20_000, 7);
+    let full = std::fs::read(&log).unwrap();
+    // Reference: the whole file at once.
+    let whole = dir.path().join("whole");
+    run_ok(ipscope(&whole).arg("ingest").arg(&log));
+    // Now the same content arriving in three pieces (cut at line ends).
+    let cuts = [full.len() / 5, full.len() * 3 / 5];
+    let cut_at = |n: usize| full[..n].iter().rposition(|b| *b == b'\n').unwrap() + 1;
+    let pieces = dir.path().join("pieces");
+    let growing = dir.path().join("growing.log");
+    for c in cuts.iter().map(|c| cut_at(*c)).chain([full.len()]) {
+        std::fs::write(&growing, &full[..c]).unwrap();
+        let (_, err) = run_ok(ipscope(&pieces).arg("ingest").arg(&growing));
+        assert!(err.contains(if c == cut_at(cuts[0]) { "new" } else { "resumed" }), "{err}");
+    }
+    assert_eq!(kinds(&pieces), kinds(&whole));
+    assert_eq!(scalar(&pieces, "SELECT max(lines) FROM inputs"), 20_000);
+}
+
+#[test]
+fn killed_mid_ingest_then_rerun_counts_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("big.log");
+    let truth = generate(&log, 400_000, 11);
+    let reference = dir.path().join("reference");
+    run_ok(ipscope(&reference).arg("ingest").arg(&log));
+    assert_eq!(
+        scalar(&reference, "SELECT count(*) FROM events WHERE kind = 'auth'"),
+        truth.password_attempts as i64
+    );
+
+    let data = dir.path().join("crashy");
+    let mut child = ipscope(&data)
+        .args(["ingest", "-vv", "--no-progress"])
+        .arg(&log)
+        .env("IPSCOPE_BATCH_EVENTS", "5000")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill it (SIGKILL: no cleanup) once a few batches are committed.
+    let stderr = child.stderr.take().unwrap();
+    let mut committed = 0;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+        if line.unwrap().contains("batch committed") {
+            committed += 1;
+            if committed == 5 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(committed, 5, "the ingest ended before it could be killed");
+    let partial = scalar(&data, "SELECT count(*) FROM events");
+    let total = scalar(&reference, "SELECT count(*) FROM events");
+    assert!(partial > 0 && partial < total, "killed run stored {partial} of {total}");
+    let (_, err) = run_ok(ipscope(&data).arg("ingest").arg(&log));
+    assert!(err.contains("resumed"), "{err}");
+    assert_eq!(kinds(&data), kinds(&reference));
+}
+
+#[test]
+fn malformed_lines_are_counted_and_written_to_the_rejects_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("mixed.log");
+    std::fs::write(
+        &log,
+        "2026-03-02T10:00:00+00:00 h sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2\n\
+         2026-03-02T10:00:01+00:00 h sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2\n\
+         Mar 99 10:00:00 h sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2\n\
+         \u{1}\u{2}garbage\n\
+         2026-03-02T10:00:02+00:00 h sshd[1]: Received disconnect from 192.0.2.1 port 22:11: Bye Bye [preauth]\n",
+    )
+    .unwrap();
+    let rejects = dir.path().join("rejects.txt");
+    let (_, err) = run_ok(ipscope(&data).args(["ingest", "--format", "sshd", "--rejects"]).arg(&rejects).arg(&log));
+    assert!(err.contains("5 lines, 2 events, 1 ignored, 2 rejected"), "{err}");
+    let rej = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(rej.lines().count(), 2, "{rej}");
+    assert!(rej.starts_with(&format!("{}:3: ", log.display())), "{rej}");
+    assert!(rej.lines().nth(1).unwrap().starts_with(&format!("{}:4: ", log.display())), "{rej}");
+}
+
+#[test]
+fn stdin_and_report_formats_pipe_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let text = std::fs::read(corpus("openssh/loghub/OpenSSH_2k.log")).unwrap();
+    let mut child = ipscope(&data).args(["ingest", "--year", "2025", "-"]).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(&text).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let (csv, _) = run_ok(ipscope(&data).args(["report", "top-ips", "-N", "3", "--format", "csv"]));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert_eq!(lines[0], "ip,events,users,first_seen,last_seen,period_days,per_day,sessions");
+    let (json, _) = run_ok(ipscope(&data).args(["report", "top-users", "-N", "5", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 5);
+    assert!(v[0]["events"].as_i64().unwrap() >= v[1]["events"].as_i64().unwrap());
+    let (nd, _) = run_ok(ipscope(&data).args(["report", "daily", "--format", "ndjson"]));
+    for l in nd.lines() {
+        serde_json::from_str::<serde_json::Value>(l).unwrap();
+    }
+    let (gp, _) = run_ok(ipscope(&data).args(["sql", "SELECT 1 AS a, 'x y' AS b", "--format", "csv", "--sep", " "]));
+    assert_eq!(gp, "a b\n1 \"x y\"\n");
+    // Piped without --format: tsv.
+    let (tsv, _) = run_ok(ipscope(&data).args(["report", "daily"]));
+    assert!(tsv.starts_with("day\tweekday\tevents\tips\n"), "{tsv}");
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    run_ok(ipscope(&data).args(["ingest", "--year", "2025"]).arg(corpus("openssh/loghub/OpenSSH_2k.log")));
+    let mut child = ipscope(&data)
+        .args(["sql", "SELECT * FROM range(1000000)"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn maint_validates_flags_and_prints_the_markdown_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("auth.log");
+    generate(&log, 30_000, 3);
+    run_ok(ipscope(&data).arg("ingest").arg(&log));
+    let before = scalar(&data, "SELECT count(*) FROM events");
+
+    for (args, msg) in [
+        (vec!["maint", "-N", "3"], "at least 5"),
+        (vec!["maint", "-s", "0"], "(0, 1]"),
+        (vec!["maint", "-s", "1.5"], "(0, 1]"),
+    ] {
+        let out = ipscope(&data).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(msg), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    // The generated span is 2026-03-02 .. 2026-03-09; "now" on 2026-03-12 makes -p 5 cut at 03-07.
+    let (md, _) = run_ok(ipscope(&data).args(["maint", "-p", "5", "--home", "10.0.0.0/8,192.168.0.0/16"]).env("IPSCOPE_NOW", "2026-03-12T00:00:00Z"));
+    for h in ["# ipscope report", "## Events per day", "## Top source addresses", "## Top users", "## Low session:auth ratio by address", "## Low session:auth ratio by user", "## Sessions still open", "## Busiest /24"] {
+        assert!(md.contains(h), "missing {h} in\n{md}");
+    }
+    let older = scalar(&data, "SELECT count(*) FROM events WHERE ts < TIMESTAMP '2026-03-07 00:00:00'");
+    assert!(older > 0);
+    assert!(md.contains(&format!(": {older} would be deleted")), "{md}");
+    assert_eq!(scalar(&data, "SELECT count(*) FROM events"), before, "dry run deletes nothing");
+
+    let (out, _) = run_ok(ipscope(&data).args(["purge", "--older-than", "5d", "--commit"]).env("IPSCOPE_NOW", "2026-03-12T00:00:00Z"));
+    assert_eq!(out.trim(), format!("purged {older} events older than 2026-03-07 00:00:00 UTC"));
+    assert_eq!(scalar(&data, "SELECT count(*) FROM events"), before - older);
+    assert_eq!(scalar(&data, "SELECT count(*) FROM events WHERE ts < TIMESTAMP '2026-03-07 00:00:00'"), 0);
+}
+
+#[test]
+fn demo_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let (md, err) = run_ok(ipscope(&dir.path().join("unused")).args(["demo", "--lines", "20000"]));
+    assert!(err.contains("generated 20000 lines"), "{err}");
+    assert!(md.contains("## Top source addresses") && md.contains("## Sessions still open"), "{md}");
+}
+
+#[test]
+fn unknown_report_and_missing_store_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nothing-here");
+    let out = ipscope(&data).args(["report", "top-ips"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no database"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ipscope(&data).args(["report", "nope"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown report"));
+    let out = ipscope(&data).args(["ingest", "/no/such/file"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
