@@ -153,15 +153,11 @@ macro_rules! impl_name {
         impl FromStr for $t {
             type Err = UnknownName;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str().eq_ignore_ascii_case(s))
-                    .ok_or_else(|| UnknownName {
-                        what: $what,
-                        name: s.to_owned(),
-                        known: Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
-                    })
+                Self::ALL.iter().copied().find(|v| v.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| UnknownName {
+                    what: $what,
+                    name: s.to_owned(),
+                    known: Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
+                })
             }
         }
     };

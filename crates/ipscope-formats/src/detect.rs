@@ -11,9 +11,9 @@
 //! The format with the most votes wins (iptracking on a tie, being the stricter test); no votes
 //! → `None`, and the caller asks the user for `--format`.
 
+use crate::FormatKind;
 use crate::iptracking::{FIELDS, event_kind};
 use crate::syslog::parse_header;
-use crate::FormatKind;
 
 /// How many non-blank, non-comment lines are looked at.
 pub const DETECT_LINES: usize = 20;
@@ -27,11 +27,8 @@ pub fn detect(first_lines: &[&[u8]]) -> Option<FormatKind> {
 pub fn detect_with_delimiter(first_lines: &[&[u8]], delimiter: u8) -> Option<FormatKind> {
     let mut sshd = 0usize;
     let mut ipt = 0usize;
-    let lines = first_lines
-        .iter()
-        .map(|l| l.trim_ascii())
-        .filter(|l| !l.is_empty() && !l.starts_with(b"#"))
-        .take(DETECT_LINES);
+    let lines =
+        first_lines.iter().map(|l| l.trim_ascii()).filter(|l| !l.is_empty() && !l.starts_with(b"#")).take(DETECT_LINES);
     for line in lines {
         if is_iptracking(line, delimiter) {
             ipt += 1;
@@ -66,20 +63,30 @@ mod tests {
 
     #[test]
     fn detects_syslog() {
-        assert_eq!(d("Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186"), Some(FormatKind::Sshd));
         assert_eq!(
-            d("# failJSON: {}\n\n2015-04-16T18:02:50.321974+00:00 host sshd[2716]: x\nFeb 21 23:35:33 localhost sudo: vagrant : TTY=pts/0"),
+            d("Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186"),
+            Some(FormatKind::Sshd)
+        );
+        assert_eq!(
+            d(
+                "# failJSON: {}\n\n2015-04-16T18:02:50.321974+00:00 host sshd[2716]: x\nFeb 21 23:35:33 localhost sudo: vagrant : TTY=pts/0"
+            ),
             Some(FormatKind::Sshd)
         );
         // Only other programs: still syslog, still the sshd parser's job.
-        assert_eq!(d("Jun 14 15:16:01 combo su(pam_unix)[1]: session opened for user news by (uid=0)"), Some(FormatKind::Sshd));
+        assert_eq!(
+            d("Jun 14 15:16:01 combo su(pam_unix)[1]: session opened for user news by (uid=0)"),
+            Some(FormatKind::Sshd)
+        );
         assert_eq!(d("<38>1 2019-07-08T17:40:16.954167-04:00 h sshd 57915 - - Failed x"), Some(FormatKind::Sshd));
     }
 
     #[test]
     fn detects_iptracking() {
         assert_eq!(
-            d("dst_ip|src_ip|src_port|event|sshd_pid|uid|log_date\n10.0.0.1|192.0.2.7|51234|auth|4242|alice|2024-01-15 13:45:12"),
+            d(
+                "dst_ip|src_ip|src_port|event|sshd_pid|uid|log_date\n10.0.0.1|192.0.2.7|51234|auth|4242|alice|2024-01-15 13:45:12"
+            ),
             Some(FormatKind::Iptracking)
         );
         assert_eq!(d("10.0.0.1||| open_session |1|root|2024-01-15 13:45:12"), Some(FormatKind::Iptracking));

@@ -23,13 +23,10 @@
 use std::net::IpAddr;
 
 use crate::clock::{Clock, parse_datetime};
-use crate::{Event, EventKind, LineOutcome, Parser, Reject, SourceFormat};
+use crate::{Event, EventKind, LineOutcome, MAX_REJECT_DETAIL, Parser, Reject, SourceFormat, reject, text};
 
 /// The number of fields of a row.
 pub const FIELDS: usize = 7;
-
-/// How much of a rejected line goes into the reject detail.
-const MAX_REJECT_DETAIL: usize = 200;
 
 /// The parser for one iptracking export stream.
 pub struct IptrackingParser {
@@ -57,11 +54,6 @@ pub fn event_kind(word: &[u8]) -> Option<EventKind> {
     .map(|(_, k)| k)
 }
 
-fn reject(reason: &'static str, what: &[u8]) -> LineOutcome {
-    let cut = what.get(..MAX_REJECT_DETAIL).unwrap_or(what);
-    LineOutcome::Rejected(Reject::new(reason, String::from_utf8_lossy(cut)))
-}
-
 /// Empty or PostgreSQL's `\N` → None.
 fn value(f: &[u8]) -> Option<&[u8]> {
     let f = f.trim_ascii();
@@ -77,13 +69,6 @@ fn parse_ip(f: &[u8]) -> Result<Option<IpAddr>, ()> {
         None => s,
     };
     s.parse::<IpAddr>().map(|ip| Some(ipscope_event::canonical_ip(ip))).map_err(|_| ())
-}
-
-fn text(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(b).into_owned(),
-    }
 }
 
 impl Parser for IptrackingParser {
@@ -117,12 +102,19 @@ impl Parser for IptrackingParser {
         if n != FIELDS {
             return LineOutcome::Rejected(Reject::new(
                 "wrong field count",
-                format!("{n} fields, expected {FIELDS}: {}", String::from_utf8_lossy(line.get(..MAX_REJECT_DETAIL).unwrap_or(line))),
+                format!(
+                    "{n} fields, expected {FIELDS}: {}",
+                    String::from_utf8_lossy(line.get(..MAX_REJECT_DETAIL).unwrap_or(line))
+                ),
             ));
         }
         let [dst, src, sport, event, pid, uid, date] = f;
-        let Ok(dst_ip) = parse_ip(dst) else { return reject("bad address", dst) };
-        let Ok(src_ip) = parse_ip(src) else { return reject("bad address", src) };
+        let Ok(dst_ip) = parse_ip(dst) else {
+            return reject("bad address", dst);
+        };
+        let Ok(src_ip) = parse_ip(src) else {
+            return reject("bad address", src);
+        };
         let src_port = match value(sport) {
             None => None,
             Some(p) => match std::str::from_utf8(p).ok().and_then(|s| s.parse::<u16>().ok()) {
@@ -130,7 +122,9 @@ impl Parser for IptrackingParser {
                 None => return reject("bad port", sport),
             },
         };
-        let Some(kind) = event_kind(event) else { return reject("unknown event", event) };
+        let Some(kind) = event_kind(event) else {
+            return reject("unknown event", event);
+        };
         let date = date.trim_ascii();
         let ts = match parse_datetime(date) {
             Some((p, used)) if used == date.len() => match self.clock.datetime_micros(p) {
@@ -212,7 +206,10 @@ mod tests {
         let mut p = IptrackingParser::new(Clock::new(cfg, 0), b',');
         let e = one(&mut p, "10.0.0.1,192.0.2.7,1,auth,2,u,2024-01-15 13:45:12").unwrap();
         assert_eq!(e.ts, utc("2024-01-15T13:45:12Z"));
-        assert!(matches!(one(&mut p, "10.0.0.1|192.0.2.7|1|auth|2|u|2024-01-15 13:45:12"), Err(LineOutcome::Rejected(_))));
+        assert!(matches!(
+            one(&mut p, "10.0.0.1|192.0.2.7|1|auth|2|u|2024-01-15 13:45:12"),
+            Err(LineOutcome::Rejected(_))
+        ));
     }
 
     #[test]

@@ -48,13 +48,26 @@ impl Reject {
     }
 }
 
+/// How much of an offending line or field goes into a [`Reject`] detail.
+pub(crate) const MAX_REJECT_DETAIL: usize = 200;
+
+/// A rejection whose detail is (the start of) the offending bytes.
+pub(crate) fn reject(reason: &'static str, what: &[u8]) -> LineOutcome {
+    let cut = what.get(..MAX_REJECT_DETAIL).unwrap_or(what);
+    LineOutcome::Rejected(Reject::new(reason, String::from_utf8_lossy(cut)))
+}
+
+/// Bytes of a log line as a `String` (invalid UTF-8 replaced, valid UTF-8 copied as is).
+pub(crate) fn text(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
 impl fmt::Display for Reject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.detail.is_empty() {
-            f.write_str(self.reason)
-        } else {
-            write!(f, "{}: {}", self.reason, self.detail)
-        }
+        if self.detail.is_empty() { f.write_str(self.reason) } else { write!(f, "{}: {}", self.reason, self.detail) }
     }
 }
 
@@ -86,9 +99,7 @@ impl FormatKind {
     pub fn description(self) -> &'static str {
         match self {
             FormatKind::Sshd => "OpenSSH / PAM syslog: auth.log, secure, journald text export",
-            FormatKind::Iptracking => {
-                "iptracking export: dst_ip|src_ip|src_port|event|sshd_pid|uid|log_date"
-            }
+            FormatKind::Iptracking => "iptracking export: dst_ip|src_ip|src_port|event|sshd_pid|uid|log_date",
         }
     }
 }

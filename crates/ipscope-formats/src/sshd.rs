@@ -61,14 +61,13 @@
 //! cases expect: `Failed password for invalid user test from 10.10.1.2 port 55555 ssh2 from
 //! 127.0.0.1 port 58946 ssh2` is 127.0.0.1 with user `test from 10.10.1.2 port 55555 ssh2`).
 
-use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
-
 use memchr::memmem;
 
 use crate::clock::Clock;
 use crate::syslog::{Stamp, parse_header};
-use crate::{Event, EventKind, LineOutcome, Outcome, Parser, Reject, SourceFormat};
+use crate::{Event, EventKind, LineOutcome, Outcome, Parser, SourceFormat, reject, text};
+use addr::{Addr, AddrTail, UserFrom, addr_port, addr_tail, parse_addr, set_src};
+use sessions::{SessionMap, Tracked, session_key};
 
 /// Cap on `message repeated N times`: a hostile or corrupt N must not make one line produce
 /// millions of events. Beyond it the count is clamped.
@@ -77,12 +76,6 @@ pub const MAX_REPEAT: usize = 10_000;
 /// How many pid → address entries (from `Accepted` lines) are kept per stream for the PAM
 /// session lines that follow; the oldest is evicted beyond it. 64 Ki entries ≈ 6 MiB.
 pub const MAX_TRACKED_SESSIONS: usize = 65_536;
-
-/// How much of a rejected line goes into the reject detail.
-const MAX_REJECT_DETAIL: usize = 200;
-
-/// Longest pid we parse for the session map (u32 has 10 digits).
-const MAX_PID_DIGITS: usize = 10;
 
 /// The parser for one sshd / PAM syslog stream.
 pub struct SshdParser {
@@ -102,25 +95,6 @@ struct Ctx<'a> {
     ts: i64,
     host: Option<&'a [u8]>,
     pid: Option<&'a [u8]>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Addr<'a> {
-    Ip(IpAddr),
-    Host(&'a [u8]),
-}
-
-/// `X from A[ port N][ sshN]...` split at the right ` from `.
-struct UserFrom<'a> {
-    user: &'a [u8],
-    addr: Addr<'a>,
-    port: Option<u16>,
-    via: Option<&'a [u8]>,
-}
-
-fn reject(reason: &'static str, line: &[u8]) -> LineOutcome {
-    let cut = line.get(..MAX_REJECT_DETAIL).unwrap_or(line);
-    LineOutcome::Rejected(Reject::new(reason, String::from_utf8_lossy(cut)))
 }
 
 impl Parser for SshdParser {
@@ -160,11 +134,7 @@ impl Parser for SshdParser {
         {
             msg = msg.get(end + 2..).unwrap_or_default();
         }
-        let res = if old_pam {
-            self.old_pam(&ctx, msg, out)
-        } else {
-            self.message(&ctx, msg, out, false)
-        };
+        let res = if old_pam { self.old_pam(&ctx, msg, out) } else { self.message(&ctx, msg, out, false) };
         match res {
             LineOutcome::Rejected(r) => reject(r.reason, line),
             other => other,
@@ -173,8 +143,13 @@ impl Parser for SshdParser {
 }
 
 impl SshdParser {
-    fn event(&self, ctx: &Ctx<'_>, kind: EventKind) -> Event {
-        let mut e = Event::new(ctx.ts, SourceFormat::Sshd, kind);
+    /// Push a new event with the line's shared fields and return it for filling in place (an
+    /// event is several hundred bytes: building it where it lives saves a copy per event).
+    fn event<'o>(&self, ctx: &Ctx<'_>, kind: EventKind, out: &'o mut Vec<Event>) -> &'o mut Event {
+        let i = out.len();
+        out.push(Event::new(ctx.ts, SourceFormat::Sshd, kind));
+        // Index `i` was just pushed.
+        let e = &mut out[i];
         e.sensor = ctx.host.map(text);
         e.session = ctx.pid.map(text);
         e.proto = Some("tcp".to_owned());
@@ -240,18 +215,17 @@ impl SshdParser {
         } else {
             EventKind::KeyAuth
         };
-        let mut e = self.event(ctx, kind);
+        let e = self.event(ctx, kind, out);
         e.outcome = Some(outcome);
         e.user = Some(text(uf.user));
-        set_src(&mut e, uf.addr);
+        set_src(e, uf.addr);
         e.src_port = uf.port;
         e.detail = Some(text(method));
         if outcome == Outcome::Success
             && let Some(key) = session_key(ctx)
         {
-            self.sessions.insert(key, Tracked::of(&e));
+            self.sessions.insert(key, Tracked::of(e));
         }
-        out.push(e);
         LineOutcome::Events(1)
     }
 
@@ -260,11 +234,10 @@ impl SshdParser {
         let Some(uf) = self.user_from(r, false) else {
             return reject("bad address", r);
         };
-        let mut e = self.event(ctx, EventKind::InvalidUser);
+        let e = self.event(ctx, EventKind::InvalidUser, out);
         e.user = Some(text(uf.user));
-        set_src(&mut e, uf.addr);
+        set_src(e, uf.addr);
         e.src_port = uf.port;
-        out.push(e);
         LineOutcome::Events(1)
     }
 
@@ -282,16 +255,15 @@ impl SshdParser {
         let Some(uf) = self.user_from(rest, true) else {
             return reject("bad address", r);
         };
-        let mut e = self.event(ctx, EventKind::Auth);
+        let e = self.event(ctx, EventKind::Auth, out);
         e.outcome = Some(Outcome::Failure);
         e.user = Some(text(uf.user));
-        set_src(&mut e, uf.addr);
+        set_src(e, uf.addr);
         e.src_port = uf.port;
         if let Some(Addr::Ip(ip)) = uf.via.and_then(parse_addr) {
             e.dst_ip = Some(ip);
         }
         e.detail = Some("pam".to_owned());
-        out.push(e);
         LineOutcome::Events(1)
     }
 
@@ -299,10 +271,7 @@ impl SshdParser {
     fn repeated(&mut self, ctx: &Ctx<'_>, r: &[u8], out: &mut Vec<Event>) -> LineOutcome {
         let ndig = r.iter().take_while(|c| c.is_ascii_digit()).count();
         let count = r.get(..ndig).map_or(0, parse_count);
-        let inner = r
-            .get(ndig..)
-            .and_then(|x| x.strip_prefix(b" times: ["))
-            .and_then(|x| x.strip_suffix(b"]"));
+        let inner = r.get(ndig..).and_then(|x| x.strip_prefix(b" times: [")).and_then(|x| x.strip_suffix(b"]"));
         let (Some(inner), 1..) = (inner, count) else {
             return reject("bad repeat", r);
         };
@@ -367,18 +336,16 @@ impl SshdParser {
             user = user.get(..i).unwrap_or_default();
         }
         let kind = if open { EventKind::SessionOpen } else { EventKind::SessionClose };
-        let mut e = self.event(ctx, kind);
+        let e = self.event(ctx, kind, out);
         e.user = Some(text(user.trim_ascii()));
         if let Some(key) = session_key(ctx) {
-            let tracked =
-                if open { self.sessions.get(&key).cloned() } else { self.sessions.remove(&key) };
+            let tracked = if open { self.sessions.get(&key).cloned() } else { self.sessions.remove(&key) };
             if let Some(t) = tracked {
                 e.src_ip = t.src_ip;
                 e.src_host = t.src_host;
                 e.src_port = t.src_port;
             }
         }
-        out.push(e);
         LineOutcome::Events(1)
     }
 
@@ -392,22 +359,24 @@ impl SshdParser {
             let end = memchr::memchr(b' ', v).unwrap_or(v.len());
             v.get(..end).unwrap_or_default()
         });
-        let mut e = self.event(ctx, EventKind::Auth);
-        e.outcome = Some(Outcome::Failure);
-        e.detail = Some("pam".to_owned());
-        match rhost {
-            Some([]) | None => {}
+        let addr = match rhost {
+            Some([]) | None => None,
             Some(h) => match parse_addr(h) {
-                Some(a) => set_src(&mut e, a),
+                Some(a) => Some(a),
                 None => return reject("bad address", r),
             },
+        };
+        let e = self.event(ctx, EventKind::Auth, out);
+        e.outcome = Some(Outcome::Failure);
+        e.detail = Some("pam".to_owned());
+        if let Some(a) = addr {
+            set_src(e, a);
         }
         if let Some(u) = user_at.and_then(|i| r.get(i + 6..)).map(<[u8]>::trim_ascii)
             && !u.is_empty()
         {
             e.user = Some(text(u));
         }
-        out.push(e);
         LineOutcome::Events(1)
     }
 
@@ -416,8 +385,8 @@ impl SshdParser {
         let Some((src, sport, rest)) = addr_port(r) else {
             return reject("bad address", r);
         };
-        let mut e = self.event(ctx, EventKind::Connection);
-        set_src(&mut e, src);
+        let e = self.event(ctx, EventKind::Connection, out);
+        set_src(e, src);
         e.src_port = sport;
         if let Some((dst, dport, _)) = rest.strip_prefix(b" on ").and_then(addr_port) {
             if let Addr::Ip(ip) = dst {
@@ -425,7 +394,6 @@ impl SshdParser {
             }
             e.dst_port = dport;
         }
-        out.push(e);
         LineOutcome::Events(1)
     }
 
@@ -443,11 +411,10 @@ impl SshdParser {
         if host.is_none() && paren.is_none() {
             return reject("bad address", r);
         }
-        let mut e = self.event(ctx, EventKind::Deny);
+        let e = self.event(ctx, EventKind::Deny, out);
         for a in [host, paren].into_iter().flatten() {
-            set_src(&mut e, a);
+            set_src(e, a);
         }
-        out.push(e);
         LineOutcome::Events(1)
     }
 
@@ -455,67 +422,9 @@ impl SshdParser {
     fn user_from<'a>(&self, s: &'a [u8], allow_via: bool) -> Option<UserFrom<'a>> {
         // A user name can be empty: `Invalid user  from A` leaves ` from A` here.
         self.from.find_iter(s).find_map(|pos| {
-            let (addr, port, via) = addr_tail(s.get(pos + 6..)?, allow_via)?;
+            let AddrTail { addr, port, via } = addr_tail(s.get(pos + 6..)?, allow_via)?;
             Some(UserFrom { user: s.get(..pos)?, addr, port, via })
         })
-    }
-}
-
-/// `A[ port N][ sshN][ via V]` followed by the end, `:` or ` [`.
-fn addr_tail(t: &[u8], allow_via: bool) -> Option<(Addr<'_>, Option<u16>, Option<&[u8]>)> {
-    let (addr, port, mut r) = addr_port(t)?;
-    if let Some(p) = r.strip_prefix(b" ssh") {
-        let n = p.iter().take_while(|c| c.is_ascii_digit()).count();
-        if n > 0 {
-            r = p.get(n..).unwrap_or_default();
-        }
-    }
-    let mut via = None;
-    if allow_via && let Some(v) = r.strip_prefix(b" via ") {
-        let end = memchr::memchr(b' ', v).unwrap_or(v.len());
-        via = v.get(..end);
-        r = v.get(end..).unwrap_or_default();
-    }
-    match r {
-        [] | [b':', ..] | [b' ', b'[', ..] => Some((addr, port, via)),
-        _ => None,
-    }
-}
-
-/// `A[ port N]` → address, port, rest.
-fn addr_port(t: &[u8]) -> Option<(Addr<'_>, Option<u16>, &[u8])> {
-    let end = memchr::memchr(b' ', t).unwrap_or(t.len());
-    let addr = parse_addr(t.get(..end)?)?;
-    let mut r = t.get(end..)?;
-    let mut port = None;
-    if let Some(p) = r.strip_prefix(b" port ") {
-        let n = p.iter().take_while(|c| c.is_ascii_digit()).count();
-        port = Some(std::str::from_utf8(p.get(..n)?).ok()?.parse::<u16>().ok()?);
-        r = p.get(n..)?;
-    }
-    Some((addr, port, r))
-}
-
-/// An address, or a host name (see the module doc), or nothing.
-fn parse_addr(tok: &[u8]) -> Option<Addr<'_>> {
-    if tok.is_empty() || tok.len() > 253 {
-        return None;
-    }
-    if let Ok(s) = std::str::from_utf8(tok) {
-        // A zone index (`fe80::1%eth0`) is not part of the address.
-        let s = s.split_once('%').map_or(s, |(a, _)| a);
-        if let Ok(ip) = s.parse::<IpAddr>() {
-            return Some(Addr::Ip(ipscope_event::canonical_ip(ip)));
-        }
-    }
-    let hostish = tok.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'));
-    (hostish && tok.iter().any(u8::is_ascii_alphanumeric)).then_some(Addr::Host(tok))
-}
-
-fn set_src(e: &mut Event, a: Addr<'_>) {
-    match a {
-        Addr::Ip(ip) => e.src_ip = Some(ip),
-        Addr::Host(h) => e.src_host = Some(text(h)),
     }
 }
 
@@ -530,19 +439,14 @@ fn strip_prefix_ci<'a>(s: &'a [u8], p: &[u8]) -> Option<&'a [u8]> {
 
 /// Digits → count, clamped to [`MAX_REPEAT`].
 fn parse_count(d: &[u8]) -> usize {
-    d.iter().try_fold(0usize, |n, c| n.checked_mul(10)?.checked_add(usize::from(c - b'0'))).map_or(MAX_REPEAT, |n| n.min(MAX_REPEAT))
+    d.iter()
+        .try_fold(0usize, |n, c| n.checked_mul(10)?.checked_add(usize::from(c - b'0')))
+        .map_or(MAX_REPEAT, |n| n.min(MAX_REPEAT))
 }
 
 fn trim_end(s: &[u8]) -> &[u8] {
     let n = s.iter().rev().take_while(|c| matches!(c, b'\r' | b'\n' | b' ' | b'\t')).count();
     s.get(..s.len() - n).unwrap_or_default()
-}
-
-fn text(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(b).into_owned(),
-    }
 }
 
 /// Ignored messages: (prefix, category). Checked in order; the first match wins.
@@ -594,79 +498,7 @@ fn category(m: &[u8]) -> Option<&'static str> {
     IGNORED.iter().find(|(p, _)| m.starts_with(p)).map(|&(_, c)| c)
 }
 
-// ---- pid → address of the `Accepted` line, for the PAM session lines ----
-
-/// (hash of the syslog host, pid): one stream may interleave several hosts.
-type SessionKey = (u64, u32);
-
-#[derive(Clone, Debug)]
-struct Tracked {
-    seq: u64,
-    src_ip: Option<IpAddr>,
-    src_host: Option<String>,
-    src_port: Option<u16>,
-}
-
-impl Tracked {
-    fn of(e: &Event) -> Tracked {
-        Tracked { seq: 0, src_ip: e.src_ip, src_host: e.src_host.clone(), src_port: e.src_port }
-    }
-}
-
-fn session_key(ctx: &Ctx<'_>) -> Option<SessionKey> {
-    let pid = ctx.pid?;
-    if pid.is_empty() || pid.len() > MAX_PID_DIGITS || !pid.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let pid = std::str::from_utf8(pid).ok()?.parse::<u32>().ok()?;
-    // FNV-1a of the host: stable and cheap; a collision only mixes up two hosts' equal pids.
-    let h = ctx.host.unwrap_or_default().iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    Some((h, pid))
-}
-
-/// A bounded map with oldest-first eviction.
-#[derive(Default)]
-struct SessionMap {
-    map: HashMap<SessionKey, Tracked>,
-    /// Insertion order; entries whose seq no longer matches the map are stale.
-    order: VecDeque<(SessionKey, u64)>,
-    seq: u64,
-}
-
-impl SessionMap {
-    fn insert(&mut self, key: SessionKey, mut t: Tracked) {
-        self.seq += 1;
-        t.seq = self.seq;
-        self.map.insert(key, t);
-        self.order.push_back((key, self.seq));
-        while self.map.len() > MAX_TRACKED_SESSIONS {
-            let Some((k, s)) = self.order.pop_front() else { break };
-            if self.map.get(&k).is_some_and(|t| t.seq == s) {
-                self.map.remove(&k);
-            }
-        }
-        // Closed sessions leave stale order entries: compact before they pile up.
-        if self.order.len() > 2 * MAX_TRACKED_SESSIONS {
-            let map = &self.map;
-            self.order.retain(|(k, s)| map.get(k).is_some_and(|t| t.seq == *s));
-        }
-    }
-
-    fn get(&self, key: &SessionKey) -> Option<&Tracked> {
-        self.map.get(key)
-    }
-
-    fn remove(&mut self, key: &SessionKey) -> Option<Tracked> {
-        self.map.remove(key)
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.map.len()
-    }
-}
-
+mod addr;
+mod sessions;
 #[cfg(test)]
 mod tests;

@@ -53,9 +53,7 @@ pub fn parse_header(line: &[u8]) -> Result<Header<'_>, HeaderError> {
         }
     }
     let (stamp, used) = match s.first() {
-        Some(b'0'..=b'9') => {
-            parse_datetime(s).map(|(p, n)| (Stamp::DateTime(p), n)).ok_or("bad timestamp")?
-        }
+        Some(b'0'..=b'9') => parse_datetime(s).map(|(p, n)| (Stamp::DateTime(p), n)).ok_or("bad timestamp")?,
         _ => match parse_rfc3164(s) {
             Some((t, n)) => (Stamp::Rfc3164(t), n),
             None if s.len() < STAMP_LEN && s.first().is_some_and(u8::is_ascii_alphabetic) => {
@@ -84,7 +82,7 @@ pub fn parse_header(line: &[u8]) -> Result<Header<'_>, HeaderError> {
         }
         (Some(tok), after)
     };
-    let (program, pid, msg) = parse_tag(tag)?;
+    let Tag { program, pid, msg } = parse_tag(tag)?;
     Ok(Header { stamp, host, program, pid, msg })
 }
 
@@ -98,8 +96,14 @@ fn strip_pri(s: &[u8]) -> Option<&[u8]> {
     s.get(end + 1..)
 }
 
+struct Tag<'a> {
+    program: &'a [u8],
+    pid: Option<&'a [u8]>,
+    msg: &'a [u8],
+}
+
 /// `prog[pid]: msg`, `prog: msg`, `[prog]: msg`, `[prog] msg`, `prog msg`.
-fn parse_tag(t: &[u8]) -> Result<(&[u8], Option<&[u8]>, &[u8]), HeaderError> {
+fn parse_tag(t: &[u8]) -> Result<Tag<'_>, HeaderError> {
     if let Some(inner) = t.strip_prefix(b"[") {
         let close = memchr::memchr(b']', inner).ok_or("bad program tag")?;
         let program = inner.get(..close).unwrap_or_default();
@@ -107,7 +111,7 @@ fn parse_tag(t: &[u8]) -> Result<(&[u8], Option<&[u8]>, &[u8]), HeaderError> {
         if let Some(r) = rest.strip_prefix(b":") {
             rest = r;
         }
-        return Ok((program, None, strip_one_space(rest)));
+        return Ok(Tag { program, pid: None, msg: strip_one_space(rest) });
     }
     let end = memchr::memchr3(b'[', b':', b' ', t).unwrap_or(t.len());
     let program = t.get(..end).unwrap_or_default();
@@ -121,11 +125,11 @@ fn parse_tag(t: &[u8]) -> Result<(&[u8], Option<&[u8]>, &[u8]), HeaderError> {
             if let Some(r) = after.strip_prefix(b":") {
                 after = r;
             }
-            Ok((program, Some(pid), strip_one_space(after)))
+            Ok(Tag { program, pid: Some(pid), msg: strip_one_space(after) })
         }
-        Some(b':') => Ok((program, None, strip_one_space(rest.get(1..).unwrap_or_default()))),
-        Some(_) => Ok((program, None, rest.get(1..).unwrap_or_default())),
-        None => Ok((program, None, rest)),
+        Some(b':') => Ok(Tag { program, pid: None, msg: strip_one_space(rest.get(1..).unwrap_or_default()) }),
+        Some(_) => Ok(Tag { program, pid: None, msg: rest.get(1..).unwrap_or_default() }),
+        None => Ok(Tag { program, pid: None, msg: rest }),
     }
 }
 
@@ -214,24 +218,29 @@ mod tests {
         assert_eq!(h("Mar  3 00:17:22 [sshd]: User root"), (None, "sshd", None, "User root"));
         assert_eq!(h("Jun 25 23:53:34 [sshd] User root"), (None, "sshd", None, "User root"));
         assert_eq!(h("Feb 17 17:40:17 sshd[19725]: Conn"), (None, "sshd", Some("19725"), "Conn"));
-        assert_eq!(h("Feb 21 23:35:33 localhost sudo: vagrant : TTY"), (Some("localhost"), "sudo", None, "vagrant : TTY"));
-        assert_eq!(h("Jun 19 04:09:11 combo syslogd 1.4.1: restart."), (Some("combo"), "syslogd", None, "1.4.1: restart."));
+        assert_eq!(
+            h("Feb 21 23:35:33 localhost sudo: vagrant : TTY"),
+            (Some("localhost"), "sudo", None, "vagrant : TTY")
+        );
+        assert_eq!(
+            h("Jun 19 04:09:11 combo syslogd 1.4.1: restart."),
+            (Some("combo"), "syslogd", None, "1.4.1: restart.")
+        );
         assert_eq!(h("Jul  7 08:06:15 combo  -- root[2421]: ROOT"), (Some("combo"), "--", None, "root[2421]: ROOT"));
         assert_eq!(
             h("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown"),
             (Some("combo"), "sshd(pam_unix)", Some("19939"), "check pass; user unknown")
         );
-        assert_eq!(
-            h("2015-04-16T18:02:50.321974+00:00 host sshd[2716]: x"),
-            (Some("host"), "sshd", Some("2716"), "x")
-        );
+        assert_eq!(h("2015-04-16T18:02:50.321974+00:00 host sshd[2716]: x"), (Some("host"), "sshd", Some("2716"), "x"));
         assert_eq!(h("<13>Dec 10 06:55:46 h sshd-session[1]: m"), (Some("h"), "sshd-session", Some("1"), "m"));
         assert_eq!(
             h("<38>1 2019-07-08T17:40:16.954167-04:00 hostname.example.com sshd 57915 - - Failed x"),
             (Some("hostname.example.com"), "sshd", Some("57915"), "Failed x")
         );
         assert_eq!(
-            h(r#"<38>1 2019-07-08T17:40:17.954167-04:00 h sshd 55555 - [timeQuality tzKnown="1"][xxx@123 test="[brackets]" q="\]"] Failed y"#),
+            h(
+                r#"<38>1 2019-07-08T17:40:17.954167-04:00 h sshd 55555 - [timeQuality tzKnown="1"][xxx@123 test="[brackets]" q="\]"] Failed y"#
+            ),
             (Some("h"), "sshd", Some("55555"), "Failed y")
         );
         assert_eq!(h("<38>1 2019-07-08T17:40:16Z - - - - -"), (None, "", None, ""));

@@ -8,13 +8,8 @@ use ipscope_formats::{Clock, ClockConfig, Event, LineOutcome, Parser, YearRule, 
 pub const OPENSSH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/openssh/");
 
 /// Every OpenSSH corpus file, relative to [`OPENSSH`].
-pub const FILES: [&str; 5] = [
-    "loghub/OpenSSH_2k.log",
-    "loghub/Linux_2k.log",
-    "fail2ban/sshd",
-    "fail2ban/pam-generic",
-    "beats/test.log",
-];
+pub const FILES: [&str; 5] =
+    ["loghub/OpenSSH_2k.log", "loghub/Linux_2k.log", "fail2ban/sshd", "fail2ban/pam-generic", "beats/test.log"];
 
 /// The year the corpus tests pin RFC 3164 timestamps to.
 pub const YEAR: i32 = 2005;

@@ -83,13 +83,11 @@ fn expected(bytes: &[u8]) -> Counts {
         add("invalid_user", n(has(": Invalid user ") || has(" - Invalid user ") || has(": Illegal user ")));
         add(
             "session_open",
-            n(has("pam_unix(sshd:session): session opened for user ")
-                || (old_pam && has("session opened for user "))),
+            n(has("pam_unix(sshd:session): session opened for user ") || (old_pam && has("session opened for user "))),
         );
         add(
             "session_close",
-            n(has("pam_unix(sshd:session): session closed for user ")
-                || (old_pam && has("session closed for user "))),
+            n(has("pam_unix(sshd:session): session closed for user ") || (old_pam && has("session closed for user "))),
         );
         add("connection", n(has("]: Connection from ")));
         add("deny", n(has("refused connect from ")));
@@ -148,7 +146,10 @@ fn check_file(rel: &str) -> (Counts, Summary) {
         {
             assert!(e.user.is_some(), "{rel}: {e:?}");
         }
-        assert!(e.src_ip.is_some() || e.src_host.is_some() || e.kind.to_string().starts_with("session"), "{rel}: {e:?}");
+        assert!(
+            e.src_ip.is_some() || e.src_host.is_some() || e.kind.to_string().starts_with("session"),
+            "{rel}: {e:?}"
+        );
     }
     (got, s)
 }
@@ -215,10 +216,7 @@ fn fail2ban_pam_generic() {
 #[test]
 fn beats_test_log() {
     let (got, s) = check_file("beats/test.log");
-    assert_eq!(
-        got,
-        counts(&[("auth/failure", 1), ("auth/success", 1), ("invalid_user", 1), ("key_auth/success", 1)])
-    );
+    assert_eq!(got, counts(&[("auth/failure", 1), ("auth/success", 1), ("invalid_user", 1), ("key_auth/success", 1)]));
     assert_eq!(s.ignored.get("other program"), Some(&5));
     assert_eq!(s.ignored.get("no identification"), Some(&1));
 }

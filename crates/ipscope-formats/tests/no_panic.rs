@@ -14,7 +14,8 @@ use proptest::prelude::*;
 fn corpus_lines() -> &'static Vec<Vec<u8>> {
     static LINES: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     LINES.get_or_init(|| {
-        let mut v: Vec<Vec<u8>> = FILES.iter().flat_map(|f| lines(&read(f)).into_iter().map(<[u8]>::to_vec).collect::<Vec<_>>()).collect();
+        let mut v: Vec<Vec<u8>> =
+            FILES.iter().flat_map(|f| lines(&read(f)).into_iter().map(<[u8]>::to_vec).collect::<Vec<_>>()).collect();
         v.push(b"10.0.0.1|192.0.2.7|51234|auth|4242|alice|2024-01-15 13:45:12.123456".to_vec());
         v.push(b"dst_ip|src_ip|src_port|event|sshd_pid|uid|log_date".to_vec());
         v

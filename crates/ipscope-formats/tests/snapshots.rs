@@ -83,5 +83,8 @@ fn fail2ban_sshd_first_60_lines() {
 #[test]
 fn fail2ban_sshd_rest() {
     // The rest of the file: RFC 3339, RFC 5424, no-host lines, ddos-mode shapes.
-    insta::assert_yaml_snapshot!("fail2ban_sshd_rest", render(reference_2005(), &read("fail2ban/sshd"), 61..=usize::MAX));
+    insta::assert_yaml_snapshot!(
+        "fail2ban_sshd_rest",
+        render(reference_2005(), &read("fail2ban/sshd"), 61..=usize::MAX)
+    );
 }

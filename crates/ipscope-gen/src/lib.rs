@@ -116,25 +116,14 @@ fn invalid(msg: String) -> io::Error {
 
 fn validate(cfg: &SshConfig) -> io::Result<()> {
     if cfg.days == 0 || cfg.days > MAX_DAYS {
-        return Err(invalid(format!(
-            "days must be 1..={MAX_DAYS}, got {}",
-            cfg.days
-        )));
+        return Err(invalid(format!("days must be 1..={MAX_DAYS}, got {}", cfg.days)));
     }
     let span = i64::from(cfg.days) * 86_400 * 1_000_000;
     if cfg.start_micros.checked_add(span).is_none() || cfg.start_micros < -(1 << 62) {
         return Err(invalid(format!("start {} out of range", cfg.start_micros)));
     }
-    if cfg.host.is_empty()
-        || cfg
-            .host
-            .bytes()
-            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
-    {
-        return Err(invalid(format!(
-            "host name {:?} must be non-empty without whitespace",
-            cfg.host
-        )));
+    if cfg.host.is_empty() || cfg.host.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+        return Err(invalid(format!("host name {:?} must be non-empty without whitespace", cfg.host)));
     }
     Ok(())
 }
@@ -159,11 +148,7 @@ fn validate(cfg: &SshConfig) -> io::Result<()> {
 /// `out` is wrapped in a 256 KiB `BufWriter` (pass the raw file or stdout) and flushed at the end.
 pub fn write_sshd<W: Write>(cfg: &SshConfig, out: W) -> io::Result<Truth> {
     validate(cfg)?;
-    let mut sink = SshdSink::new(
-        BufWriter::with_capacity(WRITE_BUFFER, out),
-        &cfg.host,
-        cfg.style,
-    );
+    let mut sink = SshdSink::new(BufWriter::with_capacity(WRITE_BUFFER, out), &cfg.host, cfg.style);
     Sim::new(cfg, Mode::Sshd).run(&mut sink)
 }
 
@@ -177,20 +162,10 @@ pub fn write_sshd<W: Write>(cfg: &SshConfig, out: W) -> io::Result<Truth> {
 /// space and line breaks are refused.
 pub fn write_iptracking<W: Write>(cfg: &SshConfig, delimiter: u8, out: W) -> io::Result<Truth> {
     validate(cfg)?;
-    if delimiter.is_ascii_alphanumeric()
-        || b".:-_ \r\n".contains(&delimiter)
-        || !delimiter.is_ascii()
-    {
-        return Err(invalid(format!(
-            "delimiter {:?} can occur inside a field",
-            char::from(delimiter)
-        )));
+    if delimiter.is_ascii_alphanumeric() || b".:-_ \r\n".contains(&delimiter) || !delimiter.is_ascii() {
+        return Err(invalid(format!("delimiter {:?} can occur inside a field", char::from(delimiter))));
     }
-    let mut sink = IptrackingSink::new(
-        BufWriter::with_capacity(WRITE_BUFFER, out),
-        delimiter,
-        cfg.server_ip,
-        cfg.server_ip6,
-    );
+    let mut sink =
+        IptrackingSink::new(BufWriter::with_capacity(WRITE_BUFFER, out), delimiter, cfg.server_ip, cfg.server_ip6);
     Sim::new(cfg, Mode::Iptracking).run(&mut sink)
 }

@@ -280,20 +280,11 @@ const HOME_V4: &[([u8; 4], u8)] = &[
 ];
 
 /// The /24 networks one of which hosts the distributed low-and-slow guessing (one per seed).
-pub(crate) const SLOW_NETS: &[[u8; 3]] =
-    &[[45, 141, 84], [194, 26, 29], [80, 94, 92], [185, 196, 8]];
+pub(crate) const SLOW_NETS: &[[u8; 3]] = &[[45, 141, 84], [194, 26, 29], [80, 94, 92], [185, 196, 8]];
 
 /// IPv6 /32 prefixes of attack sources (Hetzner, DigitalOcean, OVH, Linode, Tencent, NTT JP —
 /// 2001:218::/32 is in the GeoIP2 test databases).
-const ATTACK_V6: &[u32] = &[
-    0x2a01_04f8,
-    0x2604_a880,
-    0x2001_41d0,
-    0x2a03_b0c0,
-    0x2600_3c00,
-    0x2402_4e00,
-    0x2001_0218,
-];
+const ATTACK_V6: &[u32] = &[0x2a01_04f8, 0x2604_a880, 0x2001_41d0, 0x2a03_b0c0, 0x2600_3c00, 0x2402_4e00, 0x2001_0218];
 
 /// Whether a v4 address is in a reserved / special-purpose range (RFC 6890), campus included.
 pub(crate) fn is_reserved_v4(a: u32) -> bool {
@@ -313,19 +304,13 @@ pub(crate) fn is_reserved_v4(a: u32) -> bool {
         (0xcb00_7100, 24), // 203.0.113.0/24
         (0xe000_0000, 3),  // 224.0.0.0/4 multicast + 240.0.0.0/4 reserved
     ];
-    RESERVED
-        .iter()
-        .any(|&(net, len)| a >> (32 - len) == net >> (32 - len))
+    RESERVED.iter().any(|&(net, len)| a >> (32 - len) == net >> (32 - len))
 }
 
 fn in_prefix(r: &mut Rng, net: [u8; 4], len: u8) -> u32 {
     let base = u32::from_be_bytes(net);
     let host_bits = 32 - u32::from(len);
-    let mask = if host_bits == 0 {
-        0
-    } else {
-        u32::MAX >> (32 - host_bits)
-    };
+    let mask = if host_bits == 0 { 0 } else { u32::MAX >> (32 - host_bits) };
     (base & !mask) | (r.u64() as u32 & mask)
 }
 
@@ -357,11 +342,7 @@ fn routable_v4(r: &mut Rng) -> u32 {
 fn attack_v6(r: &mut Rng) -> u128 {
     let p = ATTACK_V6[r.below(ATTACK_V6.len() as u64) as usize];
     let mid = r.u64() >> 32; // 32 bits of site / subnet
-    let iid = if r.chance(0.5) {
-        r.range(1, 255)
-    } else {
-        r.u64() | 1
-    };
+    let iid = if r.chance(0.5) { r.range(1, 255) } else { r.u64() | 1 };
     (u128::from(p) << 96) | (u128::from(mid) << 64) | u128::from(iid)
 }
 
@@ -397,19 +378,9 @@ pub(crate) fn travel_addr(r: &mut Rng) -> Addr {
 /// A campus address: 10.1-60.x.y (wired / VPN) or 192.168.0-31.x (wireless).
 pub(crate) fn campus_addr(r: &mut Rng) -> Addr {
     if r.chance(0.7) {
-        Addr::V4(u32::from_be_bytes([
-            10,
-            r.range(1, 60) as u8,
-            r.below(256) as u8,
-            r.range(1, 254) as u8,
-        ]))
+        Addr::V4(u32::from_be_bytes([10, r.range(1, 60) as u8, r.below(256) as u8, r.range(1, 254) as u8]))
     } else {
-        Addr::V4(u32::from_be_bytes([
-            192,
-            168,
-            r.below(32) as u8,
-            r.range(1, 254) as u8,
-        ]))
+        Addr::V4(u32::from_be_bytes([192, 168, r.below(32) as u8, r.range(1, 254) as u8]))
     }
 }
 
@@ -448,22 +419,14 @@ mod tests {
     fn generated_addresses_avoid_reserved_ranges() {
         let mut r = Rng::new(7);
         for _ in 0..20_000 {
-            for a in [
-                scanner_addr(&mut r),
-                heavy_addr(&mut r),
-                home_addr(&mut r),
-                travel_addr(&mut r),
-            ] {
+            for a in [scanner_addr(&mut r), heavy_addr(&mut r), home_addr(&mut r), travel_addr(&mut r)] {
                 let ip = a.ip();
                 assert!(!is_campus(ip), "{ip}");
                 if let Addr::V4(v4) = a {
                     assert!(!is_reserved_v4(v4), "{ip}");
                 }
                 if let IpAddr::V6(v6) = ip {
-                    assert!(
-                        v6.segments()[0] & 0xe000 == 0x2000,
-                        "{ip} not global unicast"
-                    );
+                    assert!(v6.segments()[0] & 0xe000 == 0x2000, "{ip} not global unicast");
                 }
             }
             assert!(is_campus(campus_addr(&mut r).ip()));

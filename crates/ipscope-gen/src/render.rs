@@ -97,17 +97,12 @@ struct Stamp {
     text: Vec<u8>,
 }
 
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
+const MONTHS: [&[u8; 3]; 12] =
+    [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
 
 impl Stamp {
     fn new(style: Style) -> Self {
-        Stamp {
-            style,
-            sec: i64::MIN,
-            text: Vec::with_capacity(32),
-        }
+        Stamp { style, sec: i64::MIN, text: Vec::with_capacity(32) }
     }
 
     fn push(&mut self, micros: i64, out: &mut Vec<u8>) {
@@ -148,11 +143,7 @@ impl Stamp {
                 push_2(t, m);
                 t.push(b'-');
                 push_2(t, d);
-                t.push(if self.style == Style::Plain {
-                    b' '
-                } else {
-                    b'T'
-                });
+                t.push(if self.style == Style::Plain { b' ' } else { b'T' });
             }
         }
         push_2(t, sod / 3600);
@@ -182,12 +173,7 @@ impl<W: Write> SshdSink<W> {
         head.push(b' ');
         head.extend_from_slice(host.as_bytes());
         head.extend_from_slice(b" sshd[");
-        SshdSink {
-            out,
-            buf: Vec::with_capacity(256),
-            stamp: Stamp::new(style),
-            head,
-        }
+        SshdSink { out, buf: Vec::with_capacity(256), stamp: Stamp::new(style), head }
     }
 }
 
@@ -215,11 +201,7 @@ fn failed_body(b: &mut Vec<u8>, c: &Conn) {
 
 /// `authenticating user root` / `invalid user oracle`.
 fn who(b: &mut Vec<u8>, c: &Conn) {
-    b.extend_from_slice(if c.invalid {
-        b"invalid user "
-    } else {
-        b"authenticating user "
-    });
+    b.extend_from_slice(if c.invalid { b"invalid user " } else { b"authenticating user " });
     b.extend_from_slice(c.user.as_bytes());
     b.push(b' ');
 }
@@ -370,11 +352,7 @@ impl<W: Write> Sink for IptrackingSink<W> {
         let d = self.delimiter;
         let b = &mut self.buf;
         b.clear();
-        b.extend_from_slice(if matches!(c.addr, Addr::V6(_)) {
-            &self.dst6
-        } else {
-            &self.dst4
-        });
+        b.extend_from_slice(if matches!(c.addr, Addr::V6(_)) { &self.dst6 } else { &self.dst4 });
         b.push(d);
         b.extend_from_slice(c.addr_bytes());
         b.push(d);
@@ -415,19 +393,10 @@ mod tests {
         assert_eq!(stamp(Style::Rfc3339, t), "2026-11-03T06:55:46.123456+00:00");
         assert_eq!(stamp(Style::Plain, t), "2026-11-03 06:55:46");
         assert_eq!(stamp(Style::Rfc3164, 0), "Jan  1 00:00:00");
-        assert_eq!(
-            stamp(Style::Rfc3339, -1),
-            "1969-12-31T23:59:59.999999+00:00"
-        );
+        assert_eq!(stamp(Style::Rfc3339, -1), "1969-12-31T23:59:59.999999+00:00");
         // Leap day, two-digit day.
-        assert_eq!(
-            stamp(Style::Plain, 1_709_208_000_000_000),
-            "2024-02-29 12:00:00"
-        );
-        assert_eq!(
-            stamp(Style::Rfc3164, 1_709_208_000_000_000),
-            "Feb 29 12:00:00"
-        );
+        assert_eq!(stamp(Style::Plain, 1_709_208_000_000_000), "2024-02-29 12:00:00");
+        assert_eq!(stamp(Style::Rfc3164, 1_709_208_000_000_000), "Feb 29 12:00:00");
     }
 
     #[test]
@@ -436,11 +405,7 @@ mod tests {
             let (y, m, d) = civil_from_days(days);
             let c = chrono::DateTime::from_timestamp(days * 86_400, 0).map(|t| t.date_naive());
             let want = c.map(|c| {
-                (
-                    i64::from(chrono::Datelike::year(&c)),
-                    chrono::Datelike::month(&c),
-                    chrono::Datelike::day(&c),
-                )
+                (i64::from(chrono::Datelike::year(&c)), chrono::Datelike::month(&c), chrono::Datelike::day(&c))
             });
             assert_eq!(Some((y, m, d)), want, "days {days}");
         }
@@ -450,14 +415,10 @@ mod tests {
     fn addresses_render_canonically() {
         let (t, n) = addr_text(Addr::V4(u32::from(Ipv4Addr::new(1, 20, 255, 0))));
         assert_eq!(&t[..usize::from(n)], b"1.20.255.0");
-        let v6: Ipv6Addr = "2a01:4f8:0:0:0:0:0:1"
-            .parse()
-            .unwrap_or(Ipv6Addr::UNSPECIFIED);
+        let v6: Ipv6Addr = "2a01:4f8:0:0:0:0:0:1".parse().unwrap_or(Ipv6Addr::UNSPECIFIED);
         let (t, n) = addr_text(Addr::V6(u128::from(v6)));
         assert_eq!(&t[..usize::from(n)], b"2a01:4f8::1");
-        let full = Ipv6Addr::new(
-            0x2a01, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff,
-        );
+        let full = Ipv6Addr::new(0x2a01, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff);
         let (t, n) = addr_text(Addr::V6(u128::from(full)));
         assert_eq!(&t[..usize::from(n)], full.to_string().as_bytes());
     }

@@ -62,11 +62,7 @@ impl Rng {
 pub(crate) fn ln(x: f64) -> f64 {
     const LN2: f64 = std::f64::consts::LN_2;
     if x <= 0.0 || !x.is_finite() {
-        return if x == 0.0 {
-            f64::NEG_INFINITY
-        } else {
-            f64::NAN
-        };
+        return if x == 0.0 { f64::NEG_INFINITY } else { f64::NAN };
     }
     let bits = x.to_bits();
     let mut e = ((bits >> 52) & 0x7ff) as i64;
@@ -99,15 +95,10 @@ mod tests {
 
     #[test]
     fn ln_matches_std() {
-        for &x in &[
-            1e-300_f64, 1e-10, 0.001, 0.5, 0.999_999, 1.0, 1.5, 2.0, 10.0, 1e10, 5e-324,
-        ] {
+        for &x in &[1e-300_f64, 1e-10, 0.001, 0.5, 0.999_999, 1.0, 1.5, 2.0, 10.0, 1e10, 5e-324] {
             let want = x.ln();
             let got = ln(x);
-            assert!(
-                (got - want).abs() <= 1e-12 * want.abs().max(1.0),
-                "{x}: {got} vs {want}"
-            );
+            assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "{x}: {got} vs {want}");
         }
     }
 

@@ -134,11 +134,7 @@ impl<'a> Sim<'a> {
         let n_heavy = 3 + (lines / 50_000).max(1).ilog2().min(11) as usize;
         let heavies = (0..n_heavy)
             .map(|i| {
-                let addr = if i == 2 {
-                    pop::v6_attacker(&mut r)
-                } else {
-                    pop::heavy_addr(&mut r)
-                };
+                let addr = if i == 2 { pop::v6_attacker(&mut r) } else { pop::heavy_addr(&mut r) };
                 let (from, to) = if i == 0 {
                     (start, end)
                 } else {
@@ -146,12 +142,7 @@ impl<'a> Sim<'a> {
                     let from = start + (r.unit() * (span - len) as f64) as i64;
                     (from, from + len)
                 };
-                Heavy {
-                    addr,
-                    from,
-                    to,
-                    weight: 1.0 / (i + 1) as f64,
-                }
+                Heavy { addr, from, to, weight: 1.0 / (i + 1) as f64 }
             })
             .collect();
 
@@ -205,10 +196,7 @@ impl<'a> Sim<'a> {
         let breach_at = start + (span as f64 * (0.65 + 0.1 * r.unit())) as i64;
         let n_camp = (lines / 4_000).clamp(8, 2_500);
         for _ in 0..n_camp {
-            pre.push((
-                camp_from + r.below((breach_at - camp_from) as u64) as i64,
-                Pre::Campaign,
-            ));
+            pre.push((camp_from + r.below((breach_at - camp_from) as u64) as i64, Pre::Campaign));
         }
         pre.push((breach_at, Pre::Breach));
         let by_rate = LOGINS_PER_USER_DAY * LEGIT_USERS.len() as f64 * f64::from(cfg.days);
@@ -265,12 +253,7 @@ impl<'a> Sim<'a> {
             let line_first = h.is_some_and(|h| h <= p.unwrap_or(i64::MAX) && h <= next_arrival);
             if line_first {
                 self.emit_next(sink)?;
-            } else if let Some((t, what)) = self
-                .pre
-                .get(pre_i)
-                .copied()
-                .filter(|&(t, _)| t <= next_arrival)
-            {
+            } else if let Some((t, what)) = self.pre.get(pre_i).copied().filter(|&(t, _)| t <= next_arrival) {
                 pre_i += 1;
                 let c = self.pre_conn(t, what);
                 self.reserve -= pre_estimate(self.mode, what);
@@ -314,11 +297,7 @@ impl<'a> Sim<'a> {
             return 0;
         }
         c.tail_counted = c.close_at < self.end;
-        let planned = if c.tail_counted {
-            c.n
-        } else {
-            c.n.min(c.close_idx)
-        };
+        let planned = if c.tail_counted { c.n } else { c.n.min(c.close_idx) };
         self.pending += i64::from(planned);
         let slot = match self.free.pop() {
             Some(s) => {
@@ -401,11 +380,7 @@ impl<'a> Sim<'a> {
         }
         let next_step = c.steps[usize::from(next)];
         let (pace, close_idx, close_at) = (c.pace, c.close_idx, c.close_at);
-        let next_t = if next == close_idx {
-            close_at.max(t)
-        } else {
-            t + self.gap(step, next_step, pace)
-        };
+        let next_t = if next == close_idx { close_at.max(t) } else { t + self.gap(step, next_step, pace) };
         self.slots[slot as usize].pos = next;
         self.seq += 1;
         self.heap.push(Reverse((next_t, self.seq, slot)));

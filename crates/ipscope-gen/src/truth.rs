@@ -71,8 +71,7 @@ impl Hasher for KeyHasher {
         }
     }
     fn write_u128(&mut self, x: u128) {
-        self.0 = (self.0 ^ (x as u64) ^ ((x >> 64) as u64).rotate_left(29))
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = (self.0 ^ (x as u64) ^ ((x >> 64) as u64).rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 

@@ -11,11 +11,7 @@ use ipscope_gen::{SshConfig, TimestampStyle, Truth, is_campus, write_iptracking,
 const DAY: i64 = 86_400_000_000;
 
 fn cfg(seed: u64, lines: u64) -> SshConfig {
-    SshConfig {
-        seed,
-        lines,
-        ..SshConfig::default()
-    }
+    SshConfig { seed, lines, ..SshConfig::default() }
 }
 
 fn sshd(cfg: &SshConfig) -> (String, Truth) {
@@ -32,9 +28,7 @@ fn iptracking(cfg: &SshConfig, delimiter: u8) -> (String, Truth) {
 
 /// FNV-1a, to pin the exact output without storing it.
 fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// `A port P`.
@@ -77,12 +71,7 @@ fn who(s: &str) -> Option<(bool, &str)> {
 #[derive(Debug, PartialEq)]
 enum Msg<'a> {
     Invalid(&'a str, IpAddr),
-    Failed {
-        invalid: bool,
-        user: &'a str,
-        addr: IpAddr,
-        n: u64,
-    },
+    Failed { invalid: bool, user: &'a str, addr: IpAddr, n: u64 },
     AcceptedPw(&'a str, IpAddr),
     AcceptedKey(&'a str, IpAddr),
     Opened(&'a str, u32),
@@ -99,24 +88,14 @@ fn classify(m: &str) -> Option<Msg<'_>> {
     if let Some(r) = m.strip_prefix("Failed password for ") {
         let (invalid, r) = maybe_invalid(r.strip_suffix(" ssh2")?);
         let (user, addr, _) = user_from(r)?;
-        return Some(Msg::Failed {
-            invalid,
-            user,
-            addr,
-            n: 1,
-        });
+        return Some(Msg::Failed { invalid, user, addr, n: 1 });
     }
     if let Some(r) = m.strip_prefix("message repeated ") {
         let (n, r) = r.split_once(" times: [ Failed password for ")?;
         let n: u64 = n.parse().ok()?;
         let (invalid, r) = maybe_invalid(r.strip_suffix(" ssh2]")?);
         let (user, addr, _) = user_from(r)?;
-        return (n >= 2).then_some(Msg::Failed {
-            invalid,
-            user,
-            addr,
-            n,
-        });
+        return (n >= 2).then_some(Msg::Failed { invalid, user, addr, n });
     }
     if let Some(r) = m.strip_prefix("Accepted password for ") {
         let (u, a, _) = user_from(r.strip_suffix(" ssh2")?)?;
@@ -125,10 +104,7 @@ fn classify(m: &str) -> Option<Msg<'_>> {
     if let Some(r) = m.strip_prefix("Accepted publickey for ") {
         let (r, key) = r.split_once(" ssh2: ")?;
         let (kind, fp) = key.split_once(" SHA256:")?;
-        let fp_ok = fp.len() == 43
-            && fp
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
+        let fp_ok = fp.len() == 43 && fp.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
         if !["ED25519", "RSA", "ECDSA"].contains(&kind) || !fp_ok {
             return None;
         }
@@ -144,9 +120,7 @@ fn classify(m: &str) -> Option<Msg<'_>> {
     }
     // Noise.
     let addr = if let Some(r) = m.strip_prefix("Received disconnect from ") {
-        let r = r
-            .strip_suffix(":11: Bye Bye [preauth]")
-            .or_else(|| r.strip_suffix(":11: disconnected by user"))?;
+        let r = r.strip_suffix(":11: Bye Bye [preauth]").or_else(|| r.strip_suffix(":11: disconnected by user"))?;
         addr_port(r)?.0
     } else if let Some(r) = m.strip_prefix("Disconnected from user ") {
         user_addr(r)?.1
@@ -174,47 +148,27 @@ fn classify(m: &str) -> Option<Msg<'_>> {
 fn header<'a>(line: &'a str, style: TimestampStyle, host: &str, year: i32) -> (i64, u32, &'a str) {
     let (ts, rest) = match style {
         TimestampStyle::Rfc3164 => {
-            let t = NaiveDateTime::parse_from_str(
-                &format!("{year} {}", &line[..15]),
-                "%Y %b %e %H:%M:%S",
-            )
-            .unwrap_or_else(|e| panic!("{e}: {line}"));
+            let t = NaiveDateTime::parse_from_str(&format!("{year} {}", &line[..15]), "%Y %b %e %H:%M:%S")
+                .unwrap_or_else(|e| panic!("{e}: {line}"));
             // The day is space-padded to two characters.
-            assert!(
-                line.as_bytes()[4] == b' ' || line.as_bytes()[4].is_ascii_digit(),
-                "{line}"
-            );
+            assert!(line.as_bytes()[4] == b' ' || line.as_bytes()[4].is_ascii_digit(), "{line}");
             (t.and_utc().timestamp_micros(), &line[15..])
         }
         TimestampStyle::Rfc3339 => {
             let t = &line[..32];
-            assert!(
-                t.ends_with("+00:00") && line.as_bytes()[32] == b' ',
-                "{line}"
-            );
+            assert!(t.ends_with("+00:00") && line.as_bytes()[32] == b' ', "{line}");
             let t = DateTime::parse_from_rfc3339(t).unwrap_or_else(|e| panic!("{e}: {line}"));
             (t.timestamp_micros(), &line[32..])
         }
     };
-    let rest = rest
-        .strip_prefix(&format!(" {host} sshd["))
-        .unwrap_or_else(|| panic!("header: {line}"));
-    let (pid, msg) = rest
-        .split_once("]: ")
-        .unwrap_or_else(|| panic!("pid: {line}"));
-    (
-        ts,
-        pid.parse().unwrap_or_else(|_| panic!("pid: {line}")),
-        msg,
-    )
+    let rest = rest.strip_prefix(&format!(" {host} sshd[")).unwrap_or_else(|| panic!("header: {line}"));
+    let (pid, msg) = rest.split_once("]: ").unwrap_or_else(|| panic!("pid: {line}"));
+    (ts, pid.parse().unwrap_or_else(|_| panic!("pid: {line}")), msg)
 }
 
 /// Recounts everything [`Truth`] claims from the sshd text, checking shapes and order.
 fn recount_sshd(text: &str, cfg: &SshConfig) -> Truth {
-    let year = DateTime::from_timestamp_micros(cfg.start_micros)
-        .unwrap()
-        .format("%Y")
-        .to_string();
+    let year = DateTime::from_timestamp_micros(cfg.start_micros).unwrap().format("%Y").to_string();
     let year: i32 = year.parse().unwrap();
     let mut t = Truth::default();
     let mut addrs = HashSet::new();
@@ -228,10 +182,7 @@ fn recount_sshd(text: &str, cfg: &SshConfig) -> Truth {
     for line in text.lines() {
         let (ts, pid, msg) = header(line, cfg.style, &cfg.host, year);
         assert!(ts >= prev, "time goes back: {line}");
-        assert!(
-            ts >= cfg.start_micros && ts < cfg.start_micros + i64::from(cfg.days) * DAY,
-            "{line}"
-        );
+        assert!(ts >= cfg.start_micros && ts < cfg.start_micros + i64::from(cfg.days) * DAY, "{line}");
         if t.lines == 0 {
             t.first_micros = ts;
         }
@@ -245,21 +196,12 @@ fn recount_sshd(text: &str, cfg: &SshConfig) -> Truth {
                 pid_invalid_user.insert(pid, u);
                 Some(a)
             }
-            Msg::Failed {
-                invalid,
-                user,
-                addr,
-                n,
-            } => {
+            Msg::Failed { invalid, user, addr, n } => {
                 t.password_attempts += n;
                 t.failed_passwords += n;
                 t.repeated_lines += u64::from(n > 1);
                 if invalid {
-                    assert_eq!(
-                        pid_invalid_user.get(&pid),
-                        Some(&user),
-                        "no Invalid user line first: {line}"
-                    );
+                    assert_eq!(pid_invalid_user.get(&pid), Some(&user), "no Invalid user line first: {line}");
                 }
                 *failures.entry(addr).or_default() += n;
                 Some(addr)
@@ -278,9 +220,7 @@ fn recount_sshd(text: &str, cfg: &SshConfig) -> Truth {
                 Some(a)
             }
             Msg::Opened(u, uid) => {
-                let &(su, a) = pid_session
-                    .get(&pid)
-                    .unwrap_or_else(|| panic!("open without Accepted: {line}"));
+                let &(su, a) = pid_session.get(&pid).unwrap_or_else(|| panic!("open without Accepted: {line}"));
                 assert_eq!(su, u, "{line}");
                 assert!(uid == 0 || uid >= 1000, "{line}");
                 t.sessions_opened += 1;
@@ -288,9 +228,7 @@ fn recount_sshd(text: &str, cfg: &SshConfig) -> Truth {
                 None
             }
             Msg::Closed(u) => {
-                let &(su, a) = pid_session
-                    .get(&pid)
-                    .unwrap_or_else(|| panic!("close without Accepted: {line}"));
+                let &(su, a) = pid_session.get(&pid).unwrap_or_else(|| panic!("close without Accepted: {line}"));
                 assert_eq!(su, u, "{line}");
                 t.sessions_closed += 1;
                 *open.entry((u.to_owned(), a)).or_default() -= 1;
@@ -302,21 +240,15 @@ fn recount_sshd(text: &str, cfg: &SshConfig) -> Truth {
             }
         };
         if let Some(a) = addr {
-            assert!(
-                !matches!(a, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some()),
-                "mapped address: {line}"
-            );
+            assert!(!matches!(a, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some()), "mapped address: {line}");
             addrs.insert(a);
             let first = *pid_addr.entry(pid).or_insert(a);
             assert_eq!(first, a, "one pid, two addresses: {line}");
         }
     }
     t.distinct_addresses = addrs.len() as u64;
-    let mut open: Vec<_> = open
-        .into_iter()
-        .filter(|((_, a), n)| *n > 0 && !is_campus(*a))
-        .map(|((u, a), n)| (u, a, n as u64))
-        .collect();
+    let mut open: Vec<_> =
+        open.into_iter().filter(|((_, a), n)| *n > 0 && !is_campus(*a)).map(|((u, a), n)| (u, a, n as u64)).collect();
     open.sort();
     t.open_offcampus = open;
     t
@@ -329,11 +261,7 @@ fn sshd_truth_matches_the_text() {
         (2, 50_000, TimestampStyle::Rfc3339, 3),
         (3, 30_000, TimestampStyle::Rfc3164, 30),
     ] {
-        let c = SshConfig {
-            style,
-            days,
-            ..cfg(seed, lines)
-        };
+        let c = SshConfig { style, days, ..cfg(seed, lines) };
         let (text, mut truth) = sshd(&c);
         let recount = recount_sshd(&text, &c);
         if style == TimestampStyle::Rfc3164 {
@@ -348,17 +276,8 @@ fn sshd_truth_matches_the_text() {
         assert!(truth.sessions_closed > 0 && truth.sessions_opened > truth.sessions_closed);
         assert!(truth.breach.is_some(), "seed {seed}: no breach");
         let (bip, buser) = truth.breach.clone().unwrap();
-        assert!(
-            truth
-                .open_offcampus
-                .iter()
-                .any(|(u, a, _)| *u == buser && *a == bip)
-        );
-        assert!(
-            text.lines()
-                .any(|l| l.contains(" from 2") && l.contains("::")),
-            "no IPv6 attacker"
-        );
+        assert!(truth.open_offcampus.iter().any(|(u, a, _)| *u == buser && *a == bip));
+        assert!(text.lines().any(|l| l.contains(" from 2") && l.contains("::")), "no IPv6 attacker");
         // The output covers the span: first and last lines within a day of its ends.
         assert!(truth.first_micros < c.start_micros + DAY);
         assert!(truth.last_micros >= c.start_micros + i64::from(days - 1) * DAY);
@@ -411,29 +330,15 @@ fn output_is_pinned() {
 #[test]
 fn scanner_tail_scales_with_lines() {
     // 1 M lines: at least 10 k distinct addresses (10 M lines give ~250 k, see the crate docs).
-    let truth = write_sshd(
-        &SshConfig {
-            days: 30,
-            ..cfg(1, 1_000_000)
-        },
-        io::sink(),
-    )
-    .unwrap();
+    let truth = write_sshd(&SshConfig { days: 30, ..cfg(1, 1_000_000) }, io::sink()).unwrap();
     assert_eq!(truth.lines, 1_000_000);
-    assert!(
-        truth.distinct_addresses >= 10_000,
-        "{}",
-        truth.distinct_addresses
-    );
+    assert!(truth.distinct_addresses >= 10_000, "{}", truth.distinct_addresses);
     assert!(truth.password_attempts > 500_000);
 }
 
 #[test]
 fn iptracking_truth_matches_the_rows() {
-    let c = SshConfig {
-        days: 5,
-        ..cfg(5, 100_000)
-    };
+    let c = SshConfig { days: 5, ..cfg(5, 100_000) };
     for delimiter in [b'|', b',', b'\t'] {
         let (rows, truth) = iptracking(&c, delimiter);
         let d = char::from(delimiter);
@@ -471,10 +376,7 @@ fn iptracking_truth_matches_the_rows() {
         assert_eq!(opened, truth.sessions_opened);
         assert_eq!(closed, truth.sessions_closed);
         assert_eq!(addrs.len() as u64, truth.distinct_addresses);
-        assert_eq!(
-            truth.invalid_users + truth.noise_lines + truth.repeated_lines,
-            0
-        );
+        assert_eq!(truth.invalid_users + truth.noise_lines + truth.repeated_lines, 0);
         let mut want: Vec<_> = open
             .into_iter()
             .filter(|((_, a), n)| *n > 0 && !is_campus(*a))
@@ -489,46 +391,10 @@ fn iptracking_truth_matches_the_rows() {
 #[test]
 fn bad_configs_are_refused() {
     let mut out = Vec::new();
-    assert!(
-        write_sshd(
-            &SshConfig {
-                days: 0,
-                ..cfg(1, 10)
-            },
-            &mut out
-        )
-        .is_err()
-    );
-    assert!(
-        write_sshd(
-            &SshConfig {
-                host: "two words".into(),
-                ..cfg(1, 10)
-            },
-            &mut out
-        )
-        .is_err()
-    );
-    assert!(
-        write_sshd(
-            &SshConfig {
-                host: String::new(),
-                ..cfg(1, 10)
-            },
-            &mut out
-        )
-        .is_err()
-    );
-    assert!(
-        write_sshd(
-            &SshConfig {
-                start_micros: i64::MAX - 1,
-                ..cfg(1, 10)
-            },
-            &mut out
-        )
-        .is_err()
-    );
+    assert!(write_sshd(&SshConfig { days: 0, ..cfg(1, 10) }, &mut out).is_err());
+    assert!(write_sshd(&SshConfig { host: "two words".into(), ..cfg(1, 10) }, &mut out).is_err());
+    assert!(write_sshd(&SshConfig { host: String::new(), ..cfg(1, 10) }, &mut out).is_err());
+    assert!(write_sshd(&SshConfig { start_micros: i64::MAX - 1, ..cfg(1, 10) }, &mut out).is_err());
     assert!(write_iptracking(&cfg(1, 10), b'.', &mut out).is_err());
     assert!(write_iptracking(&cfg(1, 10), b'a', &mut out).is_err());
     assert!(out.is_empty());

@@ -96,11 +96,7 @@ impl HomeNets {
                 }
             }
         }
-        if parts.is_empty() {
-            "FALSE".to_owned()
-        } else {
-            format!("(src_ip IS NOT NULL AND ({}))", parts.join(" OR "))
-        }
+        if parts.is_empty() { "FALSE".to_owned() } else { format!("(src_ip IS NOT NULL AND ({}))", parts.join(" OR ")) }
     }
 }
 

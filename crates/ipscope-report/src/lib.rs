@@ -73,10 +73,7 @@ impl Params {
     /// Checks the values a user can get wrong.
     pub fn validate(&self) -> Result<()> {
         if !(self.ratio > 0.0 && self.ratio <= 1.0) {
-            return Err(ReportError::Invalid(format!(
-                "success ratio threshold must be in (0, 1], got {}",
-                self.ratio
-            )));
+            return Err(ReportError::Invalid(format!("success ratio threshold must be in (0, 1], got {}", self.ratio)));
         }
         if self.prefix_v4 > 32 {
             return Err(ReportError::Invalid(format!("IPv4 prefix must be 0..=32, got {}", self.prefix_v4)));
@@ -100,7 +97,11 @@ pub struct Report {
 
 /// The catalogue, in the order `maint` prints it.
 pub const CATALOGUE: &[Report] = &[
-    Report { name: "daily", about: "events and distinct source addresses per day (UTC), with weekday", run: reports::daily::run },
+    Report {
+        name: "daily",
+        about: "events and distinct source addresses per day (UTC), with weekday",
+        run: reports::daily::run,
+    },
     Report {
         name: "top-ips",
         about: "source addresses by events: distinct users, first/last seen, active period, events per day, sessions",
@@ -121,7 +122,11 @@ pub const CATALOGUE: &[Report] = &[
         about: "(user, address) pairs from outside the home networks with more session opens than closes",
         run: reports::open_sessions::run,
     },
-    Report { name: "nets", about: "activity per network prefix (/24 and /48 by default); --drill CIDR lists one prefix", run: reports::nets::run },
+    Report {
+        name: "nets",
+        about: "activity per network prefix (/24 and /48 by default); --drill CIDR lists one prefix",
+        run: reports::nets::run,
+    },
 ];
 
 /// Looks a report up by name.

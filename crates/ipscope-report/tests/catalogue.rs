@@ -62,7 +62,8 @@ fn fixture() -> Store {
     assert_eq!(v.len(), 127);
 
     let mut store = Store::open_in_memory().unwrap();
-    let mut p = InputProgress { path: "fixture".into(), format: "sshd".into(), bytes: 1, lines: 127, ..Default::default() };
+    let mut p =
+        InputProgress { path: "fixture".into(), format: "sshd".into(), bytes: 1, lines: 127, ..Default::default() };
     p.set_head(b"fixture");
     store.commit_batch(&mut p, &v).unwrap();
     store
@@ -86,7 +87,10 @@ fn col(t: &Table, name: &str) -> Vec<String> {
 fn daily_counts_events_and_distinct_ips_per_utc_day() {
     let t = run(&fixture(), "daily", &Params::default());
     assert_eq!(t.columns, ["day", "weekday", "events", "ips"]);
-    assert_eq!(rows(&t), ["2026-11-02 | Monday | 74 | 3", "2026-11-03 | Tuesday | 49 | 4", "2026-11-04 | Wednesday | 4 | 3"]);
+    assert_eq!(
+        rows(&t),
+        ["2026-11-02 | Monday | 74 | 3", "2026-11-03 | Tuesday | 49 | 4", "2026-11-04 | Wednesday | 4 | 3"]
+    );
 }
 
 #[test]
@@ -173,7 +177,10 @@ fn nets_groups_by_prefix_v4_and_v6() {
     let store = fixture();
     let t = run(&store, "nets", &Params::default());
     assert_eq!(t.columns, ["prefix", "events", "ips", "users", "sessions", "first_seen", "last_seen"]);
-    assert_eq!(col(&t, "prefix"), ["198.51.100.0/24", "203.0.113.0/24", "10.1.2.0/24", "2001:db8:1::/48", "203.0.114.0/24"]);
+    assert_eq!(
+        col(&t, "prefix"),
+        ["198.51.100.0/24", "203.0.113.0/24", "10.1.2.0/24", "2001:db8:1::/48", "203.0.114.0/24"]
+    );
     assert_eq!(col(&t, "events"), ["103", "17", "3", "3", "1"]);
     assert_eq!(col(&t, "ips"), ["2", "2", "1", "1", "1"]);
     let t = run(&store, "nets", &Params { prefix_v4: 16, prefix_v6: 32, ..Params::default() });

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use duckdb::arrow::array::{
-    ArrayRef, Float64Builder, Int32Builder, StringBuilder, TimestampMicrosecondBuilder,
-    UInt16Builder, UInt32Builder, UInt64Builder,
+    ArrayRef, Float64Builder, Int32Builder, StringBuilder, TimestampMicrosecondBuilder, UInt16Builder, UInt32Builder,
+    UInt64Builder,
 };
 use duckdb::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use duckdb::arrow::error::ArrowError;

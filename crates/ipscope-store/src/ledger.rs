@@ -94,7 +94,8 @@ pub(crate) fn upsert(conn: &Connection, p: &InputProgress) -> Result<i32> {
     }
 }
 
-const SELECT: &str = "SELECT id, path, format, head_len, head_hash, bytes, lines, events, ignored, rejected FROM inputs";
+const SELECT: &str =
+    "SELECT id, path, format, head_len, head_hash, bytes, lines, events, ignored, rejected FROM inputs";
 
 fn read(r: &duckdb::Row<'_>) -> duckdb::Result<InputRecord> {
     Ok(InputRecord {
@@ -118,8 +119,7 @@ pub(crate) fn all(conn: &Connection) -> Result<Vec<InputRecord>> {
 }
 
 pub(crate) fn find(conn: &Connection, head: &[u8], path: &str) -> Result<Option<InputRecord>> {
-    let mut stmt =
-        conn.prepare(&format!("{SELECT} WHERE head_len > 0 AND head_len <= ? ORDER BY bytes DESC, id"))?;
+    let mut stmt = conn.prepare(&format!("{SELECT} WHERE head_len > 0 AND head_len <= ? ORDER BY bytes DESC, id"))?;
     let rows = stmt.query_map([head.len() as u64], read)?;
     let mut best: Option<InputRecord> = None;
     for rec in rows {

@@ -36,9 +36,7 @@ pub enum StoreError {
     Missing(PathBuf),
     #[error("cannot open database {path}: {source}")]
     Open { path: PathBuf, source: duckdb::Error },
-    #[error(
-        "database {path} has schema version {found}, newer than this ipscope knows ({known}); upgrade ipscope"
-    )]
+    #[error("database {path} has schema version {found}, newer than this ipscope knows ({known}); upgrade ipscope")]
     TooNew { path: PathBuf, found: i32, known: i32 },
     #[error("migration to schema version {version} failed: {source}")]
     Migration { version: i32, source: duckdb::Error },
@@ -71,8 +69,7 @@ impl Store {
         std::fs::create_dir_all(data_dir)
             .map_err(|source| StoreError::CreateDir { path: data_dir.to_owned(), source })?;
         let path = data_dir.join(DB_FILE);
-        let conn = Connection::open(&path)
-            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let conn = Connection::open(&path).map_err(|source| StoreError::Open { path: path.clone(), source })?;
         let store = Store { conn, path: Some(path) };
         store.migrate()?;
         Ok(store)
@@ -97,8 +94,8 @@ impl Store {
 
     /// A fresh in-memory store (tests, benchmarks, `demo`).
     pub fn open_in_memory() -> Result<Store> {
-        let conn = Connection::open_in_memory()
-            .map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
+        let conn =
+            Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
         let store = Store { conn, path: None };
         store.migrate()?;
         Ok(store)
@@ -113,16 +110,13 @@ impl Store {
         self.conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)",
         )?;
-        let v: Option<i32> =
-            self.conn.query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0))?;
+        let v: Option<i32> = self.conn.query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0))?;
         Ok(v.unwrap_or(0))
     }
 
     fn check_version(&self) -> Result<()> {
-        let found: Option<i32> = self
-            .conn
-            .query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0))
-            .unwrap_or(None);
+        let found: Option<i32> =
+            self.conn.query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0)).unwrap_or(None);
         let found = found.unwrap_or(0);
         if found > schema::latest_version() {
             return Err(StoreError::TooNew {
@@ -147,10 +141,7 @@ impl Store {
             let run = || -> duckdb::Result<()> {
                 self.conn.execute_batch("BEGIN TRANSACTION")?;
                 self.conn.execute_batch(sql)?;
-                self.conn.execute(
-                    "INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)",
-                    [version],
-                )?;
+                self.conn.execute("INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [version])?;
                 self.conn.execute_batch("COMMIT")
             };
             if let Err(source) = run() {
@@ -229,11 +220,8 @@ impl Store {
     /// file does not grow without bound over ingest/purge cycles.
     pub fn purge(&mut self, cutoff: Micros, commit: bool) -> Result<PurgeOutcome> {
         let cutoff_sql = format!("make_timestamp({cutoff})");
-        let n: i64 = self.conn.query_row(
-            &format!("SELECT count(*) FROM events WHERE ts < {cutoff_sql}"),
-            [],
-            |r| r.get(0),
-        )?;
+        let n: i64 =
+            self.conn.query_row(&format!("SELECT count(*) FROM events WHERE ts < {cutoff_sql}"), [], |r| r.get(0))?;
         if commit && n > 0 {
             self.conn.execute(&format!("DELETE FROM events WHERE ts < {cutoff_sql}"), [])?;
             self.conn.execute_batch("CHECKPOINT")?;

@@ -15,7 +15,8 @@ fn events(n: usize, start: i64) -> Vec<Event> {
 }
 
 fn progress(path: &str, head: &[u8], bytes: u64) -> InputProgress {
-    let mut p = InputProgress { path: path.into(), format: "sshd".into(), bytes, lines: bytes / 10, ..Default::default() };
+    let mut p =
+        InputProgress { path: path.into(), format: "sshd".into(), bytes, lines: bytes / 10, ..Default::default() };
     p.set_head(head);
     p
 }

@@ -66,8 +66,10 @@ ipscope report nets --drill 203.0.113.0/24")]
     /// The nightly run: purge (dry run unless --commit), then every report as one Markdown document
     Maint(MaintArgs),
     /// Run a read-only SQL query on the store (table `events`, `inputs`)
-    #[command(after_help = "Examples:\n  ipscope sql \"SELECT src_ip, count(*) n FROM events GROUP BY 1 ORDER BY n DESC LIMIT 5\"\n  \
-ipscope sql \"SELECT CAST(ts AS DATE) d, count(*) FROM events GROUP BY 1 ORDER BY 1\" --format csv --sep ' ' --no-header > daily.dat")]
+    #[command(
+        after_help = "Examples:\n  ipscope sql \"SELECT src_ip, count(*) n FROM events GROUP BY 1 ORDER BY n DESC LIMIT 5\"\n  \
+ipscope sql \"SELECT CAST(ts AS DATE) d, count(*) FROM events GROUP BY 1 ORDER BY 1\" --format csv --sep ' ' --no-header > daily.dat"
+    )]
     Sql(SqlArgs),
     /// Generate realistic SSH activity, ingest it into a temporary store and print the nightly report
     Demo(DemoArgs),

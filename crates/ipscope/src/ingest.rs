@@ -101,19 +101,27 @@ pub fn ingest(
         None => {
             let format = match opts.format {
                 Some(f) => f,
-                None => detect(&head).ok_or_else(|| {
-                    anyhow!("{name}: cannot detect the format from the first lines; pass --format (one of: {})",
-                        FormatKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "))
+                None => detect(&head, opts.parse.delimiter).ok_or_else(|| {
+                    anyhow!(
+                        "{name}: cannot detect the format from the first lines; pass --format (one of: {})",
+                        FormatKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                    )
                 })?,
             };
-            let p = InputProgress { path: name.clone(), format: format.as_str().to_owned(), ..InputProgress::default() };
+            let p =
+                InputProgress { path: name.clone(), format: format.as_str().to_owned(), ..InputProgress::default() };
             (format, p, "new")
         }
     };
     let skip = progress.bytes;
     if known.is_some() && !opened.compressed && opened.size == Some(skip) {
         // A plain file that has not grown: nothing to read.
-        return Ok(Summary { name: name.clone(), format: format.as_str().to_owned(), status: "unchanged", ..Summary::default() });
+        return Ok(Summary {
+            name: name.clone(),
+            format: format.as_str().to_owned(),
+            status: "unchanged",
+            ..Summary::default()
+        });
     }
     let mut summary = Summary { name: name.clone(), format: format.as_str().to_owned(), status, ..Summary::default() };
     debug!(input = %name, %format, skip, "ingest start");
@@ -135,7 +143,14 @@ pub fn ingest(
             let mut buf = Vec::new();
             let mut scratch = Vec::new();
             let mut line_no = 0u64;
-            let mut batch = Batch { events: Vec::with_capacity(batch_events), end_bytes: skip, end_lines: 0, lines: 0, ignored: 0, rejected: 0 };
+            let mut batch = Batch {
+                events: Vec::with_capacity(batch_events),
+                end_bytes: skip,
+                end_lines: 0,
+                lines: 0,
+                ignored: 0,
+                rejected: 0,
+            };
             let mut last_bar = 0u64;
             while let Some(line) = lines.next_line(&mut buf).with_context(|| format!("cannot read {name}"))? {
                 line_no += 1;
@@ -146,7 +161,10 @@ pub fn ingest(
                     continue;
                 }
                 let outcome = if line.truncated {
-                    LineOutcome::Rejected(ipscope_formats::Reject::new("line too long", format!("cut at {} bytes", source::MAX_LINE_BYTES)))
+                    LineOutcome::Rejected(ipscope_formats::Reject::new(
+                        "line too long",
+                        format!("cut at {} bytes", source::MAX_LINE_BYTES),
+                    ))
                 } else {
                     parser.parse_line(&buf, &mut batch.events)
                 };
@@ -174,7 +192,14 @@ pub fn ingest(
                     last_bar = line.end;
                 }
                 if batch.events.len() >= batch_events || batch.lines >= 4 * batch_events as u64 {
-                    let next = Batch { events: Vec::with_capacity(batch_events), end_bytes: batch.end_bytes, end_lines: batch.end_lines, lines: 0, ignored: 0, rejected: 0 };
+                    let next = Batch {
+                        events: Vec::with_capacity(batch_events),
+                        end_bytes: batch.end_bytes,
+                        end_lines: batch.end_lines,
+                        lines: 0,
+                        ignored: 0,
+                        rejected: 0,
+                    };
                     if tx.send(std::mem::replace(&mut batch, next)).is_err() {
                         return Ok(()); // the store side failed; it reports why
                     }
@@ -197,7 +222,9 @@ pub fn ingest(
             progress.ignored += batch.ignored;
             progress.rejected += batch.rejected;
             progress.set_head(&head);
-            store_result = store.commit_batch(&mut progress, &batch.events).with_context(|| format!("{name}: cannot store events"));
+            store_result = store
+                .commit_batch(&mut progress, &batch.events)
+                .with_context(|| format!("{name}: cannot store events"));
             if store_result.is_ok() {
                 summary.lines += batch.lines;
                 summary.events += batch.events.len() as u64;
@@ -219,14 +246,14 @@ pub fn ingest(
 }
 
 /// Guesses the format from the head's first lines.
-fn detect(head: &[u8]) -> Option<FormatKind> {
+fn detect(head: &[u8], delimiter: u8) -> Option<FormatKind> {
     let lines: Vec<&[u8]> = head
         .split(|b| *b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .filter(|l| !l.is_empty())
         .take(DETECT_LINES)
         .collect();
-    ipscope_formats::detect::detect(&lines)
+    ipscope_formats::detect_with_delimiter(&lines, delimiter)
 }
 
 fn make_bar(enabled: bool, total: Option<u64>, name: &str) -> ProgressBar {
@@ -240,7 +267,8 @@ fn make_bar(enabled: bool, total: Option<u64>, name: &str) -> ProgressBar {
                 .progress_chars("=> "),
         ),
         None => ProgressBar::new_spinner().with_style(
-            ProgressStyle::with_template("{spinner} {msg} {bytes} {bytes_per_sec}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template("{spinner} {msg} {bytes} {bytes_per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         ),
     };
     bar.set_message(name.to_owned());

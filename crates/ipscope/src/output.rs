@@ -35,9 +35,8 @@ pub struct Style {
 impl Style {
     /// The format asked for, or table on a terminal and tsv otherwise.
     pub fn resolve(format: Option<OutputFormat>, sep: char, no_header: bool) -> Style {
-        let format = format.unwrap_or_else(|| {
-            if io::stdout().is_terminal() { OutputFormat::Table } else { OutputFormat::Tsv }
-        });
+        let format =
+            format.unwrap_or_else(|| if io::stdout().is_terminal() { OutputFormat::Table } else { OutputFormat::Tsv });
         Style { format, sep, header: !no_header }
     }
 }

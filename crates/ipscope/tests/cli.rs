@@ -124,10 +124,7 @@ fn killed_mid_ingest_then_rerun_counts_exactly() {
     let truth = generate(&log, 400_000, 11);
     let reference = dir.path().join("reference");
     run_ok(ipscope(&reference).arg("ingest").arg(&log));
-    assert_eq!(
-        scalar(&reference, "SELECT count(*) FROM events WHERE kind = 'auth'"),
-        truth.password_attempts as i64
-    );
+    assert_eq!(scalar(&reference, "SELECT count(*) FROM events WHERE kind = 'auth'"), truth.password_attempts as i64);
 
     let data = dir.path().join("crashy");
     let mut child = ipscope(&data)
@@ -187,7 +184,12 @@ fn stdin_and_report_formats_pipe_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let text = std::fs::read(corpus("openssh/loghub/OpenSSH_2k.log")).unwrap();
-    let mut child = ipscope(&data).args(["ingest", "--year", "2025", "-"]).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = ipscope(&data)
+        .args(["ingest", "--year", "2025", "-"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     child.stdin.take().unwrap().write_all(&text).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -243,12 +245,29 @@ fn maint_validates_flags_and_prints_the_markdown_run() {
     ] {
         let out = ipscope(&data).args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains(msg), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(msg),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     // The generated span is 2026-03-02 .. 2026-03-09; "now" on 2026-03-12 makes -p 5 cut at 03-07.
-    let (md, _) = run_ok(ipscope(&data).args(["maint", "-p", "5", "--home", "10.0.0.0/8,192.168.0.0/16"]).env("IPSCOPE_NOW", "2026-03-12T00:00:00Z"));
-    for h in ["# ipscope report", "## Events per day", "## Top source addresses", "## Top users", "## Low session:auth ratio by address", "## Low session:auth ratio by user", "## Sessions still open", "## Busiest /24"] {
+    let (md, _) = run_ok(
+        ipscope(&data)
+            .args(["maint", "-p", "5", "--home", "10.0.0.0/8,192.168.0.0/16"])
+            .env("IPSCOPE_NOW", "2026-03-12T00:00:00Z"),
+    );
+    for h in [
+        "# ipscope report",
+        "## Events per day",
+        "## Top source addresses",
+        "## Top users",
+        "## Low session:auth ratio by address",
+        "## Low session:auth ratio by user",
+        "## Sessions still open",
+        "## Busiest /24",
+    ] {
         assert!(md.contains(h), "missing {h} in\n{md}");
     }
     let older = scalar(&data, "SELECT count(*) FROM events WHERE ts < TIMESTAMP '2026-03-07 00:00:00'");
@@ -256,7 +275,9 @@ fn maint_validates_flags_and_prints_the_markdown_run() {
     assert!(md.contains(&format!(": {older} would be deleted")), "{md}");
     assert_eq!(scalar(&data, "SELECT count(*) FROM events"), before, "dry run deletes nothing");
 
-    let (out, _) = run_ok(ipscope(&data).args(["purge", "--older-than", "5d", "--commit"]).env("IPSCOPE_NOW", "2026-03-12T00:00:00Z"));
+    let (out, _) = run_ok(
+        ipscope(&data).args(["purge", "--older-than", "5d", "--commit"]).env("IPSCOPE_NOW", "2026-03-12T00:00:00Z"),
+    );
     assert_eq!(out.trim(), format!("purged {older} events older than 2026-03-07 00:00:00 UTC"));
     assert_eq!(scalar(&data, "SELECT count(*) FROM events"), before - older);
     assert_eq!(scalar(&data, "SELECT count(*) FROM events WHERE ts < TIMESTAMP '2026-03-07 00:00:00'"), 0);

@@ -110,11 +110,7 @@ impl Sim<'_> {
 
     fn conn(&mut self, addr: Addr, user: &'static str, pace: Pace, client_port: bool) -> Conn {
         let (addr_txt, addr_len) = addr_text(addr);
-        let port = if client_port {
-            self.r.range(32_768, 60_999)
-        } else {
-            self.r.range(1_024, 65_535)
-        } as u16;
+        let port = if client_port { self.r.range(32_768, 60_999) } else { self.r.range(1_024, 65_535) } as u16;
         let uid = host_uid(user);
         Conn {
             steps: [Step::Failed; MAX_STEPS],
@@ -143,13 +139,7 @@ impl Sim<'_> {
         let shown = match self.mode {
             Mode::Sshd => true,
             Mode::Iptracking => {
-                matches!(
-                    s,
-                    Step::Failed
-                        | Step::AcceptedPassword
-                        | Step::SessionOpened
-                        | Step::SessionClosed
-                )
+                matches!(s, Step::Failed | Step::AcceptedPassword | Step::SessionOpened | Step::SessionClosed)
             }
         };
         if shown && usize::from(c.n) < MAX_STEPS {
@@ -197,11 +187,7 @@ impl Sim<'_> {
                 75..=82 => "admin",
                 _ => self.users.pick(&mut self.r),
             };
-            let k = if self.r.chance(0.5) {
-                MAX_TRIES
-            } else {
-                self.r.range(1, MAX_TRIES - 1)
-            };
+            let k = if self.r.chance(0.5) { MAX_TRIES } else { self.r.range(1, MAX_TRIES - 1) };
             return self.attack(addr, user, Pace::Bot, k);
         }
         let (addr, k) = if u < 1.0 - SCANNER_SHARE {
@@ -217,27 +203,18 @@ impl Sim<'_> {
     /// Probability that a legitimate login happens at `t` (UTC taken as local time).
     pub(super) fn office_hours(t: i64) -> f64 {
         const HOUR: [f64; 24] = [
-            0.05, 0.03, 0.02, 0.02, 0.02, 0.05, 0.15, 0.4, 0.8, 1.0, 1.0, 0.9, 0.7, 0.9, 1.0, 1.0,
-            0.9, 0.7, 0.5, 0.4, 0.4, 0.3, 0.2, 0.1,
+            0.05, 0.03, 0.02, 0.02, 0.02, 0.05, 0.15, 0.4, 0.8, 1.0, 1.0, 0.9, 0.7, 0.9, 1.0, 1.0, 0.9, 0.7, 0.5, 0.4,
+            0.4, 0.3, 0.2, 0.1,
         ];
         let days = t.div_euclid(DAY);
         let hour = (t.rem_euclid(DAY) / (3600 * SEC)) as usize;
         let weekday = (days + 4).rem_euclid(7); // 0 = Sunday
         let w = HOUR[hour.min(23)];
-        if weekday == 0 || weekday == 6 {
-            w * 0.3
-        } else {
-            w
-        }
+        if weekday == 0 || weekday == 6 { w * 0.3 } else { w }
     }
 
     fn pick_heavy(&mut self, t: i64) -> Addr {
-        let total: f64 = self
-            .heavies
-            .iter()
-            .filter(|h| h.from <= t && t < h.to)
-            .map(|h| h.weight)
-            .sum();
+        let total: f64 = self.heavies.iter().filter(|h| h.from <= t && t < h.to).map(|h| h.weight).sum();
         let mut x = self.r.unit() * total;
         for h in self.heavies.iter().filter(|h| h.from <= t && t < h.to) {
             if x < h.weight {

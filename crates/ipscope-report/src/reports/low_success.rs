@@ -18,10 +18,7 @@ pub fn sql(d: Dialect, p: &Params) -> String {
             format!("kind = 'session_open' AND NOT {}", p.home.sql_is_home(d)),
         ),
     };
-    let filter = format!(
-        "{} AND {col} IS NOT NULL AND kind IN ('auth', 'session_open')",
-        p.filter.sql(d)
-    );
+    let filter = format!("{} AND {col} IS NOT NULL AND kind IN ('auth', 'session_open')", p.filter.sql(d));
     format!(
         "WITH s AS (\
            SELECT {col}, {auths} AS auths, {sessions} AS sessions \

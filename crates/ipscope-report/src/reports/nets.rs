@@ -71,7 +71,9 @@ pub fn sql_inside(d: Dialect, net: &IpNet) -> Result<String> {
             format!("({v6} AND (src_ipnum >> {shift}) = {key})")
         }
         IpNet::V6(_) => {
-            return Err(ReportError::Invalid(format!("--drill {net}: IPv6 prefixes longer than /64 are not supported")));
+            return Err(ReportError::Invalid(format!(
+                "--drill {net}: IPv6 prefixes longer than /64 are not supported"
+            )));
         }
     })
 }

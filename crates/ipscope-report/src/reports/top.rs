@@ -23,11 +23,8 @@ pub struct Dimension {
 pub fn sql(d: Dialect, p: &Params, dim: &Dimension, extra_where: &str) -> String {
     let filter = format!("{} AND {} IS NOT NULL AND {extra_where}", p.filter.sql(d), dim.col);
     let col = dim.col;
-    let sessions_agg = if dim.sessions {
-        format!(", {} AS sessions", d.count_if("kind = 'session_open'"))
-    } else {
-        String::new()
-    };
+    let sessions_agg =
+        if dim.sessions { format!(", {} AS sessions", d.count_if("kind = 'session_open'")) } else { String::new() };
     let sessions_out = if dim.sessions { ", t.sessions" } else { "" };
     format!(
         "WITH t AS (\

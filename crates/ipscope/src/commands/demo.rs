@@ -48,8 +48,9 @@ pub fn run(_ctx: &Ctx, a: DemoArgs) -> Result<ExitCode> {
         ..SshConfig::default()
     };
     let log = dir.join("auth.log");
-    let truth = ipscope_gen::write_sshd(&cfg, File::create(&log).with_context(|| format!("cannot create {}", log.display()))?)
-        .context("cannot generate the demo log")?;
+    let truth =
+        ipscope_gen::write_sshd(&cfg, File::create(&log).with_context(|| format!("cannot create {}", log.display()))?)
+            .context("cannot generate the demo log")?;
     let mut err = io::stderr().lock();
     writeln!(
         err,
@@ -65,7 +66,10 @@ pub fn run(_ctx: &Ctx, a: DemoArgs) -> Result<ExitCode> {
     let start_year = chrono::DateTime::from_timestamp_micros(start).map_or(2026, |t| chrono::Datelike::year(&t));
     let opts = Options {
         format: Some(ipscope_formats::FormatKind::Sshd),
-        parse: ParseOptions { clock: ClockConfig { zone: Zone::Utc, year: YearRule::Fixed(start_year) }, delimiter: b'|' },
+        parse: ParseOptions {
+            clock: ClockConfig { zone: Zone::Utc, year: YearRule::Fixed(start_year) },
+            delimiter: b'|',
+        },
         batch_events: DEFAULT_BATCH_EVENTS,
         progress: io::stderr().is_terminal(),
     };

@@ -75,7 +75,12 @@ pub fn write_document(
         if purged.committed { "deleted" } else { "would be deleted (dry run; --commit deletes)" }
     )?;
     if !base.home.is_empty() {
-        let nets: Vec<_> = base.home.nets.iter().map(|(n, c)| if n == &c.to_string() { n.clone() } else { format!("{n} ({c})") }).collect();
+        let nets: Vec<_> = base
+            .home
+            .nets
+            .iter()
+            .map(|(n, c)| if n == &c.to_string() { n.clone() } else { format!("{n} ({c})") })
+            .collect();
         writeln!(out, "Home networks: {}.\n", nets.join(", "))?;
     }
     let sections: [(&str, &str, Option<By>); 7] = [
