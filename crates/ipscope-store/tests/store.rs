@@ -105,7 +105,8 @@ fn file_size_stays_bounded_over_ingest_purge_cycles() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     let path = store.path().unwrap().to_owned();
-    let day = 86_400_000_000i64;
+    // Each cycle's events span 200 000 s (< 10 days); cycles are 10 days apart.
+    let day = 10 * 86_400_000_000i64;
     let mut sizes = Vec::new();
     for cycle in 0..8i64 {
         let mut p = progress(&format!("cycle{cycle}"), format!("head {cycle}").as_bytes(), 10);

@@ -136,7 +136,7 @@ pub struct ReportArgs {
     /// Only these event kinds (comma-separated: auth, session_open, invalid_user, ...)
     #[arg(long, env = "IPSCOPE_KIND", value_delimiter = ',')]
     pub kind: Vec<ipscope_event::EventKind>,
-    /// Home networks (comma-separated CIDRs) in addition to the config file's [home] section
+    /// Home networks (comma-separated CIDRs) in addition to the config file's `[home]` section
     #[arg(long, env = "IPSCOPE_HOME", value_name = "CIDRS")]
     pub home: Option<String>,
     /// Session:auth ratio threshold for low-success, in (0, 1]

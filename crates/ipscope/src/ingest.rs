@@ -7,7 +7,7 @@
 //! pid → address map) see the same history they would have on a single run.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, Cursor, Read, Write};
+use std::io::{Cursor, Read, Write};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -29,6 +29,9 @@ const DETECT_LINES: usize = 20;
 pub const DEFAULT_BATCH_EVENTS: usize = 256 * 1024;
 /// Batches in flight between parser and store (bounds memory).
 const CHANNEL_DEPTH: usize = 2;
+
+/// Where rejected lines are written (`--rejects FILE`).
+pub type Rejects = std::io::BufWriter<std::fs::File>;
 
 /// Settings for one `ingest` run.
 pub struct Options {
@@ -77,12 +80,7 @@ fn micros(t: SystemTime) -> i64 {
 }
 
 /// Ingests one input into `store`. Rejected lines go to `rejects` when given.
-pub fn ingest(
-    store: &mut Store,
-    spec: &InputSpec,
-    opts: &Options,
-    rejects: Option<&mut (dyn Write + Send)>,
-) -> Result<Summary> {
+pub fn ingest(store: &mut Store, spec: &InputSpec, opts: &Options, rejects: Option<&mut Rejects>) -> Result<Summary> {
     let name = spec.name();
     let opened = source::open(spec)?;
     let reference = micros(opened.mtime.unwrap_or_else(SystemTime::now));

@@ -10,7 +10,7 @@ use ipscope_store::Store;
 
 use super::Ctx;
 use crate::cli::IngestArgs;
-use crate::ingest::{self, DEFAULT_BATCH_EVENTS, Options};
+use crate::ingest::{self, DEFAULT_BATCH_EVENTS, Options, Rejects};
 use crate::source;
 
 /// Events per committed batch (tuning and tests; hidden from --help).
@@ -37,13 +37,13 @@ pub fn run(ctx: &Ctx, a: IngestArgs) -> Result<ExitCode> {
         batch_events: std::env::var(BATCH_ENV).ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_BATCH_EVENTS),
         progress: !a.no_progress && io::stderr().is_terminal(),
     };
-    let mut rejects: Option<BufWriter<File>> = match &a.rejects {
+    let mut rejects: Option<Rejects> = match &a.rejects {
         Some(p) => Some(BufWriter::new(
             File::create(p).with_context(|| format!("cannot create rejects file {}", p.display()))?,
         )),
         None => None,
     };
-    run_inputs(&mut store, &specs, &opts, rejects.as_mut().map(|w| w as &mut (dyn Write + Send)))
+    run_inputs(&mut store, &specs, &opts, rejects.as_mut())
 }
 
 /// Ingests every input, printing a summary per input and a total on stderr. Keeps going after
@@ -52,7 +52,7 @@ pub fn run_inputs(
     store: &mut Store,
     specs: &[source::InputSpec],
     opts: &Options,
-    mut rejects: Option<&mut (dyn Write + Send)>,
+    mut rejects: Option<&mut Rejects>,
 ) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let stderr = io::stderr();
