@@ -303,3 +303,49 @@ fn unknown_report_and_missing_store_are_clear_errors() {
     let out = ipscope(&data).args(["ingest", "/no/such/file"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// The generator's ground truth against ingest + reports, for both SSH formats.
+fn check_against_truth(format: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("in.log");
+    let cfg = ipscope_gen::SshConfig { seed: 5, lines: 60_000, ..ipscope_gen::SshConfig::default() };
+    let file = std::fs::File::create(&log).unwrap();
+    let truth = match format {
+        "iptracking" => ipscope_gen::write_iptracking(&cfg, b'|', file).unwrap(),
+        _ => ipscope_gen::write_sshd(&cfg, file).unwrap(),
+    };
+    run_ok(ipscope(&data).args(["ingest", "--year", "2026", "--format", format]).arg(&log));
+    let count = |kind: &str| scalar(&data, &format!("SELECT count(*) FROM events WHERE kind = '{kind}'"));
+    assert_eq!(count("auth"), truth.password_attempts as i64, "{format}: auth");
+    assert_eq!(count("session_open"), truth.sessions_opened as i64, "{format}: session_open");
+    assert_eq!(count("session_close"), truth.sessions_closed as i64, "{format}: session_close");
+    assert_eq!(scalar(&data, "SELECT count(DISTINCT src_ip) FROM events"), truth.distinct_addresses as i64);
+
+    let home = ipscope_gen::CAMPUS_NETS.join(",");
+    let (csv, _) = run_ok(ipscope(&data).args(["report", "open-sessions", "-N", "1000", "--home", &home, "-o", "csv"]));
+    let mut got: Vec<String> = csv.lines().skip(1).map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",")).collect();
+    let mut want: Vec<String> = truth.open_offcampus.iter().map(|(u, ip, n)| format!("{u},{ip},{n}")).collect();
+    got.sort();
+    want.sort();
+    assert!(!want.is_empty(), "the generated data should leave sessions open");
+    assert_eq!(got, want, "{format}: open sessions");
+
+    if let Some((ip, user)) = &truth.breach {
+        let (csv, _) = run_ok(ipscope(&data).args(["report", "low-success", "-N", "1000", "-o", "csv"]));
+        assert!(
+            csv.lines().any(|l| l.starts_with(&format!("{ip},")) && l.ends_with(user.as_str())),
+            "{format}: the brute-forcer that got in ({ip}, {user}) is not a low-success suspect:\n{csv}"
+        );
+    }
+}
+
+#[test]
+fn sshd_ingest_and_reports_match_the_generators_truth() {
+    check_against_truth("sshd");
+}
+
+#[test]
+fn iptracking_ingest_and_reports_match_the_generators_truth() {
+    check_against_truth("iptracking");
+}

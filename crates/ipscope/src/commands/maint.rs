@@ -75,13 +75,19 @@ pub fn write_document(
         if purged.committed { "deleted" } else { "would be deleted (dry run; --commit deletes)" }
     )?;
     if !base.home.is_empty() {
-        let nets: Vec<_> = base
-            .home
-            .nets
+        // Group the CIDRs by network name: "campus (10.0.0.0/8, 192.168.0.0/16)".
+        let mut named: Vec<(&str, Vec<String>)> = Vec::new();
+        for (name, net) in &base.home.nets {
+            match named.iter_mut().find(|(n, _)| n == name) {
+                Some((_, v)) => v.push(net.to_string()),
+                None => named.push((name, vec![net.to_string()])),
+            }
+        }
+        let text: Vec<String> = named
             .iter()
-            .map(|(n, c)| if n == &c.to_string() { n.clone() } else { format!("{n} ({c})") })
+            .map(|(n, v)| if v.len() == 1 && v[0] == *n { v[0].clone() } else { format!("{n} ({})", v.join(", ")) })
             .collect();
-        writeln!(out, "Home networks: {}.\n", nets.join(", "))?;
+        writeln!(out, "Home networks: {}.\n", text.join(", "))?;
     }
     let sections: [(&str, &str, Option<By>); 7] = [
         ("daily", "Events per day", None),
