@@ -65,7 +65,8 @@ fn fixture() -> Store {
     let mut p =
         InputProgress { path: "fixture".into(), format: "sshd".into(), bytes: 1, lines: 127, ..Default::default() };
     p.set_head(b"fixture");
-    store.commit_batch(&mut p, &v).unwrap();
+    p.id = store.new_input_id().unwrap();
+    store.commit_events(&mut p, &v).unwrap();
     store
 }
 

@@ -37,8 +37,10 @@ pub struct InputRecord {
 /// whole life, not per batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct InputProgress {
-    /// `None` until the first batch is committed.
-    pub id: Option<i32>,
+    /// The input's id (allocated with `Store::new_input_id` before its first batch).
+    pub id: i32,
+    /// Whether its ledger row exists (false until the first batch is committed).
+    pub recorded: bool,
     pub path: String,
     pub format: String,
     pub head_len: u64,
@@ -54,7 +56,8 @@ impl InputProgress {
     /// Continues a recorded input.
     pub fn resume(rec: &InputRecord, path: &str) -> Self {
         InputProgress {
-            id: Some(rec.id),
+            id: rec.id,
+            recorded: true,
             path: path.to_owned(),
             format: rec.format.clone(),
             head_len: rec.head_len,
@@ -75,23 +78,25 @@ impl InputProgress {
     }
 }
 
-pub(crate) fn upsert(conn: &Connection, p: &InputProgress) -> Result<i32> {
-    match p.id {
-        Some(id) => {
+pub(crate) fn upsert(conn: &Connection, p: &InputProgress) -> Result<()> {
+    let id = p.id;
+    match p.recorded {
+        true => {
             conn.execute(
                 "UPDATE inputs SET path = ?, head_len = ?, head_hash = ?, bytes = ?, lines = ?, events = ?, \
                  ignored = ?, rejected = ?, last_ingest = now()::TIMESTAMP WHERE id = ?",
                 params![p.path, p.head_len, p.head_hash, p.bytes, p.lines, p.events, p.ignored, p.rejected, id],
             )?;
-            Ok(id)
         }
-        None => Ok(conn.query_row(
-            "INSERT INTO inputs (path, format, head_len, head_hash, bytes, lines, events, ignored, rejected, \
-             first_ingest, last_ingest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP) RETURNING id",
-            params![p.path, p.format, p.head_len, p.head_hash, p.bytes, p.lines, p.events, p.ignored, p.rejected],
-            |r| r.get(0),
-        )?),
+        false => {
+            conn.execute(
+                "INSERT INTO inputs (id, path, format, head_len, head_hash, bytes, lines, events, ignored, rejected, \
+                 first_ingest, last_ingest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP)",
+                params![id, p.path, p.format, p.head_len, p.head_hash, p.bytes, p.lines, p.events, p.ignored, p.rejected],
+            )?;
+        }
     }
+    Ok(())
 }
 
 const SELECT: &str =

@@ -21,7 +21,7 @@ use duckdb::types::{TimeUnit, ValueRef};
 use duckdb::{AccessMode, Config, Connection};
 use ipscope_event::{Event, Micros};
 
-pub use append::ip_number;
+pub use append::{EventBatch, ip_number, prepare as prepare_batch};
 pub use ledger::{InputProgress, InputRecord, head_hash};
 pub use table::{Table, Value, format_date, format_float, format_timestamp};
 
@@ -70,6 +70,9 @@ impl Store {
             .map_err(|source| StoreError::CreateDir { path: data_dir.to_owned(), source })?;
         let path = data_dir.join(DB_FILE);
         let conn = Connection::open(&path).map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        if let Ok(v) = std::env::var("IPSCOPE_DUCKDB_SETTINGS") {
+            conn.execute_batch(&v)?;
+        }
         let store = Store { conn, path: Some(path) };
         store.migrate()?;
         Ok(store)
@@ -152,15 +155,20 @@ impl Store {
         Ok(())
     }
 
-    /// Appends `events` and records the input's progress, in one transaction: either both
-    /// land or neither does. On success `progress.id` is set (a new input gets its id here).
-    pub fn commit_batch(&mut self, progress: &mut InputProgress, events: &[Event]) -> Result<()> {
+    /// Allocates the id of a new input (used to tag its events before its first commit).
+    pub fn new_input_id(&self) -> Result<i32> {
+        Ok(self.conn.query_row("SELECT nextval('inputs_id_seq')::INTEGER", [], |r| r.get(0))?)
+    }
+
+    /// Appends a prepared batch (see [`prepare_batch`]) and records the input's progress, in
+    /// one transaction: either both land or neither does.
+    pub fn commit_batch(&mut self, progress: &mut InputProgress, batch: EventBatch) -> Result<()> {
         self.conn.execute_batch("BEGIN TRANSACTION")?;
-        let result = self.commit_batch_inner(progress, events);
+        let result = self.commit_batch_inner(progress, batch);
         match result {
-            Ok(id) => {
+            Ok(()) => {
                 self.conn.execute_batch("COMMIT")?;
-                progress.id = Some(id);
+                progress.recorded = true;
                 Ok(())
             }
             Err(e) => {
@@ -170,15 +178,20 @@ impl Store {
         }
     }
 
-    fn commit_batch_inner(&self, progress: &InputProgress, events: &[Event]) -> Result<i32> {
-        let id = ledger::upsert(&self.conn, progress)?;
-        if !events.is_empty() {
-            let batch = append::record_batch(events, Some(id))?;
-            let mut app = self.conn.appender("events")?;
-            app.append_record_batch(batch)?;
+    fn commit_batch_inner(&self, progress: &InputProgress, batch: EventBatch) -> Result<()> {
+        ledger::upsert(&self.conn, progress)?;
+        if let Some(records) = batch.batch {
+            let mut app = self.conn.appender_with_columns("events", &batch.columns)?;
+            app.append_record_batch(records)?;
             app.flush()?;
         }
-        Ok(id)
+        Ok(())
+    }
+
+    /// [`prepare_batch`] and [`Store::commit_batch`] in one call.
+    pub fn commit_events(&mut self, progress: &mut InputProgress, events: &[Event]) -> Result<()> {
+        let batch = prepare_batch(events, progress.id)?;
+        self.commit_batch(progress, batch)
     }
 
     /// Finds the already-ingested input whose identity matches the head (first bytes) of a

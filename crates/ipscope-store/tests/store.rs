@@ -28,12 +28,13 @@ fn a_batch_and_its_ledger_row_land_together_and_reopen_intact() {
     {
         let mut store = Store::open(dir.path()).unwrap();
         let mut p = progress("a.log", head, 11);
-        store.commit_batch(&mut p, &events(1000, 0)).unwrap();
-        assert_eq!(p.id, Some(1));
+        p.id = store.new_input_id().unwrap();
+        store.commit_events(&mut p, &events(1000, 0)).unwrap();
+        assert_eq!((p.id, p.recorded), (1, true));
         p.bytes = 23;
         p.set_head(head);
-        store.commit_batch(&mut p, &events(500, 0)).unwrap();
-        assert_eq!(p.id, Some(1), "the same input keeps its id");
+        store.commit_events(&mut p, &events(500, 0)).unwrap();
+        assert_eq!(p.id, 1, "the same input keeps its id");
     }
     let store = Store::open(dir.path()).unwrap(); // migrations are idempotent
     assert_eq!(store.event_count().unwrap(), 1500);
@@ -55,7 +56,8 @@ fn events_round_trip_with_addresses_as_text_and_number() {
     e.src_port = Some(2222);
     e.user = Some("o'neil".into());
     let mut p = progress("x", b"x", 1);
-    store.commit_batch(&mut p, &[e]).unwrap();
+    p.id = store.new_input_id().unwrap();
+    store.commit_events(&mut p, &[e]).unwrap();
     let t = store.query("SELECT ts, src_ip, src_ipnum, src_port, username, kind, input_id FROM events").unwrap();
     assert_eq!(
         t.rows[0],
@@ -77,7 +79,8 @@ fn events_round_trip_with_addresses_as_text_and_number() {
 fn purge_dry_run_counts_and_commit_deletes_exactly() {
     let mut store = Store::open_in_memory().unwrap();
     let mut p = progress("x", b"x", 1);
-    store.commit_batch(&mut p, &events(100, 0)).unwrap();
+    p.id = store.new_input_id().unwrap();
+    store.commit_events(&mut p, &events(100, 0)).unwrap();
     // Events at 0..99 s; cutoff 40 s removes ts < 40 s: exactly 40.
     let dry = store.purge(40_000_000, false).unwrap();
     assert_eq!((dry.events, dry.committed), (40, false));
@@ -110,7 +113,8 @@ fn file_size_stays_bounded_over_ingest_purge_cycles() {
     let mut sizes = Vec::new();
     for cycle in 0..8i64 {
         let mut p = progress(&format!("cycle{cycle}"), format!("head {cycle}").as_bytes(), 10);
-        store.commit_batch(&mut p, &events(200_000, cycle * day)).unwrap();
+        p.id = store.new_input_id().unwrap();
+        store.commit_events(&mut p, &events(200_000, cycle * day)).unwrap();
         // Keep one day: purge everything older than this cycle's day.
         store.purge(cycle * day, true).unwrap();
         store.checkpoint().unwrap();

@@ -15,7 +15,7 @@ use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 use ipscope_event::Event;
 use ipscope_formats::{FormatKind, LineOutcome, ParseOptions};
-use ipscope_store::{InputProgress, Store};
+use ipscope_store::{EventBatch, InputProgress, Store};
 use tracing::{debug, info};
 
 use crate::source::{self, InputSpec, LineReader};
@@ -64,9 +64,9 @@ impl Summary {
     }
 }
 
-/// A batch from the parser thread.
+/// A batch from the parser thread, already converted for the appender.
 struct Batch {
-    events: Vec<Event>,
+    events: EventBatch,
     /// Stream offset and line count after the last line in this batch.
     end_bytes: u64,
     end_lines: u64,
@@ -135,27 +135,31 @@ pub fn ingest(store: &mut Store, spec: &InputSpec, opts: &Options, rejects: Opti
         let bar = bar.clone();
         let name = &name;
         let counts = &mut counts;
+        let input_id = progress.id;
         let worker = scope.spawn(move || -> Result<()> {
             let mut rejects = rejects;
             let mut lines = LineReader::new(stream);
             let mut buf = Vec::new();
-            let mut scratch = Vec::new();
+            let mut events: Vec<Event> = Vec::with_capacity(batch_events);
             let mut line_no = 0u64;
-            let mut batch = Batch {
-                events: Vec::with_capacity(batch_events),
-                end_bytes: skip,
-                end_lines: 0,
-                lines: 0,
-                ignored: 0,
-                rejected: 0,
-            };
+            // Counters of the batch being filled: lines, ignored, rejected.
+            let (mut n_lines, mut n_ignored, mut n_rejected) = (0u64, 0u64, 0u64);
+            let mut end_bytes = skip;
             let mut last_bar = 0u64;
+            let send = |events: &mut Vec<Event>, end_bytes, end_lines, counts: (u64, u64, u64)| -> Result<bool> {
+                // Converting for the appender here keeps that work off the store thread.
+                let batch = ipscope_store::prepare_batch(events, input_id)
+                    .with_context(|| format!("{name}: cannot convert events"))?;
+                events.clear();
+                let b = Batch { events: batch, end_bytes, end_lines, lines: counts.0, ignored: counts.1, rejected: counts.2 };
+                Ok(tx.send(b).is_ok())
+            };
             while let Some(line) = lines.next_line(&mut buf).with_context(|| format!("cannot read {name}"))? {
                 line_no += 1;
                 if line.end <= skip {
                     // Already committed: replay through the parser for its state only.
-                    scratch.clear();
-                    parser.parse_line(&buf, &mut scratch);
+                    parser.parse_line(&buf, &mut events);
+                    events.clear();
                     continue;
                 }
                 let outcome = if line.truncated {
@@ -164,16 +168,16 @@ pub fn ingest(store: &mut Store, spec: &InputSpec, opts: &Options, rejects: Opti
                         format!("cut at {} bytes", source::MAX_LINE_BYTES),
                     ))
                 } else {
-                    parser.parse_line(&buf, &mut batch.events)
+                    parser.parse_line(&buf, &mut events)
                 };
                 match outcome {
                     LineOutcome::Events(_) => {}
                     LineOutcome::Ignored(why) => {
-                        batch.ignored += 1;
+                        n_ignored += 1;
                         *counts.0.entry(why).or_default() += 1;
                     }
                     LineOutcome::Rejected(r) => {
-                        batch.rejected += 1;
+                        n_rejected += 1;
                         *counts.1.entry(r.reason).or_default() += 1;
                         if let Some(w) = rejects.as_mut() {
                             let text = String::from_utf8_lossy(&buf);
@@ -182,29 +186,21 @@ pub fn ingest(store: &mut Store, spec: &InputSpec, opts: &Options, rejects: Opti
                         }
                     }
                 }
-                batch.lines += 1;
-                batch.end_bytes = line.end;
-                batch.end_lines = line_no;
+                n_lines += 1;
+                end_bytes = line.end;
                 if line.end - last_bar >= 1 << 20 {
                     bar.set_position(line.end);
                     last_bar = line.end;
                 }
-                if batch.events.len() >= batch_events || batch.lines >= 4 * batch_events as u64 {
-                    let next = Batch {
-                        events: Vec::with_capacity(batch_events),
-                        end_bytes: batch.end_bytes,
-                        end_lines: batch.end_lines,
-                        lines: 0,
-                        ignored: 0,
-                        rejected: 0,
-                    };
-                    if tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                if events.len() >= batch_events || n_lines >= 4 * batch_events as u64 {
+                    if !send(&mut events, end_bytes, line_no, (n_lines, n_ignored, n_rejected))? {
                         return Ok(()); // the store side failed; it reports why
                     }
+                    (n_lines, n_ignored, n_rejected) = (0, 0, 0);
                 }
             }
-            if batch.lines > 0 {
-                let _ = tx.send(batch);
+            if n_lines > 0 {
+                send(&mut events, end_bytes, line_no, (n_lines, n_ignored, n_rejected))?;
             }
             Ok(())
         });
@@ -220,13 +216,14 @@ pub fn ingest(store: &mut Store, spec: &InputSpec, opts: &Options, rejects: Opti
             progress.ignored += batch.ignored;
             progress.rejected += batch.rejected;
             progress.set_head(&head);
+            let n = batch.events.len() as u64;
             store_result = store
-                .commit_batch(&mut progress, &batch.events)
+                .commit_batch(&mut progress, batch.events)
                 .with_context(|| format!("{name}: cannot store events"));
             if store_result.is_ok() {
                 summary.lines += batch.lines;
-                summary.events += batch.events.len() as u64;
-                debug!(input = %name, bytes = progress.bytes, lines = progress.lines, events = batch.events.len(), "batch committed");
+                summary.events += n;
+                debug!(input = %name, bytes = progress.bytes, lines = progress.lines, events = n, "batch committed");
             }
         }
         let worker_result = worker.join().map_err(|_| anyhow!("{name}: the parser thread panicked"))?;
