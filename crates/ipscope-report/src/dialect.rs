@@ -77,12 +77,10 @@ impl Dialect {
         }
     }
 
-    /// Whether an address column holds IPv6 text.
-    pub fn is_v6(self, ip: &str) -> String {
-        match self {
-            Dialect::DuckDb => format!("contains({ip}, ':')"),
-            Dialect::ClickHouse => format!("position({ip}, ':') > 0"),
-        }
+    /// Whether the row's source address is IPv6 (the store's `src_family` column; the same
+    /// in both engines).
+    pub fn src_is_v6(self) -> String {
+        "src_family = 6".to_owned()
     }
 }
 

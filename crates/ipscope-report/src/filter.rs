@@ -87,12 +87,12 @@ impl HomeNets {
                 IpNet::V4(n) => {
                     let shift = 32 - u32::from(n.prefix_len());
                     let key = u64::from(u32::from(n.network())) >> shift;
-                    parts.push(format!("(NOT {} AND (src_ipnum >> {shift}) = {key})", d.is_v6("src_ip")));
+                    parts.push(format!("(NOT {} AND (src_ipnum >> {shift}) = {key})", d.src_is_v6()));
                 }
                 IpNet::V6(n) => {
                     let shift = 64 - u32::from(n.prefix_len());
                     let key = ((u128::from(n.network()) >> 64) as u64) >> shift;
-                    parts.push(format!("({} AND (src_ipnum >> {shift}) = {key})", d.is_v6("src_ip")));
+                    parts.push(format!("({} AND (src_ipnum >> {shift}) = {key})", d.src_is_v6()));
                 }
             }
         }

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use duckdb::arrow::array::{
-    Array, ArrayRef, Float64Builder, Int32Builder, StringBuilder, TimestampMicrosecondBuilder, UInt16Builder, UInt32Builder,
-    UInt64Builder,
+    Array, ArrayRef, Float64Builder, Int32Builder, StringBuilder, TimestampMicrosecondBuilder, UInt8Builder,
+    UInt16Builder, UInt32Builder, UInt64Builder,
 };
 use duckdb::arrow::datatypes::{Field, Schema};
 use duckdb::arrow::error::ArrowError;
@@ -92,6 +92,14 @@ impl<'a> Columns<'a> {
         self.push(name, Arc::new(b.finish()));
     }
 
+    fn u8s(&mut self, name: &'static str, f: impl Fn(&Event) -> Option<u8>) {
+        if self.events.iter().any(|e| f(e).is_some()) {
+            let mut b = UInt8Builder::with_capacity(self.events.len());
+            self.events.iter().for_each(|e| b.append_option(f(e)));
+            self.push(name, Arc::new(b.finish()));
+        }
+    }
+
     fn u16s(&mut self, name: &'static str, f: impl Fn(&Event) -> Option<u16>) {
         if self.events.iter().any(|e| f(e).is_some()) {
             let mut b = UInt16Builder::with_capacity(self.events.len());
@@ -141,6 +149,7 @@ pub fn prepare(events: &[Event], input_id: i32) -> Result<EventBatch, ArrowError
     c.text("outcome", |e| e.outcome.map(|o| o.as_str()));
     c.ip_text("src_ip", |e| e.src_ip);
     c.u64s("src_ipnum", |e| e.src_ip.map(ip_number));
+    c.u8s("src_family", |e| e.src_ip.map(|ip| if ip.is_ipv6() { 6 } else { 4 }));
     c.text("src_host", |e| e.src_host.as_deref());
     c.u16s("src_port", |e| e.src_port);
     c.ip_text("dst_ip", |e| e.dst_ip);

@@ -92,7 +92,18 @@ pub(crate) fn upsert(conn: &Connection, p: &InputProgress) -> Result<()> {
             conn.execute(
                 "INSERT INTO inputs (id, path, format, head_len, head_hash, bytes, lines, events, ignored, rejected, \
                  first_ingest, last_ingest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP)",
-                params![id, p.path, p.format, p.head_len, p.head_hash, p.bytes, p.lines, p.events, p.ignored, p.rejected],
+                params![
+                    id,
+                    p.path,
+                    p.format,
+                    p.head_len,
+                    p.head_hash,
+                    p.bytes,
+                    p.lines,
+                    p.events,
+                    p.ignored,
+                    p.rejected
+                ],
             )?;
         }
     }

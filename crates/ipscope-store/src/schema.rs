@@ -32,7 +32,7 @@ CREATE TABLE inputs (
 
 -- The normalized events (see crates/ipscope-event). Addresses are stored as canonical text
 -- (what people read and query) plus src_ipnum, a number for prefix arithmetic:
--- IPv4 = the 32-bit address, IPv6 = its upper 64 bits (the routing prefix).
+-- IPv4 = the 32-bit address, IPv6 = its upper 64 bits (the routing prefix); src_family says which.
 CREATE TABLE events (
     ts            TIMESTAMP NOT NULL,   -- UTC
     format        VARCHAR NOT NULL,
@@ -41,6 +41,7 @@ CREATE TABLE events (
     outcome       VARCHAR,
     src_ip        VARCHAR,
     src_ipnum     UBIGINT,
+    src_family    UTINYINT,             -- 4 or 6
     src_host      VARCHAR,
     src_port      USMALLINT,
     dst_ip        VARCHAR,

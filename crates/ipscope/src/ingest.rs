@@ -151,7 +151,14 @@ pub fn ingest(store: &mut Store, spec: &InputSpec, opts: &Options, rejects: Opti
                 let batch = ipscope_store::prepare_batch(events, input_id)
                     .with_context(|| format!("{name}: cannot convert events"))?;
                 events.clear();
-                let b = Batch { events: batch, end_bytes, end_lines, lines: counts.0, ignored: counts.1, rejected: counts.2 };
+                let b = Batch {
+                    events: batch,
+                    end_bytes,
+                    end_lines,
+                    lines: counts.0,
+                    ignored: counts.1,
+                    rejected: counts.2,
+                };
                 Ok(tx.send(b).is_ok())
             };
             while let Some(line) = lines.next_line(&mut buf).with_context(|| format!("cannot read {name}"))? {
@@ -217,9 +224,8 @@ pub fn ingest(store: &mut Store, spec: &InputSpec, opts: &Options, rejects: Opti
             progress.rejected += batch.rejected;
             progress.set_head(&head);
             let n = batch.events.len() as u64;
-            store_result = store
-                .commit_batch(&mut progress, batch.events)
-                .with_context(|| format!("{name}: cannot store events"));
+            store_result =
+                store.commit_batch(&mut progress, batch.events).with_context(|| format!("{name}: cannot store events"));
             if store_result.is_ok() {
                 summary.lines += batch.lines;
                 summary.events += n;

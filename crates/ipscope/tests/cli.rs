@@ -324,7 +324,8 @@ fn check_against_truth(format: &str) {
 
     let home = ipscope_gen::CAMPUS_NETS.join(",");
     let (csv, _) = run_ok(ipscope(&data).args(["report", "open-sessions", "-N", "1000", "--home", &home, "-o", "csv"]));
-    let mut got: Vec<String> = csv.lines().skip(1).map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",")).collect();
+    let mut got: Vec<String> =
+        csv.lines().skip(1).map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",")).collect();
     let mut want: Vec<String> = truth.open_offcampus.iter().map(|(u, ip, n)| format!("{u},{ip},{n}")).collect();
     got.sort();
     want.sort();

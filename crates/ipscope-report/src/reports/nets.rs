@@ -14,7 +14,7 @@ use super::{top, top_ips};
 use crate::{Dialect, Params, ReportError, Result};
 
 pub fn sql(d: Dialect, p: &Params) -> String {
-    let v6 = d.is_v6("src_ip");
+    let v6 = d.src_is_v6();
     let key = format!(
         "CASE WHEN {v6} THEN src_ipnum >> {s6} ELSE src_ipnum >> {s4} END",
         s6 = 64 - u32::from(p.prefix_v6),
@@ -22,14 +22,14 @@ pub fn sql(d: Dialect, p: &Params) -> String {
     );
     let filter = format!("{} AND src_ip IS NOT NULL", p.filter.sql(d));
     format!(
-        "WITH r AS (SELECT *, {v6} AS v6, {key} AS pkey FROM events WHERE {filter}), \
+        "WITH r AS (SELECT ts, kind, src_ip, username, {v6} AS v6, {key} AS pkey FROM events WHERE {filter}), \
          t AS (\
            SELECT v6, pkey, count(*) AS events, min(ts) AS first_seen, max(ts) AS last_seen, \
              {sessions} AS sessions \
            FROM r GROUP BY v6, pkey HAVING count(*) >= {min} ORDER BY events DESC, v6, pkey LIMIT {top}\
          ), u AS (\
-           SELECT v6, pkey, {ips} AS ips, {users} AS users FROM r \
-           WHERE (v6, pkey) IN (SELECT (v6, pkey) FROM t) GROUP BY v6, pkey\
+           SELECT r.v6, r.pkey, {ips} AS ips, {users} AS users FROM r \
+           JOIN t ON r.v6 = t.v6 AND r.pkey = t.pkey GROUP BY r.v6, r.pkey\
          ) \
          SELECT t.v6, t.pkey, t.events, u.ips, u.users, t.sessions, t.first_seen, t.last_seen \
          FROM t JOIN u ON t.v6 = u.v6 AND t.pkey = u.pkey ORDER BY t.events DESC, t.v6, t.pkey",
@@ -58,7 +58,7 @@ fn prefix_text(v6: bool, key: u64, p: &Params) -> String {
 
 /// SQL true for rows whose source address is inside `net`.
 pub fn sql_inside(d: Dialect, net: &IpNet) -> Result<String> {
-    let v6 = d.is_v6("src_ip");
+    let v6 = d.src_is_v6();
     Ok(match net {
         IpNet::V4(n) => {
             let shift = 32 - u32::from(n.prefix_len());

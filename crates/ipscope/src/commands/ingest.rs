@@ -31,6 +31,7 @@ pub fn run(ctx: &Ctx, a: IngestArgs) -> Result<ExitCode> {
     let specs = source::expand(&a.paths)?;
     let data = ctx.data_dir()?;
     let mut store = Store::open(&data)?;
+    store.set_threads(1)?;
     let opts = Options {
         format: a.format,
         parse: parse_options(ctx, &a)?,
