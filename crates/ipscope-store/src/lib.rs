@@ -280,6 +280,7 @@ fn convert(v: ValueRef<'_>) -> Value {
         ValueRef::Text(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
         ValueRef::Blob(b) => Value::Text(b.iter().map(|x| format!("{x:02x}")).collect()),
         ValueRef::Date32(d) => Value::Date(d),
+        e @ ValueRef::Enum(..) => e.as_str().map_or(Value::Null, |s| Value::Text(s.to_owned())),
         other => Value::Text(format!("{other:?}")),
     }
 }

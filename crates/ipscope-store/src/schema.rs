@@ -11,7 +11,15 @@ pub fn latest_version() -> i32 {
     MIGRATIONS.last().map_or(0, |(v, _)| *v)
 }
 
+// The fixed vocabularies are ENUMs: stored as one byte, read and compared as text
+// (`kind = 'auth'`), and cheap to append (DuckDB's string compression was the ingest bottleneck).
+// Adding a kind or format later is a migration that recreates the type.
 const V1: &str = r#"
+CREATE TYPE source_format AS ENUM ('sshd', 'iptracking', 'cowrie', 'zeek_conn', 'asa', 'intelmq');
+CREATE TYPE event_kind AS ENUM ('auth', 'key_auth', 'invalid_user', 'session_open', 'session_close',
+    'connection', 'deny', 'command', 'download', 'client_info', 'tunnel', 'feed_event', 'other');
+CREATE TYPE outcome AS ENUM ('success', 'failure');
+
 -- What has been ingested. One row per distinct input stream (identified by content, not by name,
 -- so a rotated auth.log -> auth.log.1 -> auth.log.2.gz is recognised as the same input).
 CREATE SEQUENCE inputs_id_seq START 1;
@@ -35,10 +43,10 @@ CREATE TABLE inputs (
 -- IPv4 = the 32-bit address, IPv6 = its upper 64 bits (the routing prefix); src_family says which.
 CREATE TABLE events (
     ts            TIMESTAMP NOT NULL,   -- UTC
-    format        VARCHAR NOT NULL,
+    format        source_format NOT NULL,
     sensor        VARCHAR,
-    kind          VARCHAR NOT NULL,
-    outcome       VARCHAR,
+    kind          event_kind NOT NULL,
+    outcome       outcome,
     src_ip        VARCHAR,
     src_ipnum     UBIGINT,
     src_family    UTINYINT,             -- 4 or 6
@@ -78,3 +86,23 @@ CREATE TABLE events (
     input_id      INTEGER               -- inputs.id it came from
 );
 "#;
+
+#[cfg(test)]
+mod tests {
+    use ipscope_event::{EventKind, Outcome, SourceFormat};
+
+    use super::V1;
+
+    /// The ENUM types must list exactly the names the event crate knows.
+    #[test]
+    fn enums_match_the_event_vocabulary() {
+        let quoted = |names: Vec<&str>| names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
+        let flat: String = V1.split_whitespace().collect::<Vec<_>>().join(" ");
+        let kinds = quoted(EventKind::ALL.iter().map(|k| k.as_str()).collect());
+        assert!(flat.contains(&format!("event_kind AS ENUM ({kinds})")), "event_kind ENUM differs from EventKind::ALL");
+        let formats = quoted(SourceFormat::ALL.iter().map(|k| k.as_str()).collect());
+        assert!(flat.contains(&format!("source_format AS ENUM ({formats})")), "source_format ENUM differs");
+        let outcomes = quoted(Outcome::ALL.iter().map(|k| k.as_str()).collect());
+        assert!(flat.contains(&format!("outcome AS ENUM ({outcomes})")), "outcome ENUM differs");
+    }
+}

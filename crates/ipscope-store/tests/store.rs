@@ -126,3 +126,13 @@ fn file_size_stays_bounded_over_ingest_purge_cycles() {
     let last = *sizes.last().unwrap();
     assert!(last <= settled + settled / 2, "file keeps growing across purge cycles: {sizes:?}");
 }
+
+#[test]
+fn enum_columns_read_back_as_text() {
+    let mut store = Store::open_in_memory().unwrap();
+    let mut p = progress("x", b"x", 1);
+    p.id = store.new_input_id().unwrap();
+    store.commit_events(&mut p, &events(3, 0)).unwrap();
+    let t = store.query("SELECT DISTINCT kind, format, outcome FROM events").unwrap();
+    assert_eq!(t.rows, vec![vec![Value::Text("auth".into()), Value::Text("sshd".into()), Value::Null]]);
+}
