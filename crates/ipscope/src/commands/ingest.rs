@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, a: IngestArgs) -> Result<ExitCode> {
     let specs = source::expand(&a.paths)?;
     let data = ctx.data_dir()?;
     let mut store = Store::open(&data)?;
-    store.set_threads(1)?;
+    store.tune_for_ingest()?;
     let opts = Options {
         format: a.format,
         parse: parse_options(ctx, &a)?,
