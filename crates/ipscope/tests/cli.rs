@@ -350,3 +350,33 @@ fn sshd_ingest_and_reports_match_the_generators_truth() {
 fn iptracking_ingest_and_reports_match_the_generators_truth() {
     check_against_truth("iptracking");
 }
+
+/// Regression: every new input got id 0 and the second input of a run failed on the primary key.
+#[test]
+fn several_inputs_in_one_run_each_get_their_own_ledger_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (_, err) = run_ok(
+        ipscope(&data)
+            .args(["ingest", "--year", "2025"])
+            .arg(corpus("openssh/loghub/OpenSSH_2k.log"))
+            .arg(corpus("openssh/loghub/Linux_2k.log"))
+            .arg(corpus("openssh/beats/test.log")),
+    );
+    assert!(err.contains("3 inputs") && !err.contains("failed"), "{err}");
+    assert_eq!(scalar(&data, "SELECT count(DISTINCT id) FROM inputs"), 3);
+    assert_eq!(scalar(&data, "SELECT count(DISTINCT input_id) FROM events"), 3);
+    assert_eq!(scalar(&data, "SELECT sum(events) FROM inputs"), scalar(&data, "SELECT count(*) FROM events"));
+}
+
+#[test]
+fn a_directory_with_non_log_files_ingests_the_logs_and_names_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = ipscope(&data).args(["ingest", "--year", "2025"]).arg(corpus("openssh/loghub")).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("OpenSSH_2k.log_templates.csv: cannot detect the format"), "{err}");
+    assert!(err.contains("4 inputs, 4000 lines") && err.contains("2 inputs failed"), "{err}");
+    assert_eq!(scalar(&data, "SELECT count(*) FROM inputs"), 2);
+}
