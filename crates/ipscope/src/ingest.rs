@@ -106,13 +106,12 @@ pub fn ingest(store: &mut Store, spec: &InputSpec, opts: &Options, rejects: Opti
                     )
                 })?,
             };
-            let p =
-                InputProgress {
-                    id: store.new_input_id()?,
-                    path: name.clone(),
-                    format: format.as_str().to_owned(),
-                    ..InputProgress::default()
-                };
+            let p = InputProgress {
+                id: store.new_input_id()?,
+                path: name.clone(),
+                format: format.as_str().to_owned(),
+                ..InputProgress::default()
+            };
             (format, p, "new")
         }
     };
