@@ -83,7 +83,7 @@ pub struct IngestArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     /// Input format [default: detected from the first lines]
-    #[arg(long, env = "IPSCOPE_INPUT_FORMAT", value_name = "FORMAT")]
+    #[arg(long, env = "IPSCOPE_INPUT_FORMAT", value_name = "FORMAT", value_parser = format_names())]
     pub format: Option<ipscope_formats::FormatKind>,
     /// Year of year-less syslog timestamps [default: from the file's modification time]
     #[arg(long, env = "IPSCOPE_YEAR")]
@@ -150,6 +150,7 @@ pub struct ReportArgs {
 #[derive(Args, Debug)]
 pub struct ReportCmd {
     /// Report name (see `ipscope reports`)
+    #[arg(value_parser = report_names())]
     pub name: String,
     #[command(flatten)]
     pub report: ReportArgs,
@@ -219,4 +220,22 @@ pub struct DemoArgs {
     /// Keep the generated log and database in DIR instead of a temporary directory
     #[arg(long, env = "IPSCOPE_DEMO_KEEP", value_name = "DIR")]
     pub keep: Option<PathBuf>,
+}
+
+/// The catalogue's report names, with their descriptions for `--help`.
+fn report_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        ipscope_report::CATALOGUE.iter().map(|r| clap::builder::PossibleValue::new(r.name).help(r.about)),
+    )
+}
+
+/// The input formats, with their descriptions for `--help`.
+fn format_names() -> impl clap::builder::TypedValueParser<Value = ipscope_formats::FormatKind> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(
+        ipscope_formats::FormatKind::ALL
+            .iter()
+            .map(|k| clap::builder::PossibleValue::new(k.as_str()).help(k.description())),
+    )
+    .try_map(|s| s.parse::<ipscope_formats::FormatKind>())
 }

@@ -299,7 +299,9 @@ fn unknown_report_and_missing_store_are_clear_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no database"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = ipscope(&data).args(["report", "nope"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown report"));
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid value 'nope'") && err.contains("top-ips"), "{err}");
     let out = ipscope(&data).args(["ingest", "/no/such/file"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
