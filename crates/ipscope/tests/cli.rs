@@ -382,3 +382,21 @@ fn a_directory_with_non_log_files_ingests_the_logs_and_names_the_rest() {
     assert!(err.contains("4 inputs, 4000 lines") && err.contains("2 inputs failed"), "{err}");
     assert_eq!(scalar(&data, "SELECT count(*) FROM inputs"), 2);
 }
+
+/// Golden output: the nightly Markdown run over a fixed generated week. Any change in parsing,
+/// storage or a report's numbers shows up as a snapshot diff to review.
+#[test]
+fn maint_document_over_a_fixed_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("auth.log");
+    let cfg = ipscope_gen::SshConfig { seed: 2026, lines: 40_000, ..ipscope_gen::SshConfig::default() };
+    ipscope_gen::write_sshd(&cfg, std::fs::File::create(&log).unwrap()).unwrap();
+    run_ok(ipscope(&data).args(["ingest", "--year", "2026"]).arg(&log));
+    let (md, _) = run_ok(
+        ipscope(&data)
+            .args(["maint", "-p", "10", "-N", "8", "--home", "10.0.0.0/8,192.168.0.0/16"])
+            .env("IPSCOPE_NOW", "2026-03-12T06:00:00Z"),
+    );
+    insta::assert_snapshot!(md);
+}
