@@ -243,6 +243,8 @@ pub struct Event {
     pub feed_name: Option<String>,
     /// Free detail: auth method, command line, URL, ASA message id.
     pub detail: Option<String>,
+    /// Hash of a transferred file (Cowrie downloads: sha256).
+    pub file_hash: Option<String>,
     // Enrichment of the source address.
     pub geo: Geo,
     pub asn: Option<u32>,
@@ -282,6 +284,7 @@ impl Event {
             feed_provider: None,
             feed_name: None,
             detail: None,
+            file_hash: None,
             geo: Geo::default(),
             asn: None,
             as_org: None,

@@ -169,6 +169,7 @@ pub fn prepare(events: &[Event], input_id: i32) -> Result<EventBatch, ArrowError
     c.text("feed_provider", |e| e.feed_provider.as_deref());
     c.text("feed_name", |e| e.feed_name.as_deref());
     c.text("detail", |e| e.detail.as_deref());
+    c.text("file_hash", |e| e.file_hash.as_deref());
     c.text("country_code", |e| e.geo.country_code.as_deref());
     c.text("country_name", |e| e.geo.country_name.as_deref());
     c.text("continent", |e| e.geo.continent.as_deref());

@@ -69,6 +69,7 @@ CREATE TABLE events (
     feed_provider VARCHAR,
     feed_name     VARCHAR,
     detail        VARCHAR,
+    file_hash     VARCHAR,
     country_code  VARCHAR,
     country_name  VARCHAR,
     continent     VARCHAR,
