@@ -5,10 +5,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use duckdb::arrow::array::{
-    Array, ArrayRef, Float64Builder, Int32Builder, StringBuilder, TimestampMicrosecondBuilder, UInt8Builder,
-    UInt16Builder, UInt32Builder, UInt64Builder,
+    Array, ArrayRef, Int32Builder, PrimitiveBuilder, StringBuilder, TimestampMicrosecondBuilder,
 };
-use duckdb::arrow::datatypes::{Field, Schema};
+use duckdb::arrow::datatypes::{
+    ArrowPrimitiveType, Field, Float64Type, Schema, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
 use duckdb::arrow::error::ArrowError;
 use duckdb::arrow::record_batch::RecordBatch;
 use ipscope_event::Event;
@@ -92,41 +93,10 @@ impl<'a> Columns<'a> {
         self.push(name, Arc::new(b.finish()));
     }
 
-    fn u8s(&mut self, name: &'static str, f: impl Fn(&Event) -> Option<u8>) {
+    /// A numeric column of Arrow type `T`.
+    fn numbers<T: ArrowPrimitiveType>(&mut self, name: &'static str, f: impl Fn(&Event) -> Option<T::Native>) {
         if self.events.iter().any(|e| f(e).is_some()) {
-            let mut b = UInt8Builder::with_capacity(self.events.len());
-            self.events.iter().for_each(|e| b.append_option(f(e)));
-            self.push(name, Arc::new(b.finish()));
-        }
-    }
-
-    fn u16s(&mut self, name: &'static str, f: impl Fn(&Event) -> Option<u16>) {
-        if self.events.iter().any(|e| f(e).is_some()) {
-            let mut b = UInt16Builder::with_capacity(self.events.len());
-            self.events.iter().for_each(|e| b.append_option(f(e)));
-            self.push(name, Arc::new(b.finish()));
-        }
-    }
-
-    fn u32s(&mut self, name: &'static str, f: impl Fn(&Event) -> Option<u32>) {
-        if self.events.iter().any(|e| f(e).is_some()) {
-            let mut b = UInt32Builder::with_capacity(self.events.len());
-            self.events.iter().for_each(|e| b.append_option(f(e)));
-            self.push(name, Arc::new(b.finish()));
-        }
-    }
-
-    fn u64s(&mut self, name: &'static str, f: impl Fn(&Event) -> Option<u64>) {
-        if self.events.iter().any(|e| f(e).is_some()) {
-            let mut b = UInt64Builder::with_capacity(self.events.len());
-            self.events.iter().for_each(|e| b.append_option(f(e)));
-            self.push(name, Arc::new(b.finish()));
-        }
-    }
-
-    fn f64s(&mut self, name: &'static str, f: impl Fn(&Event) -> Option<f64>) {
-        if self.events.iter().any(|e| f(e).is_some()) {
-            let mut b = Float64Builder::with_capacity(self.events.len());
+            let mut b = PrimitiveBuilder::<T>::with_capacity(self.events.len());
             self.events.iter().for_each(|e| b.append_option(f(e)));
             self.push(name, Arc::new(b.finish()));
         }
@@ -148,19 +118,19 @@ pub fn prepare(events: &[Event], input_id: i32) -> Result<EventBatch, ArrowError
     c.text("kind", |e| Some(e.kind.as_str()));
     c.text("outcome", |e| e.outcome.map(|o| o.as_str()));
     c.ip_text("src_ip", |e| e.src_ip);
-    c.u64s("src_ipnum", |e| e.src_ip.map(ip_number));
-    c.u8s("src_family", |e| e.src_ip.map(|ip| if ip.is_ipv6() { 6 } else { 4 }));
+    c.numbers::<UInt64Type>("src_ipnum", |e| e.src_ip.map(ip_number));
+    c.numbers::<UInt8Type>("src_family", |e| e.src_ip.map(|ip| if ip.is_ipv6() { 6 } else { 4 }));
     c.text("src_host", |e| e.src_host.as_deref());
-    c.u16s("src_port", |e| e.src_port);
+    c.numbers::<UInt16Type>("src_port", |e| e.src_port);
     c.ip_text("dst_ip", |e| e.dst_ip);
-    c.u16s("dst_port", |e| e.dst_port);
+    c.numbers::<UInt16Type>("dst_port", |e| e.dst_port);
     c.text("proto", |e| e.proto.as_deref());
     c.text("username", |e| e.user.as_deref());
     c.text("password", |e| e.password.as_deref());
     c.text("session", |e| e.session.as_deref());
-    c.u64s("src_bytes", |e| e.src_bytes);
-    c.u64s("dst_bytes", |e| e.dst_bytes);
-    c.f64s("duration", |e| e.duration);
+    c.numbers::<UInt64Type>("src_bytes", |e| e.src_bytes);
+    c.numbers::<UInt64Type>("dst_bytes", |e| e.dst_bytes);
+    c.numbers::<Float64Type>("duration", |e| e.duration);
     c.text("conn_state", |e| e.conn_state.as_deref());
     c.text("service", |e| e.service.as_deref());
     c.text("taxonomy", |e| e.taxonomy.as_deref());
@@ -176,11 +146,11 @@ pub fn prepare(events: &[Event], input_id: i32) -> Result<EventBatch, ArrowError
     c.text("region", |e| e.geo.region.as_deref());
     c.text("city", |e| e.geo.city.as_deref());
     c.text("postal_code", |e| e.geo.postal_code.as_deref());
-    c.f64s("latitude", |e| e.geo.latitude);
-    c.f64s("longitude", |e| e.geo.longitude);
-    c.u16s("accuracy_km", |e| e.geo.accuracy_km);
+    c.numbers::<Float64Type>("latitude", |e| e.geo.latitude);
+    c.numbers::<Float64Type>("longitude", |e| e.geo.longitude);
+    c.numbers::<UInt16Type>("accuracy_km", |e| e.geo.accuracy_km);
     c.text("time_zone", |e| e.geo.time_zone.as_deref());
-    c.u32s("asn", |e| e.asn);
+    c.numbers::<UInt32Type>("asn", |e| e.asn);
     c.text("as_org", |e| e.as_org.as_deref());
     c.text("prefix", |e| e.prefix.as_deref());
     c.text("home_net", |e| e.home_net.as_deref());
