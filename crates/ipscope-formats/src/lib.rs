@@ -15,6 +15,7 @@ pub use ipscope_event::{Event, EventKind, Outcome, SourceFormat};
 
 pub mod clock;
 pub mod detect;
+pub mod intelmq;
 pub mod iptracking;
 pub mod sshd;
 pub mod syslog;
