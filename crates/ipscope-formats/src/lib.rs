@@ -19,6 +19,7 @@ pub mod intelmq;
 pub mod iptracking;
 pub mod sshd;
 pub mod syslog;
+pub mod zeek_conn;
 
 pub use clock::{Clock, ClockConfig, TimeError, YearRule, Zone, ZoneError};
 pub use detect::{detect, detect_with_delimiter};
