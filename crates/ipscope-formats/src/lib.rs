@@ -14,6 +14,7 @@ use std::str::FromStr;
 pub use ipscope_event::{Event, EventKind, Outcome, SourceFormat};
 
 pub mod clock;
+pub mod cowrie;
 pub mod detect;
 pub mod intelmq;
 pub mod iptracking;
