@@ -10,6 +10,11 @@
 //!
 //! The format with the most votes wins (iptracking on a tie, being the stricter test); no votes
 //! → `None`, and the caller asks the user for `--format`.
+//!
+//! Before the vote, the formats with a strict signature are asked first, on the raw lines (`#`
+//! lines included: Zeek's header is made of them): Zeek conn, Cowrie, IntelMQ JSON,
+//! Shadowserver CSV. Each one's `looks_like` is tested against every corpus file of every
+//! format, so none claims another's files.
 
 use crate::FormatKind;
 use crate::iptracking::{FIELDS, event_kind};
@@ -25,6 +30,15 @@ pub fn detect(first_lines: &[&[u8]]) -> Option<FormatKind> {
 
 /// [`detect`] for an iptracking export with another delimiter.
 pub fn detect_with_delimiter(first_lines: &[&[u8]], delimiter: u8) -> Option<FormatKind> {
+    let specific: [(FormatKind, fn(&[&[u8]]) -> bool); 4] = [
+        (FormatKind::ZeekConn, crate::zeek_conn::looks_like),
+        (FormatKind::Cowrie, crate::cowrie::looks_like),
+        (FormatKind::Intelmq, crate::intelmq::looks_like),
+        (FormatKind::Shadowserver, crate::intelmq::shadowserver::looks_like),
+    ];
+    if let Some((kind, _)) = specific.iter().find(|(_, looks_like)| looks_like(first_lines)) {
+        return Some(*kind);
+    }
     let mut sshd = 0usize;
     let mut ipt = 0usize;
     let lines =

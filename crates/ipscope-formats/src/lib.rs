@@ -82,20 +82,36 @@ pub trait Parser: Send {
     fn parse_line(&mut self, line: &[u8], out: &mut Vec<Event>) -> LineOutcome;
 }
 
-/// The formats a user can name with `--format`.
+/// The formats a user can name with `--format`. Each has a parser file and a `looks_like`
+/// detector; adding one touches its file and the arms below.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FormatKind {
     Sshd,
     Iptracking,
+    Cowrie,
+    ZeekConn,
+    Intelmq,
+    Shadowserver,
 }
 
 impl FormatKind {
-    pub const ALL: [FormatKind; 2] = [FormatKind::Sshd, FormatKind::Iptracking];
+    pub const ALL: [FormatKind; 6] = [
+        FormatKind::Sshd,
+        FormatKind::Iptracking,
+        FormatKind::Cowrie,
+        FormatKind::ZeekConn,
+        FormatKind::Intelmq,
+        FormatKind::Shadowserver,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             FormatKind::Sshd => "sshd",
             FormatKind::Iptracking => "iptracking",
+            FormatKind::Cowrie => "cowrie",
+            FormatKind::ZeekConn => "zeek_conn",
+            FormatKind::Intelmq => "intelmq",
+            FormatKind::Shadowserver => "shadowserver",
         }
     }
 
@@ -103,6 +119,10 @@ impl FormatKind {
         match self {
             FormatKind::Sshd => "OpenSSH / PAM syslog: auth.log, secure, journald text export",
             FormatKind::Iptracking => "iptracking export: dst_ip|src_ip|src_port|event|sshd_pid|uid|log_date",
+            FormatKind::Cowrie => "Cowrie honeypot JSON lines (cowrie.json)",
+            FormatKind::ZeekConn => "Zeek conn.log, TSV with #fields header or JSON lines",
+            FormatKind::Intelmq => "IntelMQ events, JSON lines or pretty-printed JSON",
+            FormatKind::Shadowserver => "Shadowserver CSV reports and IntelMQ eventDB CSV exports",
         }
     }
 }
@@ -145,5 +165,9 @@ pub fn new_parser(kind: FormatKind, opts: &ParseOptions, reference: i64) -> Box<
     match kind {
         FormatKind::Sshd => Box::new(sshd::SshdParser::new(clock)),
         FormatKind::Iptracking => Box::new(iptracking::IptrackingParser::new(clock, opts.delimiter)),
+        FormatKind::Cowrie => Box::new(cowrie::CowrieParser::new(clock)),
+        FormatKind::ZeekConn => Box::new(zeek_conn::ZeekConnParser::new(clock)),
+        FormatKind::Intelmq => Box::new(intelmq::IntelmqJsonParser::new(clock)),
+        FormatKind::Shadowserver => Box::new(intelmq::shadowserver::ShadowserverCsvParser::new(clock)),
     }
 }
