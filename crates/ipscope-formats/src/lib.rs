@@ -13,6 +13,7 @@ use std::str::FromStr;
 
 pub use ipscope_event::{Event, EventKind, Outcome, SourceFormat};
 
+pub mod asa;
 pub mod clock;
 pub mod cowrie;
 pub mod detect;
