@@ -12,7 +12,8 @@
 //! → `None`, and the caller asks the user for `--format`.
 //!
 //! Before the vote, the formats with a strict signature are asked first, on the raw lines (`#`
-//! lines included: Zeek's header is made of them): Zeek conn, Cowrie, IntelMQ JSON,
+//! lines included: Zeek's header is made of them): Cisco ASA (syslog, so before the sshd vote),
+//! Zeek conn, Cowrie, IntelMQ JSON,
 //! Shadowserver CSV. Each one's `looks_like` is tested against every corpus file of every
 //! format, so none claims another's files.
 
@@ -30,7 +31,8 @@ pub fn detect(first_lines: &[&[u8]]) -> Option<FormatKind> {
 
 /// [`detect`] for an iptracking export with another delimiter.
 pub fn detect_with_delimiter(first_lines: &[&[u8]], delimiter: u8) -> Option<FormatKind> {
-    let specific: [(FormatKind, fn(&[&[u8]]) -> bool); 4] = [
+    let specific: [(FormatKind, fn(&[&[u8]]) -> bool); 5] = [
+        (FormatKind::Asa, crate::asa::looks_like),
         (FormatKind::ZeekConn, crate::zeek_conn::looks_like),
         (FormatKind::Cowrie, crate::cowrie::looks_like),
         (FormatKind::Intelmq, crate::intelmq::looks_like),
@@ -113,7 +115,7 @@ mod tests {
     fn detects_nothing() {
         assert_eq!(d(""), None);
         assert_eq!(d("# only\n# comments\n\n"), None);
-        assert_eq!(d("{\"eventid\":\"cowrie.session.connect\"}"), None);
+        assert_eq!(d("{\"eventid\":\"cowrie.session.connect\"}"), Some(FormatKind::Cowrie));
         assert_eq!(d("10.0.0.1|1.2.3.4|1|login|2|u|2024-01-15 13:45:12"), None);
         assert_eq!(d("1521911721.255387\tC8Tful1TvM3Zf5x8fl\t10.164.94.120\t39681"), None);
     }

@@ -93,16 +93,18 @@ pub enum FormatKind {
     ZeekConn,
     Intelmq,
     Shadowserver,
+    Asa,
 }
 
 impl FormatKind {
-    pub const ALL: [FormatKind; 6] = [
+    pub const ALL: [FormatKind; 7] = [
         FormatKind::Sshd,
         FormatKind::Iptracking,
         FormatKind::Cowrie,
         FormatKind::ZeekConn,
         FormatKind::Intelmq,
         FormatKind::Shadowserver,
+        FormatKind::Asa,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -113,6 +115,7 @@ impl FormatKind {
             FormatKind::ZeekConn => "zeek_conn",
             FormatKind::Intelmq => "intelmq",
             FormatKind::Shadowserver => "shadowserver",
+            FormatKind::Asa => "asa",
         }
     }
 
@@ -124,6 +127,7 @@ impl FormatKind {
             FormatKind::ZeekConn => "Zeek conn.log, TSV with #fields header or JSON lines",
             FormatKind::Intelmq => "IntelMQ events, JSON lines or pretty-printed JSON",
             FormatKind::Shadowserver => "Shadowserver CSV reports and IntelMQ eventDB CSV exports",
+            FormatKind::Asa => "Cisco ASA / FTD syslog (%ASA-n-NNNNNN messages)",
         }
     }
 }
@@ -170,5 +174,6 @@ pub fn new_parser(kind: FormatKind, opts: &ParseOptions, reference: i64) -> Box<
         FormatKind::ZeekConn => Box::new(zeek_conn::ZeekConnParser::new(clock)),
         FormatKind::Intelmq => Box::new(intelmq::IntelmqJsonParser::new(clock)),
         FormatKind::Shadowserver => Box::new(intelmq::shadowserver::ShadowserverCsvParser::new(clock)),
+        FormatKind::Asa => Box::new(asa::AsaParser::new(clock)),
     }
 }

@@ -42,7 +42,7 @@ fn expected(rel: &str) -> Option<FormatKind> {
         Some("intelmq") if rel.starts_with("intelmq/events/") => Some(FormatKind::Intelmq),
         Some("intelmq") if rel.starts_with("intelmq/shadowserver/") => Some(FormatKind::Shadowserver),
         Some("intelmq") => None, // harmonization.conf
-        Some("asa") => Some(FormatKind::Sshd), // syslog; the ASA parser is not registered yet
+        Some("asa") => Some(FormatKind::Asa),
         _ => None,
     }
 }

@@ -197,7 +197,7 @@ fn stdin_and_report_formats_pipe_cleanly() {
     let (csv, _) = run_ok(ipscope(&data).args(["report", "top-ips", "-N", "3", "--format", "csv"]));
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
-    assert_eq!(lines[0], "ip,events,users,first_seen,last_seen,period_days,per_day,sessions");
+    assert_eq!(lines[0], "ip,events,users,first_seen,last_seen,period_days,per_day,sessions,sources");
     let (json, _) = run_ok(ipscope(&data).args(["report", "top-users", "-N", "5", "--format", "json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 5);
@@ -399,4 +399,73 @@ fn maint_document_over_a_fixed_dataset() {
             .env("IPSCOPE_NOW", "2026-03-12T06:00:00Z"),
     );
     insta::assert_snapshot!(md);
+}
+
+/// Every corpus format through the real binary, detected automatically; the files that are
+/// not logs of a supported format are named and skipped, the rest still land.
+#[test]
+fn the_whole_corpus_ingests_with_auto_detection() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut c = ipscope(&data);
+    c.args(["ingest", "--year", "2019", "--no-progress"]);
+    for d in ["openssh/beats", "openssh/fail2ban", "openssh/loghub", "cowrie", "zeek", "asa", "intelmq"] {
+        c.arg(corpus(d));
+    }
+    // Directories are not recursive: name the nested ones.
+    for d in [
+        "cowrie/kareiva-cowrie-logs",
+        "cowrie/fail2ban",
+        "zeek/brimdata-zed",
+        "zeek/rita/proxy",
+        "zeek/beats",
+        "asa/beats",
+        "intelmq/events",
+        "intelmq/shadowserver",
+    ] {
+        c.arg(corpus(d));
+    }
+    let out = c.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let undetected: Vec<&str> = err.lines().filter(|l| l.contains("cannot detect the format")).collect();
+    assert_eq!(undetected.len(), 3, "only loghub's two CSVs and harmonization.conf:\n{err}");
+    let formats = |f: &str| scalar(&data, &format!("SELECT count(*) FROM events WHERE format = '{f}'"));
+    for f in ["sshd", "cowrie", "zeek_conn", "asa", "intelmq"] {
+        assert!(formats(f) > 0, "no {f} events:\n{err}");
+    }
+    assert_eq!(formats("asa"), 73 + 270 + 19 + 2 + 1, "every ASA line is one event");
+}
+
+#[test]
+fn one_address_seen_by_sshd_and_cowrie_is_one_top_ips_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cowrie = corpus("cowrie/kareiva-cowrie-logs/cowrie.json.2018-05-06");
+    let ip = "88.223.26.58"; // the first attacker of that honeypot log
+    let in_cowrie = std::fs::read_to_string(&cowrie)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(&format!("\"src_ip\": \"{ip}\"")))
+        .count();
+    let sshd = dir.path().join("auth.log");
+    std::fs::write(
+        &sshd,
+        format!(
+            "2018-05-06T17:40:00+00:00 bastion sshd[7]: Failed password for root from {ip} port 4242 ssh2\n\
+             2018-05-06T17:40:02+00:00 bastion sshd[7]: Failed password for root from {ip} port 4242 ssh2\n"
+        ),
+    )
+    .unwrap();
+    run_ok(ipscope(&data).arg("ingest").arg(&cowrie).arg(&sshd));
+    let (csv, _) = run_ok(ipscope(&data).args(["report", "top-ips", "-N", "1000", "-o", "csv"]));
+    let rows: Vec<&str> = csv.lines().filter(|l| l.starts_with(&format!("{ip},"))).collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    assert!(rows[0].ends_with(",\"cowrie,sshd\""), "{}", rows[0]);
+    let events = scalar(&data, &format!("SELECT count(*) FROM events WHERE src_ip = '{ip}'"));
+    let from_cowrie =
+        scalar(&data, &format!("SELECT count(*) FROM events WHERE src_ip = '{ip}' AND format = 'cowrie'"));
+    assert_eq!(events - from_cowrie, 2);
+    assert!(from_cowrie > 0 && from_cowrie as usize <= in_cowrie * 2, "{from_cowrie} vs {in_cowrie} lines");
+    assert!(rows[0].starts_with(&format!("{ip},{events},")), "{}", rows[0]);
 }

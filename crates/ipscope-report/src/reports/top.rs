@@ -1,6 +1,9 @@
 //! The shared shape of `top-ips` and `top-users`: one dimension ranked by events, with the
 //! distinct count of another, first/last seen, the active period and a per-day rate.
 //!
+//! The last column, `sources`, lists the source formats the row's events came from (one
+//! address seen by sshd and by a honeypot is one row, `cowrie,sshd`).
+//!
 //! Two phases keep it fast at tens of millions of rows: rank by the cheap aggregates first,
 //! then compute the expensive `count(DISTINCT ...)` only for the top N rows.
 
@@ -32,12 +35,12 @@ pub fn sql(d: Dialect, p: &Params, dim: &Dimension, extra_where: &str) -> String
            FROM events WHERE {filter} GROUP BY {col} HAVING count(*) >= {min} \
            ORDER BY events DESC, {col} LIMIT {top}\
          ), u AS (\
-           SELECT {col}, {distinct} AS n FROM events \
+           SELECT {col}, {distinct} AS n, {sources} AS sources FROM events \
            WHERE {filter} AND {col} IN (SELECT {col} FROM t) GROUP BY {col}\
          ) \
          SELECT t.{col} AS {label}, t.events, coalesce(u.n, 0) AS {dlabel}, t.first_seen, t.last_seen, \
            round({secs} / 86400.0, 2) AS period_days, \
-           round(t.events / greatest({secs} / 86400.0, 1.0), 1) AS per_day{sessions_out} \
+           round(t.events / greatest({secs} / 86400.0, 1.0), 1) AS per_day{sessions_out}, u.sources \
          FROM t LEFT JOIN u ON t.{col} = u.{col} ORDER BY t.events DESC, t.{col}",
         min = p.min_events.max(1),
         top = p.top,
@@ -45,6 +48,7 @@ pub fn sql(d: Dialect, p: &Params, dim: &Dimension, extra_where: &str) -> String
         label = dim.label,
         dlabel = dim.distinct_label,
         secs = d.seconds_between("t.first_seen", "t.last_seen"),
+        sources = d.list_distinct_if("CAST(format AS VARCHAR)", "TRUE"),
     )
 }
 
