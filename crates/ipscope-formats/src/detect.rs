@@ -21,6 +21,9 @@ use crate::FormatKind;
 use crate::iptracking::{FIELDS, event_kind};
 use crate::syslog::parse_header;
 
+/// A format's signature test over the first lines of a stream.
+type LooksLike = fn(&[&[u8]]) -> bool;
+
 /// How many non-blank, non-comment lines are looked at.
 pub const DETECT_LINES: usize = 20;
 
@@ -31,7 +34,7 @@ pub fn detect(first_lines: &[&[u8]]) -> Option<FormatKind> {
 
 /// [`detect`] for an iptracking export with another delimiter.
 pub fn detect_with_delimiter(first_lines: &[&[u8]], delimiter: u8) -> Option<FormatKind> {
-    let specific: [(FormatKind, fn(&[&[u8]]) -> bool); 5] = [
+    let specific: [(FormatKind, LooksLike); 5] = [
         (FormatKind::Asa, crate::asa::looks_like),
         (FormatKind::ZeekConn, crate::zeek_conn::looks_like),
         (FormatKind::Cowrie, crate::cowrie::looks_like),

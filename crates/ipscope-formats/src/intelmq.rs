@@ -1,6 +1,6 @@
 //! IntelMQ events (JSON) and Shadowserver / eventDB CSV reports: CERT feed events.
 //!
-//! Two parsers share one field mapping ([`fields`]):
+//! Two parsers share one field mapping (`fields`):
 //!
 //! * [`IntelmqJsonParser`] reads IntelMQ events as JSON lines (`{"__type": "Event",
 //!   "source.ip": ..., "classification.type": ...}`, what IntelMQ's file output writes), the

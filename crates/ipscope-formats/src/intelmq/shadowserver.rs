@@ -12,7 +12,7 @@
 //! * A header with IntelMQ keys (`source.ip`, ...) is an eventDB export: `feed.provider` comes
 //!   from its column and zone-less times are in the clock's zone. Otherwise it is a Shadowserver
 //!   report: `feed_provider` = `Shadowserver`, zone-less `timestamp`s are UTC (Shadowserver's
-//!   convention), and the report kind is inferred from the header ([`REPORTS`]).
+//!   convention), and the report kind is inferred from the header (`REPORTS`).
 //! * A row with fewer cells than the header has the missing trailing cells empty (Shadowserver's
 //!   `scan_rdp` rows lack the last column); one with more is rejected `too many fields`.
 //! * A row before any header is rejected `no header`.
