@@ -53,6 +53,22 @@ impl Dialect {
         }
     }
 
+    /// Hour of day (0–23) of a timestamp.
+    pub fn hour(self, ts: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("hour({ts})"),
+            Dialect::ClickHouse => format!("toHour({ts})"),
+        }
+    }
+
+    /// ISO weekday of a timestamp: 1 = Monday … 7 = Sunday.
+    pub fn iso_weekday(self, ts: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("isodow({ts})"),
+            Dialect::ClickHouse => format!("toDayOfWeek({ts})"),
+        }
+    }
+
     /// Seconds between two timestamps, as a float.
     pub fn seconds_between(self, from: &str, to: &str) -> String {
         match self {

@@ -17,6 +17,10 @@ pub struct Filter {
     pub formats: Vec<SourceFormat>,
     pub sensors: Vec<String>,
     pub kinds: Vec<EventKind>,
+    /// Source ASNs.
+    pub asns: Vec<u32>,
+    /// CERT classification taxonomies.
+    pub taxonomies: Vec<String>,
 }
 
 impl Filter {
@@ -40,6 +44,12 @@ impl Filter {
         }
         if !self.kinds.is_empty() {
             parts.push(list("kind", self.kinds.iter().map(|k| k.as_str().to_owned()).collect()));
+        }
+        if !self.asns.is_empty() {
+            parts.push(format!("asn IN ({})", self.asns.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")));
+        }
+        if !self.taxonomies.is_empty() {
+            parts.push(list("taxonomy", self.taxonomies.clone()));
         }
         if parts.is_empty() { "TRUE".to_owned() } else { parts.join(" AND ") }
     }

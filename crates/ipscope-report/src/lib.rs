@@ -127,6 +127,52 @@ pub const CATALOGUE: &[Report] = &[
         about: "activity per network prefix (/24 and /48 by default); --drill CIDR lists one prefix",
         run: reports::nets::run,
     },
+    Report {
+        name: "ports",
+        about: "events per destination port and protocol: sources, denies, hosts",
+        run: reports::groups::ports::run,
+    },
+    Report { name: "protocols", about: "events per transport protocol", run: reports::groups::protocols::run },
+    Report {
+        name: "scans",
+        about: "per day and port: unanswered connections and firewall denies (top -N ports a day)",
+        run: reports::scans::run,
+    },
+    Report { name: "scanners", about: "sources by distinct destination ports touched", run: reports::scanners::run },
+    Report { name: "countries", about: "events per source country", run: reports::groups::countries::run },
+    Report {
+        name: "asns",
+        about: "events per source ASN and organisation (--taxonomy: top ASNs of one taxonomy)",
+        run: reports::groups::asns::run,
+    },
+    Report {
+        name: "attackers",
+        about: "attacker profiles: attempts, successes, first/last, severity (<3, 3-499, >=500), mean gap",
+        run: reports::attackers::run,
+    },
+    Report {
+        name: "credentials",
+        about: "user / password pairs tried, with successes",
+        run: reports::groups::credentials::run,
+    },
+    Report { name: "commands", about: "commands run in honeypot sessions", run: reports::groups::commands::run },
+    Report {
+        name: "downloads",
+        about: "URLs and files fetched or uploaded, with hashes",
+        run: reports::groups::downloads::run,
+    },
+    Report {
+        name: "taxonomy",
+        about: "feed events per day per taxonomy / type / identifier",
+        run: reports::taxonomy::run,
+    },
+    Report { name: "feeds", about: "events per feed provider per source ASN", run: reports::groups::feeds::run },
+    Report {
+        name: "asn-trend",
+        about: "one ASN's events and addresses per day (--asn N)",
+        run: reports::asn_trend::run,
+    },
+    Report { name: "activity", about: "events by hour of day (UTC) and weekday", run: reports::activity::run },
 ];
 
 /// Looks a report up by name.

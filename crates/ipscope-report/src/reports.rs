@@ -1,9 +1,16 @@
-//! One module per report.
+//! One module per report (`groups.rs` holds the simple "events per X" ones).
 
+pub mod activity;
+pub mod asn_trend;
+pub mod attackers;
 pub mod daily;
+pub mod groups;
 pub mod low_success;
 pub mod nets;
 pub mod open_sessions;
+pub mod scanners;
+pub mod scans;
+pub mod taxonomy;
 pub mod top;
 pub mod top_ips;
 pub mod top_users;

@@ -136,6 +136,12 @@ pub struct ReportArgs {
     /// Only these event kinds (comma-separated: auth, session_open, invalid_user, ...)
     #[arg(long, env = "IPSCOPE_KIND", value_delimiter = ',')]
     pub kind: Vec<ipscope_event::EventKind>,
+    /// Only these source ASNs (comma-separated numbers)
+    #[arg(long, env = "IPSCOPE_ASN", value_delimiter = ',')]
+    pub asn: Vec<u32>,
+    /// Only these CERT taxonomies (comma-separated, e.g. intrusion-attempts)
+    #[arg(long, env = "IPSCOPE_TAXONOMY", value_delimiter = ',')]
+    pub taxonomy: Vec<String>,
     /// Home networks (comma-separated CIDRs) in addition to the config file's `[home]` section
     #[arg(long, env = "IPSCOPE_HOME", value_name = "CIDRS")]
     pub home: Option<String>,

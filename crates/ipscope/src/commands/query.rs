@@ -62,6 +62,8 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
             formats: a.source.clone(),
             sensors: a.sensor.clone(),
             kinds: a.kind.clone(),
+            asns: a.asn.clone(),
+            taxonomies: a.taxonomy.clone(),
         },
         top: a.top,
         min_events: a.min_events,

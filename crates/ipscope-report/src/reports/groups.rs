@@ -1,0 +1,165 @@
+//! Reports that count events per value of one dimension — ports, protocols, countries, ASNs,
+//! commands, downloads, credentials — written once: the dimension's columns, the events, the
+//! distinct source addresses, first/last seen, and any extra aggregates.
+
+use ipscope_store::{Store, Table};
+
+use crate::{Dialect, Params, Result};
+
+/// One "events per X" report.
+pub struct GroupBy {
+    /// `(expression, output name)` of the grouping columns.
+    pub keys: &'static [(&'static str, &'static str)],
+    /// Only rows matching this (besides the common filter).
+    pub only: &'static str,
+    /// Extra aggregates: `(expression with {count_if:COND} placeholders rendered by the dialect,
+    /// output name)`.
+    pub extra: &'static [(Agg, &'static str)],
+}
+
+/// An extra aggregate column.
+pub enum Agg {
+    /// Rows matching a condition.
+    CountIf(&'static str),
+    /// Distinct values of an expression.
+    Distinct(&'static str),
+    /// Sum of an expression.
+    Sum(&'static str),
+}
+
+pub fn sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
+    let keys: Vec<String> = g.keys.iter().map(|(e, n)| format!("{e} AS {n}")).collect();
+    let names: Vec<&str> = g.keys.iter().map(|(_, n)| *n).collect();
+    let not_null: Vec<String> = g.keys.iter().map(|(e, _)| format!("{e} IS NOT NULL")).collect();
+    let extra: Vec<String> = g
+        .extra
+        .iter()
+        .map(|(a, n)| {
+            let e = match a {
+                Agg::CountIf(c) => d.count_if(c),
+                Agg::Distinct(e) => d.count_distinct(e),
+                Agg::Sum(e) => format!("sum({e})"),
+            };
+            format!(", {e} AS {n}")
+        })
+        .collect();
+    format!(
+        "SELECT {keys}, count(*) AS events, {ips} AS ips{extra}, min(ts) AS first_seen, max(ts) AS last_seen \
+         FROM events WHERE {filter} AND {only} AND {not_null} \
+         GROUP BY {names} HAVING count(*) >= {min} ORDER BY events DESC, {names} LIMIT {top}",
+        keys = keys.join(", "),
+        ips = d.count_distinct("src_ip"),
+        extra = extra.concat(),
+        filter = p.filter.sql(d),
+        only = g.only,
+        not_null = not_null.join(" AND "),
+        names = names.join(", "),
+        min = p.min_events.max(1),
+        top = p.top,
+    )
+}
+
+pub fn run(store: &Store, p: &Params, g: &GroupBy) -> Result<Table> {
+    Ok(store.query(&sql(Dialect::DuckDb, p, g))?)
+}
+
+macro_rules! group_report {
+    ($(#[$doc:meta])* $name:ident, $group:expr) => {
+        $(#[$doc])*
+        pub mod $name {
+            use ipscope_store::{Store, Table};
+
+            #[allow(unused_imports)]
+            use super::{Agg, GroupBy};
+            use crate::{Params, Result};
+
+            pub const GROUP: GroupBy = $group;
+
+            pub fn run(store: &Store, p: &Params) -> Result<Table> {
+                super::run(store, p, &GROUP)
+            }
+        }
+    };
+}
+
+group_report!(
+    /// `ports`: events per destination port and protocol, with distinct sources and how many
+    /// were denies.
+    ports,
+    GroupBy {
+        keys: &[("dst_port", "port"), ("proto", "proto")],
+        only: "TRUE",
+        extra: &[(Agg::CountIf("kind = 'deny'"), "denies"), (Agg::Distinct("dst_ip"), "hosts")],
+    }
+);
+
+group_report!(
+    /// `protocols`: events per transport protocol.
+    protocols,
+    GroupBy {
+        keys: &[("proto", "proto")],
+        only: "TRUE",
+        extra: &[(Agg::CountIf("kind = 'deny'"), "denies"), (Agg::Distinct("dst_port"), "ports")],
+    }
+);
+
+group_report!(
+    /// `countries`: events per source country (from the feed or, later, enrichment).
+    countries,
+    GroupBy {
+        keys: &[("country_code", "country")],
+        only: "TRUE",
+        extra: &[(Agg::CountIf("kind = 'auth'"), "auths")],
+    }
+);
+
+group_report!(
+    /// `asns`: events per source ASN and organisation (`--taxonomy` narrows it to one CERT
+    /// taxonomy: the "top ASNs per taxonomy" view).
+    asns,
+    GroupBy {
+        keys: &[("asn", "asn"), ("coalesce(as_org, '')", "as_org")],
+        only: "TRUE",
+        extra: &[(Agg::Distinct("feed_provider"), "feeds")],
+    }
+);
+
+group_report!(
+    /// `credentials`: user / password pairs tried (honeypots log passwords), with successes.
+    credentials,
+    GroupBy {
+        keys: &[("username", "user"), ("password", "password")],
+        only: "kind = 'auth'",
+        extra: &[(Agg::CountIf("outcome = 'success'"), "successes")],
+    }
+);
+
+group_report!(
+    /// `commands`: commands run in honeypot sessions, with failures and distinct sessions.
+    commands,
+    GroupBy {
+        keys: &[("detail", "command")],
+        only: "kind = 'command' AND outcome IS NULL",
+        extra: &[(Agg::Distinct("session"), "sessions")],
+    }
+);
+
+group_report!(
+    /// `downloads`: URLs / files fetched or uploaded, with their hash.
+    downloads,
+    GroupBy {
+        keys: &[("detail", "url"), ("coalesce(file_hash, '')", "hash")],
+        only: "kind = 'download'",
+        extra: &[(Agg::CountIf("outcome = 'failure'"), "failed")],
+    }
+);
+
+group_report!(
+    /// `feeds`: events per source ASN per feed provider.
+    feeds,
+    GroupBy {
+        keys: &[("feed_provider", "provider"), ("asn", "asn")],
+        only: "TRUE",
+        extra: &[(Agg::Distinct("feed_name"), "feeds")],
+    }
+);

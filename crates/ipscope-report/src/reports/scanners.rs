@@ -1,0 +1,27 @@
+//! `scanners`: source addresses ranked by how many distinct destination ports they touched,
+//! with distinct destination hosts, unanswered connections and denies.
+
+use ipscope_store::{Store, Table};
+
+use crate::{Dialect, Params, Result};
+
+pub fn sql(d: Dialect, p: &Params) -> String {
+    format!(
+        "SELECT src_ip AS ip, {ports} AS ports, {hosts} AS hosts, count(*) AS events, \
+           {u} AS unanswered, {dn} AS denies, min(ts) AS first_seen, max(ts) AS last_seen \
+         FROM events WHERE {filter} AND src_ip IS NOT NULL AND dst_port IS NOT NULL \
+           AND kind IN ('connection', 'deny') \
+         GROUP BY src_ip HAVING count(*) >= {min} ORDER BY ports DESC, events DESC, ip LIMIT {top}",
+        ports = d.count_distinct("dst_port"),
+        hosts = d.count_distinct("dst_ip"),
+        u = d.count_if("kind = 'connection' AND outcome = 'failure'"),
+        dn = d.count_if("kind = 'deny'"),
+        filter = p.filter.sql(d),
+        min = p.min_events.max(1),
+        top = p.top,
+    )
+}
+
+pub fn run(store: &Store, p: &Params) -> Result<Table> {
+    Ok(store.query(&sql(Dialect::DuckDb, p))?)
+}
