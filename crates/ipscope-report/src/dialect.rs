@@ -53,6 +53,16 @@ impl Dialect {
         }
     }
 
+    /// A timestamp truncated to the start of its hour or day.
+    pub fn truncate(self, bucket: crate::Bucket, ts: &str) -> String {
+        match (self, bucket) {
+            (Dialect::DuckDb, crate::Bucket::Hour) => format!("date_trunc('hour', {ts})"),
+            (Dialect::DuckDb, crate::Bucket::Day) => format!("date_trunc('day', {ts})"),
+            (Dialect::ClickHouse, crate::Bucket::Hour) => format!("toStartOfHour({ts})"),
+            (Dialect::ClickHouse, crate::Bucket::Day) => format!("toStartOfDay({ts})"),
+        }
+    }
+
     /// Hour of day (0–23) of a timestamp.
     pub fn hour(self, ts: &str) -> String {
         match self {

@@ -32,6 +32,14 @@ pub enum By {
     User,
 }
 
+/// Time bucket of a time-series report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Bucket {
+    Hour,
+    #[default]
+    Day,
+}
+
 /// Every knob any report takes. Reports read the ones they need; defaults follow the
 /// original iptracking script (`-N 20`, `-s 0.05`).
 #[derive(Clone, Debug)]
@@ -51,6 +59,12 @@ pub struct Params {
     pub prefix_v6: u8,
     /// `nets --drill CIDR`: show the addresses inside one prefix instead.
     pub drill: Option<ipnet::IpNet>,
+    /// `services --host`: only connections to this address.
+    pub host: Option<std::net::IpAddr>,
+    /// `services --bucket`.
+    pub bucket: Bucket,
+    /// `services`: named groups of destination ports.
+    pub service_groups: Vec<(String, Vec<u16>)>,
 }
 
 impl Default for Params {
@@ -65,6 +79,12 @@ impl Default for Params {
             prefix_v4: 24,
             prefix_v6: 48,
             drill: None,
+            host: None,
+            bucket: Bucket::Day,
+            service_groups: reports::services::DEFAULT_GROUPS
+                .iter()
+                .map(|(n, ports)| ((*n).to_owned(), ports.to_vec()))
+                .collect(),
         }
     }
 }
@@ -173,6 +193,11 @@ pub const CATALOGUE: &[Report] = &[
         run: reports::asn_trend::run,
     },
     Report { name: "activity", about: "events by hour of day (UTC) and weekday", run: reports::activity::run },
+    Report {
+        name: "services",
+        about: "connections and bytes in/out per service group per day or hour (--bucket), to one --host",
+        run: reports::services::run,
+    },
 ];
 
 /// Looks a report up by name.

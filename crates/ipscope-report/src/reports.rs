@@ -10,6 +10,7 @@ pub mod nets;
 pub mod open_sessions;
 pub mod scanners;
 pub mod scans;
+pub mod services;
 pub mod taxonomy;
 pub mod top;
 pub mod top_ips;

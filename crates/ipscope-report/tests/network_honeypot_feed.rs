@@ -58,6 +58,11 @@ fn fixture() -> Store {
         conn(t, S2, 80, "tcp", Success, Connection),
         conn(t + DAY, S2, 53, "udp", Failure, Connection), // Tuesday
     ];
+    // Bytes for `services`: S2's web connection sent 100 and got 5000 back; the DNS query 40/0.
+    v[5].src_bytes = Some(100);
+    v[5].dst_bytes = Some(5000);
+    v[6].src_bytes = Some(40);
+    v[6].dst_bytes = Some(0);
     let cowrie = |ts: i64, kind, user: &str, password: &str, outcome| {
         let mut e = ev(SourceFormat::Cowrie, kind, ts, H);
         e.user = Some(user.into());
@@ -199,4 +204,27 @@ fn activity_is_hour_by_weekday() {
     assert_eq!(ten.iter().map(Value::render).collect::<Vec<_>>().join(" "), "10 5 2 0 0 0 0 0 7");
     let total: i64 = t.rows.iter().map(|r| r[8].as_i64().unwrap()).sum();
     assert_eq!(total, 18);
+}
+
+#[test]
+fn services_sum_bytes_per_group_and_bucket_for_one_host() {
+    let store = fixture();
+    let p = Params { host: Some(TARGET.parse().unwrap()), ..Params::default() };
+    let t = run(&store, "services", &p);
+    assert_eq!(
+        cols(&t, &["period", "service", "connections", "bytes_in", "bytes_out", "clients"]),
+        [
+            "2026-11-02 00:00:00|other|1|0|0|1", // port 23
+            "2026-11-02 00:00:00|ssh|1|0|0|1",
+            "2026-11-02 00:00:00|web|2|100|5000|2",
+            "2026-11-03 00:00:00|dns|1|40|0|1",
+        ]
+    );
+    let p = Params { host: Some(TARGET.parse().unwrap()), bucket: ipscope_report::Bucket::Hour, ..Params::default() };
+    assert_eq!(cols(&run(&store, "services", &p), &["period", "service"])[0], "2026-11-02 10:00:00|other");
+    let p = Params { host: Some("10.9.9.9".parse().unwrap()), ..Params::default() };
+    assert!(run(&store, "services", &p).rows.is_empty(), "another host has no connections");
+    let p = Params { service_groups: vec![("telnet".into(), vec![23])], ..Params::default() };
+    let t = run(&store, "services", &p);
+    assert_eq!(cols(&t, &["service", "connections"])[1], "telnet|1", "configured groups replace the defaults");
 }

@@ -172,8 +172,20 @@ pub struct ReportCmd {
     /// nets: list the addresses inside this prefix instead
     #[arg(long, env = "IPSCOPE_DRILL", value_name = "CIDR")]
     pub drill: Option<String>,
+    /// services: only connections to this host
+    #[arg(long, env = "IPSCOPE_HOST", value_name = "ADDR")]
+    pub host: Option<std::net::IpAddr>,
+    /// services: time bucket
+    #[arg(long, env = "IPSCOPE_BUCKET", value_enum, default_value_t = BucketArg::Day)]
+    pub bucket: BucketArg,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BucketArg {
+    Hour,
+    Day,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,6 +8,10 @@
 //! [home]                           # named home networks (on campus)
 //! campus = ["10.0.0.0/8", "2001:db8::/32"]
 //! vpn = ["192.168.0.0/16"]
+//!
+//! [services]                       # service groups for `report services` (replace the defaults)
+//! web = [80, 443, 8080]
+//! ssh = [22]
 //! ```
 //!
 //! Precedence: command-line flag, then its `IPSCOPE_*` environment twin, then this file, then
@@ -30,6 +34,8 @@ struct ConfigFile {
     delimiter: Option<String>,
     #[serde(default)]
     home: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    services: BTreeMap<String, Vec<u16>>,
 }
 
 /// Validated settings.
@@ -39,6 +45,8 @@ pub struct Config {
     pub tz: Option<Zone>,
     pub delimiter: Option<u8>,
     pub home: HomeNets,
+    /// Service groups (name → destination ports); empty = the built-in defaults.
+    pub services: Vec<(String, Vec<u16>)>,
 }
 
 fn default_path() -> Option<PathBuf> {
@@ -72,7 +80,8 @@ fn parse(text: &str) -> Result<Config> {
             home.push(name, c).with_context(|| format!("[home] {name}"))?;
         }
     }
-    Ok(Config { data_dir: file.data_dir, tz, delimiter, home })
+    let services = file.services.into_iter().collect();
+    Ok(Config { data_dir: file.data_dir, tz, delimiter, home, services })
 }
 
 /// The data directory: flag/env, config file, or the per-user default.
@@ -91,8 +100,11 @@ mod tests {
 
     #[test]
     fn parses_a_full_file() {
-        let c = parse("data_dir = \"/x\"\ntz = \"UTC\"\ndelimiter = \";\"\n[home]\ncampus = [\"10.0.0.0/8\"]\n")
-            .unwrap_or_default();
+        let c = parse(
+            "data_dir = \"/x\"\ntz = \"UTC\"\ndelimiter = \";\"\n[home]\ncampus = [\"10.0.0.0/8\"]\n[services]\nweb = [80, 8080]\n",
+        )
+        .unwrap_or_default();
+        assert_eq!(c.services, vec![("web".to_owned(), vec![80, 8080])]);
         assert_eq!(c.data_dir.as_deref(), Some(Path::new("/x")));
         assert_eq!(c.delimiter, Some(b';'));
         assert_eq!(c.home.nets.len(), 1);

@@ -9,7 +9,7 @@ use ipscope_report::{By, Filter, HomeNets, Params};
 use ipscope_store::{Store, Table, Value};
 
 use super::Ctx;
-use crate::cli::{ByArg, OutputArgs, ReportArgs, ReportCmd, SqlArgs};
+use crate::cli::{BucketArg, ByArg, OutputArgs, ReportArgs, ReportCmd, SqlArgs};
 use crate::output::{self, Style};
 
 /// Parses `--since/--until`: a date (UTC midnight), an RFC 3339 time, or an age like `7d`,
@@ -69,6 +69,11 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
         min_events: a.min_events,
         ratio: a.ratio,
         home,
+        service_groups: if ctx.cfg.services.is_empty() {
+            Params::default().service_groups
+        } else {
+            ctx.cfg.services.clone()
+        },
         ..Params::default()
     })
 }
@@ -90,6 +95,11 @@ pub fn report(ctx: &Ctx, a: ReportCmd) -> Result<ExitCode> {
     p.by = match a.by {
         ByArg::Ip => By::Ip,
         ByArg::User => By::User,
+    };
+    p.host = a.host;
+    p.bucket = match a.bucket {
+        BucketArg::Hour => ipscope_report::Bucket::Hour,
+        BucketArg::Day => ipscope_report::Bucket::Day,
     };
     p.prefix_v4 = a.prefix;
     p.prefix_v6 = a.prefix6;

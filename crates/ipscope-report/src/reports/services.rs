@@ -1,0 +1,37 @@
+//! `services`: connections and bytes per service group (ports grouped by name: web = 80+443,
+//! ssh = 22+7322, ...) per hour or day, for the connections *to* one host (`--host`) or to all.
+//! Bytes in = sent by the clients (`src_bytes`), bytes out = sent back (`dst_bytes`).
+
+use ipscope_store::{Store, Table};
+
+use crate::{Dialect, Params, Result};
+
+/// The default service groups (the Zeek seed's): name → destination ports.
+pub const DEFAULT_GROUPS: &[(&str, &[u16])] =
+    &[("web", &[80, 443]), ("ssh", &[22, 7322]), ("imaps", &[993]), ("dns", &[53]), ("smtp", &[25, 587])];
+
+pub fn sql(d: Dialect, p: &Params) -> String {
+    let mut case = String::from("CASE");
+    for (name, ports) in &p.service_groups {
+        let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+        case.push_str(&format!(" WHEN dst_port IN ({}) THEN {}", list.join(", "), d.string(name)));
+    }
+    case.push_str(" ELSE 'other' END");
+    let host = match &p.host {
+        Some(h) => format!("dst_ip = {}", d.string(&h.to_string())),
+        None => "TRUE".to_owned(),
+    };
+    format!(
+        "SELECT {bucket} AS period, {case} AS service, count(*) AS connections, \
+           coalesce(sum(src_bytes), 0) AS bytes_in, coalesce(sum(dst_bytes), 0) AS bytes_out, {ips} AS clients \
+         FROM events WHERE {filter} AND kind = 'connection' AND dst_port IS NOT NULL AND {host} \
+         GROUP BY 1, 2 ORDER BY 1, 2",
+        bucket = d.truncate(p.bucket, "ts"),
+        ips = d.count_distinct("src_ip"),
+        filter = p.filter.sql(d),
+    )
+}
+
+pub fn run(store: &Store, p: &Params) -> Result<Table> {
+    Ok(store.query(&sql(Dialect::DuckDb, p))?)
+}
