@@ -188,6 +188,11 @@ pub const CATALOGUE: &[Report] = &[
     },
     Report { name: "feeds", about: "events per feed provider per source ASN", run: reports::groups::feeds::run },
     Report {
+        name: "top-asns",
+        about: "the ASNs with most events of one taxonomy (--taxonomy X; same table as asns)",
+        run: reports::groups::top_asns,
+    },
+    Report {
         name: "asn-trend",
         about: "one ASN's events and addresses per day (--asn N)",
         run: reports::asn_trend::run,

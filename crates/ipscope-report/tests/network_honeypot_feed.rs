@@ -183,7 +183,10 @@ fn feed_reports_taxonomy_asns_countries_feeds_and_trend() {
     assert_eq!(cols(&t, &["asn", "as_org", "events", "ips"]), ["64500|AS-64500|2|1", "64501|AS-64501|1|1"]);
     let mut p = Params::default();
     p.filter.taxonomies = vec!["vulnerable".into()];
-    assert_eq!(cols(&run(&store, "asns", &p), &["asn"]), ["64501"], "top ASNs of one taxonomy");
+    assert_eq!(cols(&run(&store, "asns", &p), &["asn"]), ["64501"], "asns narrowed to one taxonomy");
+    assert_eq!(cols(&run(&store, "top-asns", &p), &["asn"]), ["64501"], "top ASNs of one taxonomy");
+    let r = ipscope_report::find("top-asns").unwrap();
+    assert!(ipscope_report::run(r, &store, &Params::default()).is_err(), "top-asns needs --taxonomy");
     let t = run(&store, "countries", &Params::default());
     assert_eq!(cols(&t, &["country", "events"]), ["NL|2", "DE|1"]);
     let t = run(&store, "feeds", &Params::default());

@@ -163,3 +163,11 @@ group_report!(
         extra: &[(Agg::Distinct("feed_name"), "feeds")],
     }
 );
+
+/// `top-asns --taxonomy X`: `asns` narrowed to one or more taxonomies, refusing to run without.
+pub fn top_asns(store: &Store, p: &Params) -> Result<Table> {
+    if p.filter.taxonomies.is_empty() {
+        return Err(crate::ReportError::Invalid("top-asns needs --taxonomy X (one or more, comma-separated)".into()));
+    }
+    asns::run(store, p)
+}
