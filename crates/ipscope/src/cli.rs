@@ -178,6 +178,12 @@ pub struct ReportCmd {
     /// services: time bucket
     #[arg(long, env = "IPSCOPE_BUCKET", value_enum, default_value_t = BucketArg::Day)]
     pub bucket: BucketArg,
+    /// Also draw the report as a chart into FILE.svg or FILE.png (lines over time, bars otherwise)
+    #[arg(long, env = "IPSCOPE_CHART", value_name = "FILE")]
+    pub chart: Option<PathBuf>,
+    /// Chart: logarithmic value axis (zero values are left out)
+    #[arg(long, env = "IPSCOPE_LOG_SCALE")]
+    pub log_scale: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

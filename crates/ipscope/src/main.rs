@@ -1,6 +1,7 @@
 //! `ipscope`: the command-line entry point. Parses arguments, loads the configuration, runs
 //! one command, and prints the error chain once (exit 1) when it fails.
 
+mod chart;
 mod cli;
 mod commands;
 mod config;

@@ -469,3 +469,73 @@ fn one_address_seen_by_sshd_and_cowrie_is_one_top_ips_row() {
     assert!(from_cowrie > 0 && from_cowrie as usize <= in_cowrie * 2, "{from_cowrie} vs {in_cowrie} lines");
     assert!(rows[0].starts_with(&format!("{ip},{events},")), "{}", rows[0]);
 }
+
+/// `report --chart`: a time series as PNG (decoded in full) and a top list as SVG.
+#[test]
+fn report_chart_writes_png_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("auth.log");
+    generate(&log, 20_000, 5);
+    run_ok(ipscope(&data).arg("ingest").arg(&log));
+
+    let png_path = dir.path().join("daily.png");
+    let (out, err) = run_ok(ipscope(&data).args(["report", "daily", "--format", "csv", "--chart"]).arg(&png_path));
+    assert!(out.starts_with("day,"), "table still goes to stdout: {out}");
+    assert!(err.contains("chart written to") && err.contains("daily.png"), "{err}");
+    let bytes = std::fs::read(&png_path).unwrap();
+    assert!(bytes.len() > 8_000, "PNG too small: {} bytes", bytes.len());
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes)).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), (1200, 650));
+    // Not a blank picture: some pixels are neither white nor one single colour.
+    let distinct: std::collections::HashSet<_> = buf[..info.buffer_size()].chunks(3).take(1_000_000).collect();
+    assert!(distinct.len() > 10, "only {} colours", distinct.len());
+
+    // Same through the environment twin, with a log scale.
+    let log_png = dir.path().join("daily-log.png");
+    run_ok(ipscope(&data).args(["report", "daily", "--log-scale"]).env("IPSCOPE_CHART", &log_png));
+    assert!(std::fs::read(&log_png).unwrap().starts_with(b"\x89PNG"));
+
+    let first_day = {
+        let (out, _) = run_ok(ipscope(&data).args(["report", "daily", "--format", "csv", "--no-header"]));
+        out.lines().next().unwrap().split(',').next().unwrap().to_string()
+    };
+    let daily_svg = dir.path().join("daily.svg");
+    run_ok(ipscope(&data).args(["report", "daily", "--chart"]).arg(&daily_svg));
+    let text = std::fs::read_to_string(&daily_svg).unwrap();
+    assert!(text.contains("<svg") && text.contains(&first_day), "no {first_day} label in daily.svg");
+
+    let svg_path = dir.path().join("top.svg");
+    let (out, _) =
+        run_ok(ipscope(&data).args(["report", "top-ips", "--format", "csv", "--no-header", "--chart"]).arg(&svg_path));
+    let top_ip = out.lines().next().unwrap().split(',').next().unwrap().to_string();
+    let text = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(text.contains("<svg"), "{text}");
+    assert!(text.contains(&top_ip), "top address {top_ip} missing from the SVG");
+    assert!(text.contains("events"), "axis title missing");
+}
+
+#[test]
+fn report_chart_refuses_bad_extension_and_empty_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("auth.log");
+    generate(&log, 2_000, 9);
+    run_ok(ipscope(&data).arg("ingest").arg(&log));
+    let out = ipscope(&data).args(["report", "daily", "--chart"]).arg(dir.path().join("x.gif")).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(".svg or .png"));
+    let empty = dir.path().join("empty.png");
+    let out =
+        ipscope(&data).args(["report", "daily", "--since", "2099-01-01", "--chart"]).arg(&empty).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nothing to plot"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!empty.exists());
+}

@@ -112,6 +112,10 @@ pub fn report(ctx: &Ctx, a: ReportCmd) -> Result<ExitCode> {
     let store = Store::open_read_only(&ctx.data_dir()?)?;
     let t = ipscope_report::run(report, &store, &p)?;
     print(&t, &a.output)?;
+    if let Some(path) = &a.chart {
+        crate::chart::write(&t, &format!("ipscope report {}", report.name), path, a.log_scale)?;
+        writeln!(io::stderr().lock(), "chart written to {}", path.display())?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,411 @@
+//! `report --chart FILE.svg|FILE.png`: draws a report's [`Table`] with plotters.
+//!
+//! Which chart, and which columns become lines (the *series rule*):
+//! - **Time series** when the first column holds dates or timestamps (`daily`, `asn-trend`,
+//!   `taxonomy`, `scans`, `services`); x is that column.
+//!   - *Wide* tables (every time appears once, e.g. `daily`): one line per numeric column; text
+//!     columns such as `weekday` are ignored.
+//!   - *Long* tables (a time appears on several rows): the key is the run of non-numeric columns
+//!     after the time (`taxonomy`: taxonomy/type/identifier, `services`: service), or the second
+//!     column when that run is empty (`scans`: port). One line per distinct key (values joined with
+//!     ` / `), y = the first numeric column after the key. Only the [`MAX_SERIES`] keys with the
+//!     largest totals are drawn.
+//! - **Horizontal bars** otherwise (top-N reports): label = first column, value = first numeric
+//!   column after it, rows in the order the report gives them (first at the top), at most
+//!   [`MAX_BARS`].
+//!
+//! Text is drawn with DejaVu Sans embedded in the binary (`assets/fonts/`), so no system fonts are
+//! needed. An empty table is an error ("nothing to plot"), never an empty picture.
+
+mod glyphs;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use ipscope_store::{Table, Value};
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{Ranged, SegmentValue, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::text_anchor;
+
+/// DejaVu Sans (see `assets/fonts/LICENSE-DejaVu.txt`), registered as plotters' `sans-serif`.
+static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+/// Lines drawn at most; more make the legend unreadable.
+pub const MAX_SERIES: usize = 10;
+/// Bars drawn at most; the picture grows with the bar count.
+pub const MAX_BARS: usize = 60;
+/// Bar labels longer than this are cut (an IPv6 address is 39 characters).
+const MAX_LABEL: usize = 40;
+const WIDTH: u32 = 1200;
+
+/// What to draw, decided from the table alone (no I/O, unit-tested).
+#[derive(Debug, PartialEq)]
+pub enum Plan {
+    Lines { x_desc: String, y_desc: String, series: Vec<Series>, note: Option<String> },
+    Bars { label_desc: String, value_desc: String, bars: Vec<(String, f64)>, note: Option<String> },
+}
+
+#[derive(Debug, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(NaiveDateTime, f64)>,
+}
+
+fn time_of(v: &Value) -> Option<NaiveDateTime> {
+    match v {
+        Value::Timestamp(us) => DateTime::from_timestamp_micros(*us).map(|t| t.naive_utc()),
+        Value::Date(d) => DateTime::from_timestamp(i64::from(*d) * 86_400, 0).map(|t| t.naive_utc()),
+        _ => None,
+    }
+}
+
+/// A column is numeric when it has a number and no text (NULLs do not count).
+fn numeric(t: &Table, c: usize) -> bool {
+    let cells = || t.rows.iter().filter_map(|r| r.get(c));
+    cells().any(|v| matches!(v, Value::Int(_) | Value::Float(_)))
+        && cells().all(|v| matches!(v, Value::Int(_) | Value::Float(_) | Value::Null))
+}
+
+fn col_name(t: &Table, c: usize) -> String {
+    t.columns.get(c).cloned().unwrap_or_default()
+}
+
+/// Applies the series rule (module docs) to `t`.
+pub fn plan(t: &Table) -> Result<Plan> {
+    if t.rows.is_empty() || t.columns.is_empty() {
+        bail!("nothing to plot: the report returned no rows");
+    }
+    let is_time = t.rows.iter().filter_map(|r| r.first()).find(|v| !matches!(v, Value::Null)).and_then(time_of);
+    if is_time.is_some() { lines(t) } else { bars(t) }
+}
+
+fn lines(t: &Table) -> Result<Plan> {
+    let ncols = t.columns.len();
+    let rows: Vec<_> = t.rows.iter().filter_map(|r| Some((time_of(r.first()?)?, r))).collect();
+    let mut seen = std::collections::HashSet::new();
+    let long = !rows.iter().all(|(x, _)| seen.insert(*x));
+    let mut note = None;
+    let (y_desc, mut series) = if !long {
+        let cols: Vec<usize> = (1..ncols).filter(|&c| numeric(t, c)).collect();
+        if cols.is_empty() {
+            bail!("nothing to plot: no numeric column after {}", col_name(t, 0));
+        }
+        let series = cols
+            .iter()
+            .map(|&c| Series {
+                name: col_name(t, c),
+                points: rows.iter().filter_map(|(x, r)| Some((*x, r.get(c)?.as_f64()?))).collect(),
+            })
+            .collect::<Vec<_>>();
+        let desc = cols.iter().map(|&c| col_name(t, c)).collect::<Vec<_>>().join(", ");
+        (desc, series)
+    } else {
+        let mut keys: Vec<usize> = (1..ncols).take_while(|&c| !numeric(t, c)).collect();
+        if keys.is_empty() && ncols > 2 {
+            keys.push(1);
+        }
+        let after = keys.last().map_or(1, |k| k + 1);
+        let y = (after..ncols)
+            .find(|&c| numeric(t, c))
+            .ok_or_else(|| anyhow!("nothing to plot: no numeric column after the key columns"))?;
+        let mut series: Vec<Series> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (x, r) in &rows {
+            let Some(v) = r.get(y).and_then(Value::as_f64) else { continue };
+            let key = keys.iter().map(|&k| key_part(r.get(k))).collect::<Vec<_>>().join(" / ");
+            let i = *index.entry(key.clone()).or_insert_with(|| {
+                series.push(Series { name: key, points: Vec::new() });
+                series.len() - 1
+            });
+            if let Some(s) = series.get_mut(i) {
+                s.points.push((*x, v));
+            }
+        }
+        let total = |s: &Series| s.points.iter().map(|p| p.1).sum::<f64>();
+        if series.len() > MAX_SERIES {
+            note = Some(format!("{} largest of {} series", MAX_SERIES, series.len()));
+            series.sort_by(|a, b| total(b).total_cmp(&total(a)));
+            series.truncate(MAX_SERIES);
+        }
+        let key_desc = keys.iter().map(|&k| col_name(t, k)).collect::<Vec<_>>().join(" / ");
+        (format!("{} by {key_desc}", col_name(t, y)), series)
+    };
+    for s in &mut series {
+        s.points.sort_by_key(|p| p.0);
+    }
+    if series.iter().all(|s| s.points.is_empty()) {
+        bail!("nothing to plot: no values");
+    }
+    Ok(Plan::Lines { x_desc: col_name(t, 0), y_desc, series, note })
+}
+
+/// One key column's text; empty values show as `-` so `a /  / b` stays readable.
+fn key_part(v: Option<&Value>) -> String {
+    match v.map(Value::render) {
+        Some(s) if !s.is_empty() => s,
+        _ => "-".to_string(),
+    }
+}
+
+fn bars(t: &Table) -> Result<Plan> {
+    let v = (1..t.columns.len())
+        .find(|&c| numeric(t, c))
+        .ok_or_else(|| anyhow!("nothing to plot: no numeric column after {}", col_name(t, 0)))?;
+    let mut bars: Vec<(String, f64)> = t
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let label = match r.first()?.render() {
+                s if s.is_empty() => "(none)".to_string(),
+                s if s.chars().count() > MAX_LABEL => format!("{}…", s.chars().take(MAX_LABEL - 1).collect::<String>()),
+                s => s,
+            };
+            Some((label, r.get(v)?.as_f64()?))
+        })
+        .collect();
+    if bars.is_empty() {
+        bail!("nothing to plot: no values in {}", col_name(t, v));
+    }
+    let note = (bars.len() > MAX_BARS).then(|| format!("first {MAX_BARS} of {} rows", bars.len()));
+    bars.truncate(MAX_BARS);
+    Ok(Plan::Bars { label_desc: col_name(t, 0), value_desc: col_name(t, v), bars, note })
+}
+
+fn register_font() -> Result<()> {
+    static DONE: OnceLock<bool> = OnceLock::new();
+    let ok = *DONE.get_or_init(|| plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok());
+    if ok { Ok(()) } else { Err(anyhow!("embedded chart font is not a valid font")) }
+}
+
+/// Draws `t` into `path`; the file name's extension (`svg` or `png`) picks the format.
+pub fn write(t: &Table, title: &str, path: &Path, log_scale: bool) -> Result<()> {
+    let plan = plan(t)?;
+    register_font()?;
+    let height = match &plan {
+        Plan::Lines { .. } => 650,
+        Plan::Bars { bars, .. } => 140 + 26 * u32::try_from(bars.len()).unwrap_or(u32::MAX / 64).max(6),
+    };
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let ctx = || format!("cannot write chart {}", path.display());
+    match ext.as_deref() {
+        Some("svg") => draw(SVGBackend::new(path, (WIDTH, height)).into_drawing_area(), &plan, title, log_scale),
+        Some("png") => {
+            let font = ab_glyph::FontRef::try_from_slice(FONT).map_err(err)?;
+            let png = glyphs::Glyphs::new(BitMapBackend::new(path, (WIDTH, height)), font);
+            draw(png.into_drawing_area(), &plan, title, log_scale)
+        }
+        _ => bail!("--chart {}: use a file name ending in .svg or .png", path.display()),
+    }
+    .with_context(ctx)
+}
+
+fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("{e:?}")
+}
+
+/// Value axis bounds: from 0 (linear) or just under the smallest positive value (log).
+fn bounds(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, 0.0_f64);
+    for v in values.filter(|v| v.is_finite() && (!log || *v > 0.0)) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if log {
+        if !lo.is_finite() {
+            return (1.0, 10.0);
+        }
+        (lo * 0.7, (hi * 1.5).max(lo * 10.0))
+    } else {
+        (0.0, if hi > 0.0 { hi * 1.08 } else { 1.0 })
+    }
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, plan: &Plan, title: &str, log: bool) -> Result<()> {
+    root.fill(&WHITE).map_err(err)?;
+    match plan {
+        Plan::Lines { series, .. } => {
+            let (lo, hi) = bounds(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), log);
+            let xs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+            let (Some(x0), Some(x1)) = (xs().min(), xs().max()) else { bail!("nothing to plot: no values") };
+            // Whole days get a day axis (ticks on dates, never two labels for one day); times
+            // get a time axis. A single point gets a little room either side.
+            if xs().all(|x| x.time() == chrono::NaiveTime::MIN) {
+                let (d0, d1) = (x0.date(), x1.date());
+                let (d0, d1) = if d0 == d1 { (d0 - chrono::Days::new(1), d1 + chrono::Days::new(1)) } else { (d0, d1) };
+                let x = RangedDate::from(d0..d1);
+                let to_x: fn(NaiveDateTime) -> NaiveDate = |t| t.date();
+                let fmt: fn(&NaiveDate) -> String = |d| d.format("%Y-%m-%d").to_string();
+                if log {
+                    draw_lines(&root, plan, title, log, x, to_x, fmt, LogCoord::from((lo..hi).log_scale()))?;
+                } else {
+                    draw_lines(&root, plan, title, log, x, to_x, fmt, RangedCoordf64::from(lo..hi))?;
+                }
+            } else {
+                let pad = if x0 == x1 { chrono::Duration::hours(1) } else { chrono::Duration::zero() };
+                let x = RangedDateTime::from(x0 - pad..x1 + pad);
+                let to_x: fn(NaiveDateTime) -> NaiveDateTime = |t| t;
+                let fmt: fn(&NaiveDateTime) -> String = |t| t.format("%m-%d %H:%M").to_string();
+                if log {
+                    draw_lines(&root, plan, title, log, x, to_x, fmt, LogCoord::from((lo..hi).log_scale()))?;
+                } else {
+                    draw_lines(&root, plan, title, log, x, to_x, fmt, RangedCoordf64::from(lo..hi))?;
+                }
+            }
+        }
+        Plan::Bars { bars, .. } => {
+            let (lo, hi) = bounds(bars.iter().map(|b| b.1), log);
+            if log {
+                draw_bars(&root, plan, title, lo, LogCoord::from((lo..hi).log_scale()))?;
+            } else {
+                draw_bars(&root, plan, title, lo, RangedCoordf64::from(lo..hi))?;
+            }
+        }
+    }
+    root.present().map_err(err)
+}
+
+fn caption(title: &str, note: &Option<String>, log: bool) -> String {
+    let mut s = title.to_string();
+    if let Some(n) = note {
+        s.push_str(&format!(" ({n})"));
+    }
+    if log {
+        s.push_str(" [log scale]");
+    }
+    s
+}
+
+fn axis_number(v: f64) -> String {
+    match v.abs() {
+        a if a >= 1e9 => format!("{:.1}G", v / 1e9),
+        a if a >= 1e6 => format!("{:.1}M", v / 1e6),
+        a if a >= 1e4 => format!("{:.0}k", v / 1e3),
+        a if a >= 1.0 || a == 0.0 => format!("{v:.0}"),
+        _ => format!("{v:.2}"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_lines<DB, X, T, Y>(
+    root: &DrawingArea<DB, Shift>,
+    plan: &Plan,
+    title: &str,
+    log: bool,
+    x: X,
+    to_x: fn(NaiveDateTime) -> T,
+    fmt: fn(&T) -> String,
+    y: Y,
+) -> Result<()>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = T> + ValueFormatter<T>,
+    T: Clone + 'static,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let Plan::Lines { x_desc, y_desc, series, note } = plan else { return Ok(()) };
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption(title, note, log), ("sans-serif", 24))
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x, y)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc.as_str())
+        .y_desc(y_desc.as_str())
+        .x_labels(8)
+        .x_label_formatter(&fmt)
+        .y_label_formatter(&|v| axis_number(*v))
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 17))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(err)?;
+    for (i, s) in series.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        let pts: Vec<_> = s.points.iter().filter(|p| !log || p.1 > 0.0).map(|p| (to_x(p.0), p.1)).collect();
+        chart
+            .draw_series(std::iter::once(PathElement::new(pts.clone(), color.stroke_width(2))))
+            .map_err(err)?
+            .label(if s.name.is_empty() { "(none)" } else { s.name.as_str() })
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
+        chart.draw_series(pts.iter().map(|p| Circle::new(p.clone(), 3, color.filled()))).map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", 15))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)
+}
+
+fn draw_bars<DB, X>(root: &DrawingArea<DB, Shift>, plan: &Plan, title: &str, x0: f64, x: X) -> Result<()>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let Plan::Bars { label_desc, value_desc, bars, note } = plan else { return Ok(()) };
+    let log = x0 > 0.0;
+    let n = bars.len();
+    let widest = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(0);
+    let label_area = u32::try_from(widest * 9 + 24).unwrap_or(400).clamp(60, 400);
+    // Row 0 of the table is drawn at the top: bar i sits in segment n-1-i.
+    let label_of = |v: &SegmentValue<usize>| match v {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+            n.checked_sub(i + 1).and_then(|r| bars.get(r)).map(|b| b.0.clone()).unwrap_or_default()
+        }
+        SegmentValue::Last => String::new(),
+    };
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption(title, note, log), ("sans-serif", 24))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(label_area)
+        .build_cartesian_2d(x, (0..n.saturating_sub(1)).into_segmented())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(value_desc.as_str())
+        .y_desc(label_desc.as_str())
+        .y_labels(n)
+        .y_label_formatter(&label_of)
+        .x_label_formatter(&|v| axis_number(*v))
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 17))
+        .disable_y_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(err)?;
+    let color = Palette99::pick(0).to_rgba();
+    chart
+        .draw_series(bars.iter().enumerate().filter(|(_, b)| !log || b.1 > 0.0).map(|(r, b)| {
+            let i = n - 1 - r;
+            let mut bar =
+                Rectangle::new([(x0, SegmentValue::Exact(i)), (b.1, SegmentValue::Exact(i + 1))], color.filled());
+            bar.set_margin(3, 3, 0, 0);
+            bar
+        }))
+        .map_err(err)?;
+    chart
+        .draw_series(bars.iter().enumerate().filter(|(_, b)| !log || b.1 > 0.0).map(|(r, b)| {
+            let style = TextStyle::from(("sans-serif", 13))
+                .pos(text_anchor::Pos::new(text_anchor::HPos::Left, text_anchor::VPos::Center));
+            Text::new(
+                format!(" {}", if b.1.fract() == 0.0 { format!("{:.0}", b.1) } else { format!("{:.2}", b.1) }),
+                (b.1, SegmentValue::CenterOf(n - 1 - r)),
+                style,
+            )
+        }))
+        .map_err(err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
