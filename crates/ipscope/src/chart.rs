@@ -310,6 +310,8 @@ where
     let mut chart = ChartBuilder::on(root)
         .caption(caption(title, note, log), ("sans-serif", 24))
         .margin(20)
+        // Room for the last date label, which is centred on the right edge.
+        .margin_right(60)
         .x_label_area_size(60)
         .y_label_area_size(80)
         .build_cartesian_2d(x, y)
