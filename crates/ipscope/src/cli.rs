@@ -11,9 +11,10 @@ use crate::output::OutputFormat;
     name = "ipscope",
     version,
     about = "Security logs in, answers out: who is hammering us, who got in, and from where.",
-    long_about = "ipscope ingests sshd/PAM syslog and iptracking exports into an embedded DuckDB \
-store and answers the classic questions: top source addresses and users, brute-force suspects, \
-sessions still open from off-campus, busy networks.",
+    long_about = "ipscope ingests sshd/PAM syslog, iptracking exports, Cowrie honeypot JSON, Zeek \
+conn.log, Cisco ASA syslog and IntelMQ/Shadowserver feed events into an embedded DuckDB store and \
+answers the classic questions: top source addresses and users, brute-force suspects, sessions \
+still open from off-campus, busy networks and ports, scanners, honeypot attackers, feed trends.",
     after_help = "Examples:\n  \
   ipscope demo                                   generate SSH activity and print the nightly report\n  \
   ipscope ingest /var/log/auth.log*              ingest logs (.gz/.zst, dirs, globs, - for stdin)\n  \
