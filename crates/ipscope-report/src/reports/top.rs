@@ -35,13 +35,19 @@ pub fn sql(d: Dialect, p: &Params, dim: &Dimension, extra_where: &str) -> String
            FROM events WHERE {filter} GROUP BY {col} HAVING count(*) >= {min} \
            ORDER BY events DESC, {col} LIMIT {top}\
          ), u AS (\
-           SELECT {col}, {distinct} AS n, {sources} AS sources FROM events \
+           SELECT {col}, {distinct} AS n FROM events \
            WHERE {filter} AND {col} IN (SELECT {col} FROM t) GROUP BY {col}\
+         ), f AS (\
+           SELECT {col}, format FROM events \
+           WHERE {filter} AND {col} IN (SELECT {col} FROM t) GROUP BY {col}, format\
+         ), src AS (\
+           SELECT {col}, {sources} AS sources FROM f GROUP BY {col}\
          ) \
          SELECT t.{col} AS {label}, t.events, coalesce(u.n, 0) AS {dlabel}, t.first_seen, t.last_seen, \
            round({secs} / 86400.0, 2) AS period_days, \
-           round(t.events / greatest({secs} / 86400.0, 1.0), 1) AS per_day{sessions_out}, u.sources \
-         FROM t LEFT JOIN u ON t.{col} = u.{col} ORDER BY t.events DESC, t.{col}",
+           round(t.events / greatest({secs} / 86400.0, 1.0), 1) AS per_day{sessions_out}, src.sources \
+         FROM t LEFT JOIN u ON t.{col} = u.{col} LEFT JOIN src ON t.{col} = src.{col} \
+         ORDER BY t.events DESC, t.{col}",
         min = p.min_events.max(1),
         top = p.top,
         distinct = d.count_distinct(dim.distinct_col),
