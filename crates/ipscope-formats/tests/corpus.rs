@@ -258,19 +258,3 @@ fn every_file_is_checked() {
     listed.sort();
     assert_eq!(on_disk, listed);
 }
-
-/// `cargo test -p ipscope-formats --test corpus -- --ignored --nocapture tallies` prints the
-/// per-file tallies (events by kind/outcome, ignored by category).
-#[test]
-#[ignore]
-#[allow(clippy::print_stderr)]
-fn tallies() {
-    for rel in FILES {
-        let bytes = read(rel);
-        let parsed = parse_all(&mut sshd_parser(), &bytes);
-        let s = summarize(&parsed);
-        eprintln!("{rel}: {} lines, {} with events, {} rejected", s.lines, s.event_lines, s.rejected.len());
-        eprintln!("  events:  {:?}", actual(&parsed));
-        eprintln!("  ignored: {:?}", s.ignored);
-    }
-}
