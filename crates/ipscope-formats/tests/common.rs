@@ -51,3 +51,36 @@ pub fn parse_all(p: &mut dyn Parser, bytes: &[u8]) -> Vec<Parsed> {
         })
         .collect()
 }
+
+/// An event as a sorted map of its set fields, for snapshots: one rendering for every format
+/// (unset fields are left out, so each format's snapshot shows only what it fills).
+pub fn render_event(e: &Event) -> std::collections::BTreeMap<&'static str, String> {
+    let mut m = std::collections::BTreeMap::new();
+    let ts = chrono::DateTime::from_timestamp_micros(e.ts).unwrap();
+    m.insert("ts", ts.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+    m.insert("kind", e.kind.to_string());
+    let mut opt = |k: &'static str, v: Option<String>| {
+        if let Some(v) = v {
+            m.insert(k, v);
+        }
+    };
+    opt("outcome", e.outcome.map(|o| o.to_string()));
+    opt("sensor", e.sensor.clone());
+    opt("session", e.session.clone());
+    opt("src_ip", e.src_ip.map(|a| a.to_string()));
+    opt("src_host", e.src_host.clone());
+    opt("src_port", e.src_port.map(|p| p.to_string()));
+    opt("dst_ip", e.dst_ip.map(|a| a.to_string()));
+    opt("dst_port", e.dst_port.map(|p| p.to_string()));
+    opt("proto", e.proto.clone());
+    opt("service", e.service.clone());
+    opt("user", e.user.clone());
+    opt("password", e.password.clone());
+    opt("duration", e.duration.map(|d| d.to_string()));
+    opt("src_bytes", e.src_bytes.map(|b| b.to_string()));
+    opt("dst_bytes", e.dst_bytes.map(|b| b.to_string()));
+    opt("conn_state", e.conn_state.clone());
+    opt("detail", e.detail.clone());
+    opt("file_hash", e.file_hash.clone());
+    m
+}

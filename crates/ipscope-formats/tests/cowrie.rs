@@ -381,33 +381,10 @@ fn fail2ban_cowrie() {
 
 // ---- snapshots ----------------------------------------------------------------------------
 
-fn render_event(e: &Event) -> BTreeMap<&'static str, String> {
-    let mut m = BTreeMap::new();
-    let ts = chrono::DateTime::from_timestamp_micros(e.ts).unwrap();
-    m.insert("ts", ts.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
-    m.insert("kind", e.kind.to_string());
-    let mut opt = |k: &'static str, v: Option<String>| {
-        if let Some(v) = v {
-            m.insert(k, v);
-        }
-    };
-    opt("outcome", e.outcome.map(|o| o.to_string()));
-    opt("sensor", e.sensor.clone());
-    opt("session", e.session.clone());
-    opt("src_ip", e.src_ip.map(|a| a.to_string()));
-    opt("src_host", e.src_host.clone());
-    opt("src_port", e.src_port.map(|p| p.to_string()));
-    opt("dst_ip", e.dst_ip.map(|a| a.to_string()));
-    opt("dst_port", e.dst_port.map(|p| p.to_string()));
-    opt("proto", e.proto.clone());
-    opt("service", e.service.clone());
-    opt("user", e.user.clone());
-    opt("password", e.password.clone());
-    opt("duration", e.duration.map(|d| d.to_string()));
-    opt("detail", e.detail.clone());
-    opt("file_hash", e.file_hash.clone());
+/// The shared event rendering, for this file's events only.
+fn render_event(e: &Event) -> std::collections::BTreeMap<&'static str, String> {
     assert_eq!(e.format, SourceFormat::Cowrie);
-    m
+    common::render_event(e)
 }
 
 #[derive(serde::Serialize)]

@@ -11,29 +11,10 @@ use common::{parse_all, read, sshd_parser};
 use ipscope_formats::sshd::SshdParser;
 use ipscope_formats::{Clock, ClockConfig, Event, LineOutcome, YearRule, Zone};
 
+/// The shared event rendering, for this file's events only.
 fn render_event(e: &Event) -> BTreeMap<&'static str, String> {
-    let mut m = BTreeMap::new();
-    let ts = chrono::DateTime::from_timestamp_micros(e.ts).unwrap();
-    m.insert("ts", ts.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
-    m.insert("kind", e.kind.to_string());
-    let mut opt = |k: &'static str, v: Option<String>| {
-        if let Some(v) = v {
-            m.insert(k, v);
-        }
-    };
-    opt("outcome", e.outcome.map(|o| o.to_string()));
-    opt("sensor", e.sensor.clone());
-    opt("session", e.session.clone());
-    opt("src_ip", e.src_ip.map(|a| a.to_string()));
-    opt("src_host", e.src_host.clone());
-    opt("src_port", e.src_port.map(|p| p.to_string()));
-    opt("dst_ip", e.dst_ip.map(|a| a.to_string()));
-    opt("dst_port", e.dst_port.map(|p| p.to_string()));
-    opt("proto", e.proto.clone());
-    opt("user", e.user.clone());
-    opt("detail", e.detail.clone());
     assert_eq!(e.format, ipscope_formats::SourceFormat::Sshd);
-    m
+    common::render_event(e)
 }
 
 /// A row of the snapshot: a line, its outcome, its events.

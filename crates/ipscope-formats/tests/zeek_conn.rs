@@ -4,6 +4,8 @@
 //! no panics on damaged input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -382,34 +384,6 @@ fn detection_over_the_whole_corpus() {
 
 // ---- snapshots ----
 
-fn render_event(e: &Event) -> BTreeMap<&'static str, String> {
-    let mut m = BTreeMap::new();
-    let ts = chrono::DateTime::from_timestamp_micros(e.ts).unwrap();
-    m.insert("ts", ts.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
-    m.insert("kind", e.kind.to_string());
-    let mut opt = |k: &'static str, v: Option<String>| {
-        if let Some(v) = v {
-            m.insert(k, v);
-        }
-    };
-    opt("outcome", e.outcome.map(|o| o.to_string()));
-    opt("sensor", e.sensor.clone());
-    opt("session", e.session.clone());
-    opt("src_ip", e.src_ip.map(|a| a.to_string()));
-    opt("src_host", e.src_host.clone());
-    opt("src_port", e.src_port.map(|p| p.to_string()));
-    opt("dst_ip", e.dst_ip.map(|a| a.to_string()));
-    opt("dst_port", e.dst_port.map(|p| p.to_string()));
-    opt("proto", e.proto.clone());
-    opt("service", e.service.clone());
-    opt("duration", e.duration.map(|d| d.to_string()));
-    opt("src_bytes", e.src_bytes.map(|b| b.to_string()));
-    opt("dst_bytes", e.dst_bytes.map(|b| b.to_string()));
-    opt("conn_state", e.conn_state.clone());
-    opt("detail", e.detail.clone());
-    m
-}
-
 #[derive(serde::Serialize)]
 struct Row {
     line: usize,
@@ -428,7 +402,7 @@ fn render(bytes: &[u8]) -> Vec<Row> {
                 LineOutcome::Ignored(c) => format!("ignored: {c}"),
                 LineOutcome::Rejected(r) => format!("rejected: {r}"),
             },
-            events: p.events.iter().map(render_event).collect(),
+            events: p.events.iter().map(common::render_event).collect(),
         })
         .collect()
 }
