@@ -294,6 +294,32 @@ impl Event {
     }
 }
 
+/// What enrichment knows about one source address: location, network owner, the registered
+/// prefix (the ASN database's network that contains it) and the home network it belongs to.
+/// Stored once per address (the store's `addresses` table), not once per event.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AddressInfo {
+    pub ip: IpAddr,
+    pub geo: Geo,
+    pub asn: Option<u32>,
+    pub as_org: Option<String>,
+    /// CIDR text, e.g. `89.160.0.0/17`.
+    pub prefix: Option<String>,
+    pub home_net: Option<String>,
+}
+
+impl AddressInfo {
+    /// Nothing known yet about `ip`.
+    pub fn new(ip: IpAddr) -> Self {
+        AddressInfo { ip, geo: Geo::default(), asn: None, as_org: None, prefix: None, home_net: None }
+    }
+
+    /// True when no database and no home network said anything about the address.
+    pub fn is_unknown(&self) -> bool {
+        self.geo == Geo::default() && self.asn.is_none() && self.as_org.is_none() && self.home_net.is_none()
+    }
+}
+
 /// Canonical form of an address: IPv4-mapped IPv6 (`::ffff:1.2.3.4`) becomes plain IPv4, so the
 /// same attacker seen over a dual-stack socket and a v4 socket is one address.
 pub fn canonical_ip(ip: IpAddr) -> IpAddr {

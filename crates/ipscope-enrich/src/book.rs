@@ -1,0 +1,55 @@
+//! The per-address cache of an ingest run.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use ipscope_event::{AddressInfo, Event};
+
+use crate::{Enricher, Result};
+
+/// The addresses already enriched (in the store, or earlier in this run). For each batch of
+/// events it returns the [`AddressInfo`] of the addresses seen for the first time, so every
+/// address is looked up in the databases once and stored once.
+///
+/// Memory grows with the number of distinct source addresses (~40 bytes each), not with the
+/// number of events.
+#[derive(Debug, Default)]
+pub struct AddressBook {
+    known: HashSet<IpAddr>,
+    /// Database lookups made (cache misses).
+    pub lookups: u64,
+    /// Events whose address was already known (cache hits).
+    pub hits: u64,
+}
+
+impl AddressBook {
+    /// A book that already knows `known` (the store's enriched addresses).
+    pub fn new(known: impl IntoIterator<Item = IpAddr>) -> Self {
+        AddressBook { known: known.into_iter().collect(), lookups: 0, hits: 0 }
+    }
+
+    pub fn len(&self) -> usize {
+        self.known.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.known.is_empty()
+    }
+
+    /// Looks up the source addresses of `events` not seen before; appends their information to
+    /// `out`. On error nothing is remembered from this batch's failed address on, so a retry
+    /// sees it again.
+    pub fn enrich_new(&mut self, enricher: &Enricher, events: &[Event], out: &mut Vec<AddressInfo>) -> Result<()> {
+        for ip in events.iter().filter_map(|e| e.src_ip) {
+            if self.known.contains(&ip) {
+                self.hits += 1;
+                continue;
+            }
+            let info = enricher.lookup(ip)?;
+            self.lookups += 1;
+            self.known.insert(ip);
+            out.push(info);
+        }
+        Ok(())
+    }
+}
