@@ -96,7 +96,7 @@ impl Databases {
         }
         list.push(db);
         // Stable: equal ranks keep discovery order.
-        list.sort_by(|a, b| b.rank.cmp(&a.rank));
+        list.sort_by_key(|d| std::cmp::Reverse(d.rank));
     }
 
     pub fn is_empty(&self) -> bool {

@@ -10,7 +10,7 @@ use crate::{EnrichError, Result};
 /// campus); its home network is the most specific one that contains it.
 #[derive(Clone, Debug, Default)]
 pub struct HomeNets {
-    /// `(name, network)`, longest prefix first.
+    /// `(name, network)`, in configuration order.
     pub nets: Vec<(String, IpNet)>,
 }
 
@@ -38,7 +38,6 @@ impl HomeNets {
             return Err(err(format!("{cidr}: IPv6 home networks longer than /64 are not supported")));
         }
         self.nets.push((name.to_owned(), net.trunc()));
-        self.nets.sort_by(|a, b| b.1.prefix_len().cmp(&a.1.prefix_len()));
         Ok(())
     }
 
@@ -49,7 +48,13 @@ impl HomeNets {
     /// The name of the most specific home network containing `ip`.
     pub fn name_of(&self, ip: IpAddr) -> Option<&str> {
         // A handful of networks: a scan beats a trie, and ingest calls this once per address.
-        self.nets.iter().find(|(_, n)| n.contains(&ip)).map(|(name, _)| name.as_str())
+        let mut best: Option<&(String, IpNet)> = None;
+        for e in self.nets.iter().filter(|(_, n)| n.contains(&ip)) {
+            if best.is_none_or(|b| e.1.prefix_len() > b.1.prefix_len()) {
+                best = Some(e);
+            }
+        }
+        best.map(|(name, _)| name.as_str())
     }
 }
 

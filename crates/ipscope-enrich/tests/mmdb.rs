@@ -91,7 +91,11 @@ fn the_three_corpus_addresses() {
     assert_eq!(linkoping.geo.city.as_deref(), Some("Linköping"));
     assert_eq!(linkoping.asn, Some(29518));
     assert_eq!(linkoping.as_org.as_deref(), Some("Bredband2 AB"));
-    assert_eq!(linkoping.prefix.as_deref(), Some("89.160.0.0/17"), "89.160.0.0/20 .. 89.160.64.0/18, all AS29518, merged");
+    assert_eq!(
+        linkoping.prefix.as_deref(),
+        Some("89.160.0.0/17"),
+        "89.160.0.0/20 .. 89.160.64.0/18, all AS29518, merged"
+    );
     let (lat, lon) = (linkoping.geo.latitude.unwrap(), linkoping.geo.longitude.unwrap());
     assert!((lat - 58.4167).abs() < 0.01 && (lon - 15.6167).abs() < 0.01, "{lat} {lon}");
 }
@@ -116,7 +120,11 @@ fn every_test_network_matches_its_source() {
             let got = e.lookup(addr).unwrap();
             let ctx = format!("{db} {addr}");
             if db.contains("ASN") {
-                assert_eq!(got.asn, rec.get("autonomous_system_number").and_then(Value::as_u64).map(|n| n as u32), "{ctx}");
+                assert_eq!(
+                    got.asn,
+                    rec.get("autonomous_system_number").and_then(Value::as_u64).map(|n| n as u32),
+                    "{ctx}"
+                );
                 assert_eq!(got.as_org.as_deref(), s(rec, &["autonomous_system_organization"]), "{ctx}");
                 // The writer merges adjacent networks with equal records, so the stored prefix
                 // may be wider than the source entry: it must contain it, and every source

@@ -1,11 +1,11 @@
 //! The time window and filters every report takes, and the home-network predicate.
 
-use std::net::IpAddr;
-
 use ipnet::IpNet;
 use ipscope_event::{EventKind, Micros, SourceFormat};
 
-use crate::{Dialect, ReportError, Result};
+pub use ipscope_enrich::HomeNets;
+
+use crate::Dialect;
 
 /// `--since/--until` and the source / sensor / kind filters.
 #[derive(Clone, Debug, Default)]
@@ -21,6 +21,9 @@ pub struct Filter {
     pub asns: Vec<u32>,
     /// CERT classification taxonomies.
     pub taxonomies: Vec<String>,
+    /// `--home-only` (true) / `--external` (false): only sources inside / outside these home
+    /// networks.
+    pub home: Option<(bool, HomeNets)>,
 }
 
 impl Filter {
@@ -51,78 +54,40 @@ impl Filter {
         if !self.taxonomies.is_empty() {
             parts.push(list("taxonomy", self.taxonomies.clone()));
         }
+        if let Some((inside, nets)) = &self.home {
+            let is_home = sql_is_home(nets, d);
+            parts.push(if *inside { is_home } else { format!("NOT {is_home}") });
+        }
         if parts.is_empty() { "TRUE".to_owned() } else { parts.join(" AND ") }
     }
+
+    /// The relation to read: `events`, or `events_geo` (events joined with the enrichment of
+    /// their source address) when a filter needs enrichment columns.
+    pub fn from(&self) -> &'static str {
+        if self.asns.is_empty() { "events" } else { "events_geo" }
+    }
 }
 
-/// Named home networks (campus, VPN, ...). An address inside any of them is "on campus".
-#[derive(Clone, Debug, Default)]
-pub struct HomeNets {
-    pub nets: Vec<(String, IpNet)>,
-}
-
-impl HomeNets {
-    /// Parses `CIDR,CIDR,...` (each named after itself), as given to `--home`.
-    pub fn parse_list(s: &str) -> Result<HomeNets> {
-        let mut nets = Vec::new();
-        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let net = parse_net(part)?;
-            nets.push((part.to_owned(), net));
-        }
-        Ok(HomeNets { nets })
-    }
-
-    /// Adds a named network.
-    pub fn push(&mut self, name: &str, cidr: &str) -> Result<()> {
-        let net = parse_net(cidr)?;
-        self.nets.push((name.to_owned(), net));
-        Ok(())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.nets.is_empty()
-    }
-
-    /// The name of the first network containing `ip`.
-    pub fn name_of(&self, ip: IpAddr) -> Option<&str> {
-        self.nets.iter().find(|(_, n)| n.contains(&ip)).map(|(name, _)| name.as_str())
-    }
-
-    /// SQL that is true when the row's source address is inside a home network (FALSE when
-    /// there are none; NULL addresses are never home). Uses `src_ipnum` prefix arithmetic.
-    pub fn sql_is_home(&self, d: Dialect) -> String {
-        let mut parts = Vec::new();
-        for (_, net) in &self.nets {
-            match net {
-                IpNet::V4(n) => {
-                    let shift = 32 - u32::from(n.prefix_len());
-                    let key = u64::from(u32::from(n.network())) >> shift;
-                    parts.push(format!("(NOT {} AND (src_ipnum >> {shift}) = {key})", d.src_is_v6()));
-                }
-                IpNet::V6(n) => {
-                    let shift = 64 - u32::from(n.prefix_len());
-                    let key = ((u128::from(n.network()) >> 64) as u64) >> shift;
-                    parts.push(format!("({} AND (src_ipnum >> {shift}) = {key})", d.src_is_v6()));
-                }
+/// SQL that is true when the row's source address is inside one of `home` (FALSE when there
+/// are none; NULL addresses are never home). Uses `src_ipnum` prefix arithmetic, so it needs no
+/// join and follows the configuration of the moment.
+pub fn sql_is_home(home: &HomeNets, d: Dialect) -> String {
+    let mut parts = Vec::new();
+    for (_, net) in &home.nets {
+        match net {
+            IpNet::V4(n) => {
+                let shift = 32 - u32::from(n.prefix_len());
+                let key = u64::from(u32::from(n.network())) >> shift;
+                parts.push(format!("(NOT {} AND (src_ipnum >> {shift}) = {key})", d.src_is_v6()));
+            }
+            IpNet::V6(n) => {
+                let shift = 64 - u32::from(n.prefix_len());
+                let key = ((u128::from(n.network()) >> 64) as u64) >> shift;
+                parts.push(format!("({} AND (src_ipnum >> {shift}) = {key})", d.src_is_v6()));
             }
         }
-        if parts.is_empty() { "FALSE".to_owned() } else { format!("(src_ip IS NOT NULL AND ({}))", parts.join(" OR ")) }
     }
-}
-
-fn parse_net(s: &str) -> Result<IpNet> {
-    let net: IpNet = s
-        .parse()
-        .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-        .map_err(|_| ReportError::Invalid(format!("not a network: {s:?} (expected CIDR like 10.0.0.0/8)")))?;
-    if let IpNet::V6(n) = net
-        && n.prefix_len() > 64
-    {
-        return Err(ReportError::Invalid(format!(
-            "home network {s}: IPv6 home networks longer than /64 are not supported"
-        )));
-    }
-    Ok(net.trunc())
+    if parts.is_empty() { "FALSE".to_owned() } else { format!("(src_ip IS NOT NULL AND ({}))", parts.join(" OR ")) }
 }
 
 #[cfg(test)]
@@ -146,11 +111,9 @@ mod tests {
 
     #[test]
     fn home_nets() {
-        let h = HomeNets::parse_list("10.0.0.0/8, 2001:db8::/32").unwrap_or_default();
-        assert_eq!(h.nets.len(), 2);
-        assert_eq!(h.name_of("10.1.2.3".parse().unwrap_or(IpAddr::from([0u8; 4]))), Some("10.0.0.0/8"));
-        assert!(HomeNets::parse_list("10.0.0.0/33").is_err());
-        assert!(HomeNets::parse_list("2001:db8::/96").is_err());
-        assert_eq!(HomeNets::default().sql_is_home(Dialect::DuckDb), "FALSE");
+        assert_eq!(sql_is_home(&HomeNets::default(), Dialect::DuckDb), "FALSE");
+        let h = HomeNets::parse_list("10.0.0.0/8").unwrap_or_default();
+        let f = Filter { home: Some((false, h)), ..Filter::default() };
+        assert!(f.sql(Dialect::DuckDb).starts_with("NOT (src_ip IS NOT NULL AND ((NOT"), "{}", f.sql(Dialect::DuckDb));
     }
 }

@@ -12,7 +12,7 @@ pub mod reports;
 use ipscope_store::{Store, StoreError, Table};
 
 pub use dialect::Dialect;
-pub use filter::{Filter, HomeNets};
+pub use filter::{Filter, HomeNets, sql_is_home};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -59,6 +59,8 @@ pub struct Params {
     pub prefix_v6: u8,
     /// `nets --drill CIDR`: show the addresses inside one prefix instead.
     pub drill: Option<ipnet::IpNet>,
+    /// `nets --registered`: group by the registered prefix from enrichment.
+    pub registered: bool,
     /// `services --host`: only connections to this address.
     pub host: Option<std::net::IpAddr>,
     /// `services --bucket`.
@@ -79,6 +81,7 @@ impl Default for Params {
             prefix_v4: 24,
             prefix_v6: 48,
             drill: None,
+            registered: false,
             host: None,
             bucket: Bucket::Day,
             service_groups: reports::services::DEFAULT_GROUPS
@@ -144,7 +147,7 @@ pub const CATALOGUE: &[Report] = &[
     },
     Report {
         name: "nets",
-        about: "activity per network prefix (/24 and /48 by default); --drill CIDR lists one prefix",
+        about: "activity per network prefix (/24 and /48 by default; --registered: per registered prefix); --drill CIDR lists one prefix",
         run: reports::nets::run,
     },
     Report {
@@ -159,7 +162,17 @@ pub const CATALOGUE: &[Report] = &[
         run: reports::scans::run,
     },
     Report { name: "scanners", about: "sources by distinct destination ports touched", run: reports::scanners::run },
-    Report { name: "countries", about: "events per source country", run: reports::groups::countries::run },
+    Report {
+        name: "countries",
+        about: "events per source country (feed or GeoIP), with name and auth attempts",
+        run: reports::groups::countries::run,
+    },
+    Report {
+        name: "cities",
+        about: "events per source city (GeoIP), with region and coordinates",
+        run: reports::groups::cities::run,
+    },
+    Report { name: "continents", about: "events per source continent (GeoIP)", run: reports::groups::continents::run },
     Report {
         name: "asns",
         about: "events per source ASN and organisation (--taxonomy: top ASNs of one taxonomy)",

@@ -99,16 +99,35 @@ fn top_ips_ranks_by_events_with_ties_broken_by_address() {
     let t = run(&fixture(), "top-ips", &Params::default());
     assert_eq!(
         t.columns,
-        ["ip", "events", "users", "first_seen", "last_seen", "period_days", "per_day", "sessions", "sources"]
+        [
+            "ip",
+            "events",
+            "users",
+            "first_seen",
+            "last_seen",
+            "period_days",
+            "per_day",
+            "sessions",
+            "sources",
+            "country",
+            "as_org",
+            "prefix"
+        ]
     );
     assert_eq!(col(&t, "ip"), [A, B, E, D, C, G, F]);
     assert_eq!(col(&t, "events"), ["102", "12", "5", "3", "3", "1", "1"]);
     assert_eq!(col(&t, "users"), ["2", "1", "1", "1", "1", "1", "1"]);
     assert_eq!(col(&t, "sessions"), ["1", "1", "0", "2", "0", "1", "0"]);
     // A: first 2026-11-02 10:00, last 2026-11-04 10:00 → 2 days, 51 events per day.
-    assert_eq!(rows(&t)[0], format!("{A} | 102 | 2 | 2026-11-02 10:00:00 | 2026-11-04 10:00:00 | 2 | 51 | 1 | sshd"));
+    assert_eq!(
+        rows(&t)[0],
+        format!("{A} | 102 | 2 | 2026-11-02 10:00:00 | 2026-11-04 10:00:00 | 2 | 51 | 1 | sshd |  |  | ")
+    );
     // C: three events at one instant → period 0, per day = events (never divided by < 1 day).
-    assert_eq!(rows(&t)[4], format!("{C} | 3 | 1 | 2026-11-03 08:00:00 | 2026-11-03 08:00:00 | 0 | 3 | 0 | sshd"));
+    assert_eq!(
+        rows(&t)[4],
+        format!("{C} | 3 | 1 | 2026-11-03 08:00:00 | 2026-11-03 08:00:00 | 0 | 3 | 0 | sshd |  |  | ")
+    );
 }
 
 #[test]

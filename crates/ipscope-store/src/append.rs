@@ -12,7 +12,7 @@ use duckdb::arrow::datatypes::{
 };
 use duckdb::arrow::error::ArrowError;
 use duckdb::arrow::record_batch::RecordBatch;
-use ipscope_event::Event;
+use ipscope_event::{AddressInfo, Event, Geo, Micros};
 
 /// The number used for prefix arithmetic: IPv4 → the 32-bit address, IPv6 → its upper 64 bits.
 pub fn ip_number(ip: IpAddr) -> u64 {
@@ -29,6 +29,8 @@ pub struct EventBatch {
     pub(crate) batch: Option<RecordBatch>,
     pub(crate) columns: Vec<&'static str>,
     pub(crate) rows: usize,
+    /// Addresses first seen in this batch, stored in the same transaction.
+    pub(crate) addresses: Option<AddressBatch>,
 }
 
 impl EventBatch {
@@ -40,17 +42,28 @@ impl EventBatch {
     pub fn is_empty(&self) -> bool {
         self.rows == 0
     }
+
+    /// Number of addresses stored with the batch.
+    pub fn addresses(&self) -> usize {
+        self.addresses.as_ref().map_or(0, AddressBatch::len)
+    }
+
+    /// Stores `addresses` together with these events.
+    pub fn with_addresses(mut self, addresses: AddressBatch) -> Self {
+        self.addresses = Some(addresses);
+        self
+    }
 }
 
-/// Collects the non-empty columns of a batch.
-struct Columns<'a> {
-    events: &'a [Event],
+/// Collects the non-empty columns of a batch of rows of type `T`.
+struct Columns<'a, T> {
+    events: &'a [T],
     fields: Vec<Field>,
     arrays: Vec<ArrayRef>,
     names: Vec<&'static str>,
 }
 
-impl<'a> Columns<'a> {
+impl<'a, T> Columns<'a, T> {
     fn push(&mut self, name: &'static str, array: ArrayRef) {
         if array.null_count() == array.len() {
             return;
@@ -60,7 +73,7 @@ impl<'a> Columns<'a> {
         self.names.push(name);
     }
 
-    fn text(&mut self, name: &'static str, f: impl Fn(&'a Event) -> Option<&'a str>) {
+    fn text(&mut self, name: &'static str, f: impl Fn(&'a T) -> Option<&'a str>) {
         if !self.events.iter().any(|e| f(e).is_some()) {
             return;
         }
@@ -72,7 +85,7 @@ impl<'a> Columns<'a> {
         self.push(name, Arc::new(b.finish()));
     }
 
-    fn ip_text(&mut self, name: &'static str, f: impl Fn(&Event) -> Option<IpAddr>) {
+    fn ip_text(&mut self, name: &'static str, f: impl Fn(&T) -> Option<IpAddr>) {
         use std::fmt::Write;
         if !self.events.iter().any(|e| f(e).is_some()) {
             return;
@@ -94,9 +107,9 @@ impl<'a> Columns<'a> {
     }
 
     /// A numeric column of Arrow type `T`.
-    fn numbers<T: ArrowPrimitiveType>(&mut self, name: &'static str, f: impl Fn(&Event) -> Option<T::Native>) {
+    fn numbers<A: ArrowPrimitiveType>(&mut self, name: &'static str, f: impl Fn(&'a T) -> Option<A::Native>) {
         if self.events.iter().any(|e| f(e).is_some()) {
-            let mut b = PrimitiveBuilder::<T>::with_capacity(self.events.len());
+            let mut b = PrimitiveBuilder::<A>::with_capacity(self.events.len());
             self.events.iter().for_each(|e| b.append_option(f(e)));
             self.push(name, Arc::new(b.finish()));
         }
@@ -107,7 +120,7 @@ impl<'a> Columns<'a> {
 /// run it on the parser thread so the store thread only appends.
 pub fn prepare(events: &[Event], input_id: i32) -> Result<EventBatch, ArrowError> {
     if events.is_empty() {
-        return Ok(EventBatch { batch: None, columns: Vec::new(), rows: 0 });
+        return Ok(EventBatch { batch: None, columns: Vec::new(), rows: 0, addresses: None });
     }
     let mut c = Columns { events, fields: Vec::new(), arrays: Vec::new(), names: Vec::new() };
     let mut ts = TimestampMicrosecondBuilder::with_capacity(events.len());
@@ -140,25 +153,65 @@ pub fn prepare(events: &[Event], input_id: i32) -> Result<EventBatch, ArrowError
     c.text("feed_name", |e| e.feed_name.as_deref());
     c.text("detail", |e| e.detail.as_deref());
     c.text("file_hash", |e| e.file_hash.as_deref());
-    c.text("country_code", |e| e.geo.country_code.as_deref());
-    c.text("country_name", |e| e.geo.country_name.as_deref());
-    c.text("continent", |e| e.geo.continent.as_deref());
-    c.text("region", |e| e.geo.region.as_deref());
-    c.text("city", |e| e.geo.city.as_deref());
-    c.text("postal_code", |e| e.geo.postal_code.as_deref());
-    c.numbers::<Float64Type>("latitude", |e| e.geo.latitude);
-    c.numbers::<Float64Type>("longitude", |e| e.geo.longitude);
-    c.numbers::<UInt16Type>("accuracy_km", |e| e.geo.accuracy_km);
-    c.text("time_zone", |e| e.geo.time_zone.as_deref());
-    c.numbers::<UInt32Type>("asn", |e| e.asn);
-    c.text("as_org", |e| e.as_org.as_deref());
-    c.text("prefix", |e| e.prefix.as_deref());
-    c.text("home_net", |e| e.home_net.as_deref());
+    geo_columns(&mut c, |e| (&e.geo, e.asn, e.as_org.as_deref(), e.prefix.as_deref(), e.home_net.as_deref()));
     let mut input = Int32Builder::with_capacity(events.len());
     events.iter().for_each(|_| input.append_value(input_id));
     c.push("input_id", Arc::new(input.finish()));
     let batch = RecordBatch::try_new(Arc::new(Schema::new(c.fields)), c.arrays)?;
-    Ok(EventBatch { batch: Some(batch), columns: c.names, rows: events.len() })
+    Ok(EventBatch { batch: Some(batch), columns: c.names, rows: events.len(), addresses: None })
+}
+
+/// The enrichment of one row: geo, asn, as_org, prefix, home_net.
+type GeoOf<'a> = (&'a Geo, Option<u32>, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+/// The enrichment columns (`schema::GEO_COLUMNS`), shared by events and addresses.
+fn geo_columns<'a, T>(c: &mut Columns<'a, T>, f: impl Fn(&'a T) -> GeoOf<'a> + Copy) {
+    c.text("country_code", move |e| f(e).0.country_code.as_deref());
+    c.text("country_name", move |e| f(e).0.country_name.as_deref());
+    c.text("continent", move |e| f(e).0.continent.as_deref());
+    c.text("region", move |e| f(e).0.region.as_deref());
+    c.text("city", move |e| f(e).0.city.as_deref());
+    c.text("postal_code", move |e| f(e).0.postal_code.as_deref());
+    c.numbers::<Float64Type>("latitude", |e| f(e).0.latitude);
+    c.numbers::<Float64Type>("longitude", |e| f(e).0.longitude);
+    c.numbers::<UInt16Type>("accuracy_km", |e| f(e).0.accuracy_km);
+    c.text("time_zone", move |e| f(e).0.time_zone.as_deref());
+    c.numbers::<UInt32Type>("asn", |e| f(e).1);
+    c.text("as_org", move |e| f(e).2);
+    c.text("prefix", move |e| f(e).3);
+    c.text("home_net", move |e| f(e).4);
+}
+
+/// Rows for the `addresses` table (one per newly enriched address), stamped `enriched_at`.
+pub struct AddressBatch {
+    pub(crate) batch: Option<RecordBatch>,
+    pub(crate) columns: Vec<&'static str>,
+    pub(crate) rows: usize,
+}
+
+impl AddressBatch {
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+}
+
+/// Converts enrichment results for the appender (pure computation, like [`prepare`]).
+pub fn prepare_addresses(infos: &[AddressInfo], enriched_at: Micros) -> Result<AddressBatch, ArrowError> {
+    if infos.is_empty() {
+        return Ok(AddressBatch { batch: None, columns: Vec::new(), rows: 0 });
+    }
+    let mut c = Columns { events: infos, fields: Vec::new(), arrays: Vec::new(), names: Vec::new() };
+    c.ip_text("ip", |i| Some(i.ip));
+    geo_columns(&mut c, |i| (&i.geo, i.asn, i.as_org.as_deref(), i.prefix.as_deref(), i.home_net.as_deref()));
+    let mut at = TimestampMicrosecondBuilder::with_capacity(infos.len());
+    infos.iter().for_each(|_| at.append_value(enriched_at));
+    c.push("enriched_at", Arc::new(at.finish()));
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(c.fields)), c.arrays)?;
+    Ok(AddressBatch { batch: Some(batch), columns: c.names, rows: infos.len() })
 }
 
 #[cfg(test)]

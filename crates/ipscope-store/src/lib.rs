@@ -15,14 +15,16 @@ mod ledger;
 mod schema;
 mod table;
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use duckdb::types::{TimeUnit, ValueRef};
 use duckdb::{AccessMode, Config, Connection};
 use ipscope_event::{Event, Micros};
 
-pub use append::{EventBatch, ip_number, prepare as prepare_batch};
+pub use append::{AddressBatch, EventBatch, ip_number, prepare as prepare_batch, prepare_addresses};
 pub use ledger::{InputProgress, InputRecord, head_hash};
+pub use schema::GEO_COLUMNS;
 pub use table::{Table, Value, format_date, format_float, format_timestamp};
 
 /// The database file's name inside the data directory.
@@ -193,7 +195,71 @@ impl Store {
             app.append_record_batch(records)?;
             app.flush()?;
         }
+        if let Some(a) = batch.addresses {
+            self.append_addresses(a)?;
+        }
         Ok(())
+    }
+
+    fn append_addresses(&self, a: AddressBatch) -> Result<()> {
+        if let Some(records) = a.batch {
+            let mut app = self.conn.appender_with_columns("addresses", &a.columns)?;
+            app.append_record_batch(records)?;
+            app.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Every address in the `addresses` table (already enriched).
+    pub fn enriched_addresses(&self) -> Result<Vec<IpAddr>> {
+        self.ip_list("SELECT ip FROM addresses")
+    }
+
+    /// Every distinct source address of the stored events.
+    pub fn source_addresses(&self) -> Result<Vec<IpAddr>> {
+        self.ip_list("SELECT DISTINCT src_ip FROM events WHERE src_ip IS NOT NULL")
+    }
+
+    fn ip_list(&self, sql: &str) -> Result<Vec<IpAddr>> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            // Only ipscope writes these columns, always canonical text; skip anything else.
+            if let Ok(ip) = r?.parse() {
+                out.push(ip);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores enrichment results in one transaction; with `replace`, they replace the whole
+    /// `addresses` table (`enrich --refresh`): readers see the old enrichment or the new one,
+    /// never a mix.
+    pub fn store_addresses(&mut self, batches: Vec<AddressBatch>, replace: bool) -> Result<u64> {
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        let run = || -> Result<u64> {
+            if replace {
+                self.conn.execute_batch("DELETE FROM addresses")?;
+            }
+            let mut n = 0;
+            for b in batches {
+                n += b.len() as u64;
+                self.append_addresses(b)?;
+            }
+            Ok(n)
+        };
+        match run() {
+            Ok(n) => {
+                self.conn.execute_batch("COMMIT")?;
+                self.conn.execute_batch("CHECKPOINT")?;
+                Ok(n)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 
     /// [`prepare_batch`] and [`Store::commit_batch`] in one call.
@@ -245,6 +311,10 @@ impl Store {
             self.conn.query_row(&format!("SELECT count(*) FROM events WHERE ts < {cutoff_sql}"), [], |r| r.get(0))?;
         if commit && n > 0 {
             self.conn.execute(&format!("DELETE FROM events WHERE ts < {cutoff_sql}"), [])?;
+            // Retention covers what was learnt about addresses no longer seen.
+            self.conn.execute_batch(
+                "DELETE FROM addresses WHERE ip NOT IN (SELECT DISTINCT src_ip FROM events WHERE src_ip IS NOT NULL)",
+            )?;
             self.conn.execute_batch("CHECKPOINT")?;
         }
         Ok(PurgeOutcome { events: n.max(0) as u64, committed: commit })

@@ -21,6 +21,8 @@ still open from off-campus, busy networks and ports, scanners, honeypot attacker
   ipscope report top-ips -N 10                   top 10 source addresses\n  \
   ipscope report low-success --by user -s 0.1    brute-force suspects by user\n  \
   ipscope report nets --prefix 16                activity per /16\n  \
+  ipscope report countries --chart map.svg       where attacks come from, on a world map\n  \
+  ipscope lookup 203.0.113.7                     location, ASN, prefix and activity of an address\n  \
   ipscope maint -p 10 --commit                   purge events older than 10 days, print all reports\n  \
   ipscope sql \"SELECT kind, count(*) FROM events GROUP BY 1\" --format csv --sep ' '\n\n\
 Exit codes: 0 success (also when output is cut by a closed pipe), 1 error, 2 usage error."
@@ -40,6 +42,10 @@ pub struct Global {
     /// Configuration file (TOML) [default: ~/.config/ipscope/config.toml when it exists]
     #[arg(long, global = true, env = "IPSCOPE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// GeoIP / ASN databases (.mmdb files or directories of them; repeat or comma-separate) [default:
+    /// the config's `geoip`, else *.mmdb in the data dir, /var/lib/GeoIP, /usr/share/GeoIP, /usr/local/share/GeoIP]
+    #[arg(long, global = true, env = "IPSCOPE_GEOIP", value_delimiter = ',', value_name = "PATH")]
+    pub geoip: Vec<PathBuf>,
     /// More diagnostics on stderr (-v info, -vv debug)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -74,8 +80,17 @@ ipscope sql \"SELECT CAST(ts AS DATE) d, count(*) FROM events GROUP BY 1 ORDER B
     Sql(SqlArgs),
     /// Generate realistic SSH activity, ingest it into a temporary store and print the nightly report
     Demo(DemoArgs),
-    /// Where the data lives and what has been ingested
+    /// Where the data lives, what has been ingested, and which GeoIP databases are in use
     Status(OutputArgs),
+    /// Everything known about addresses: location, network owner, registered prefix, home
+    /// network, and their stored activity
+    #[command(after_help = "Examples:\n  ipscope lookup 89.160.20.128\n  \
+ipscope lookup 81.2.69.142 2001:db8::1 -o json")]
+    Lookup(LookupArgs),
+    /// Enrich stored addresses not enriched yet, or all of them again with --refresh (after a
+    /// GeoIP database update), without re-reading the logs
+    #[command(after_help = "GeoLite2 changes monthly: after `geoipupdate`, run `ipscope enrich --refresh`.")]
+    Enrich(EnrichArgs),
 }
 
 #[derive(Args, Debug)]
@@ -101,6 +116,25 @@ pub struct IngestArgs {
     /// Never show a progress bar
     #[arg(long, env = "IPSCOPE_NO_PROGRESS")]
     pub no_progress: bool,
+    /// Do not enrich source addresses (no GeoIP / ASN / home-network lookups)
+    #[arg(long, env = "IPSCOPE_NO_ENRICH")]
+    pub no_enrich: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LookupArgs {
+    /// Addresses (IPv4 or IPv6)
+    #[arg(required = true, value_name = "ADDR")]
+    pub addrs: Vec<std::net::IpAddr>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct EnrichArgs {
+    /// Re-enrich every stored address (default: only those not enriched yet)
+    #[arg(long, env = "IPSCOPE_REFRESH")]
+    pub refresh: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -146,6 +180,12 @@ pub struct ReportArgs {
     /// Home networks (comma-separated CIDRs) in addition to the config file's `[home]` section
     #[arg(long, env = "IPSCOPE_HOME", value_name = "CIDRS")]
     pub home: Option<String>,
+    /// Only sources inside the home networks (on campus)
+    #[arg(long, env = "IPSCOPE_HOME_ONLY", conflicts_with = "external")]
+    pub home_only: bool,
+    /// Only sources outside the home networks (off campus)
+    #[arg(long, env = "IPSCOPE_EXTERNAL")]
+    pub external: bool,
     /// Session:auth ratio threshold for low-success, in (0, 1]
     #[arg(short = 's', long = "success-ratio-thresh", env = "IPSCOPE_RATIO", default_value_t = 0.05)]
     pub ratio: f64,
@@ -173,6 +213,9 @@ pub struct ReportCmd {
     /// nets: list the addresses inside this prefix instead
     #[arg(long, env = "IPSCOPE_DRILL", value_name = "CIDR")]
     pub drill: Option<String>,
+    /// nets: group by registered prefix (the ASN database's network, from enrichment)
+    #[arg(long, env = "IPSCOPE_REGISTERED", conflicts_with = "drill")]
+    pub registered: bool,
     /// services: only connections to this host
     #[arg(long, env = "IPSCOPE_HOST", value_name = "ADDR")]
     pub host: Option<std::net::IpAddr>,

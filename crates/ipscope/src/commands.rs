@@ -1,6 +1,7 @@
 //! One function per subcommand.
 
 mod demo;
+mod enrich;
 mod ingest;
 mod maint;
 mod query;
@@ -16,6 +17,8 @@ use crate::config;
 pub struct Ctx {
     pub cfg: config::Config,
     pub data_flag: Option<std::path::PathBuf>,
+    /// `--geoip`: database files / directories (overrides the config's `geoip`).
+    pub geoip: Vec<std::path::PathBuf>,
 }
 
 impl Ctx {
@@ -26,7 +29,7 @@ impl Ctx {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let cfg = config::load(cli.global.config.as_deref())?;
-    let ctx = Ctx { cfg, data_flag: cli.global.data };
+    let ctx = Ctx { cfg, data_flag: cli.global.data, geoip: cli.global.geoip };
     match cli.command {
         Command::Ingest(a) => ingest::run(&ctx, a),
         Command::Report(a) => query::report(&ctx, a),
@@ -36,5 +39,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sql(a) => query::sql(&ctx, a),
         Command::Demo(a) => demo::run(&ctx, a),
         Command::Status(a) => query::status(&ctx, a),
+        Command::Lookup(a) => enrich::lookup(&ctx, a),
+        Command::Enrich(a) => enrich::enrich(&ctx, a),
     }
 }

@@ -4,6 +4,7 @@
 //! data_dir = "/var/lib/ipscope"   # where the database lives
 //! tz = "Europe/Berlin"             # zone of syslog / iptracking timestamps without one
 //! delimiter = "|"                  # iptracking field delimiter
+//! geoip = ["/srv/geoip"]           # .mmdb files / dirs (default: data dir, /var/lib/GeoIP, /usr/share/GeoIP)
 //!
 //! [home]                           # named home networks (on campus)
 //! campus = ["10.0.0.0/8", "2001:db8::/32"]
@@ -33,6 +34,8 @@ struct ConfigFile {
     tz: Option<String>,
     delimiter: Option<String>,
     #[serde(default)]
+    geoip: Vec<PathBuf>,
+    #[serde(default)]
     home: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     services: BTreeMap<String, Vec<u16>>,
@@ -44,6 +47,8 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     pub tz: Option<Zone>,
     pub delimiter: Option<u8>,
+    /// GeoIP database files / directories (`geoip = ["/srv/geoip"]`).
+    pub geoip: Vec<PathBuf>,
     pub home: HomeNets,
     /// Service groups (name → destination ports); empty = the built-in defaults.
     pub services: Vec<(String, Vec<u16>)>,
@@ -81,7 +86,7 @@ fn parse(text: &str) -> Result<Config> {
         }
     }
     let services = file.services.into_iter().collect();
-    Ok(Config { data_dir: file.data_dir, tz, delimiter, home, services })
+    Ok(Config { data_dir: file.data_dir, tz, delimiter, geoip: file.geoip, home, services })
 }
 
 /// The data directory: flag/env, config file, or the per-user default.
@@ -101,12 +106,13 @@ mod tests {
     #[test]
     fn parses_a_full_file() {
         let c = parse(
-            "data_dir = \"/x\"\ntz = \"UTC\"\ndelimiter = \";\"\n[home]\ncampus = [\"10.0.0.0/8\"]\n[services]\nweb = [80, 8080]\n",
+            "data_dir = \"/x\"\ngeoip = [\"/g\"]\ntz = \"UTC\"\ndelimiter = \";\"\n[home]\ncampus = [\"10.0.0.0/8\"]\n[services]\nweb = [80, 8080]\n",
         )
         .unwrap_or_default();
         assert_eq!(c.services, vec![("web".to_owned(), vec![80, 8080])]);
         assert_eq!(c.data_dir.as_deref(), Some(Path::new("/x")));
         assert_eq!(c.delimiter, Some(b';'));
+        assert_eq!(c.geoip, vec![PathBuf::from("/g")]);
         assert_eq!(c.home.nets.len(), 1);
         assert_eq!(c.home.nets[0].0, "campus");
     }

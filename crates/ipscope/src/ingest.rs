@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
+use ipscope_enrich::{AddressBook, Enricher};
 use ipscope_event::Event;
 use ipscope_formats::{FormatKind, LineOutcome, ParseOptions};
 use ipscope_store::{EventBatch, InputProgress, Store};
@@ -39,6 +40,8 @@ pub struct Options {
     pub parse: ParseOptions,
     pub batch_events: usize,
     pub progress: bool,
+    /// Enrich new source addresses (GeoIP / ASN / home network) as they are stored.
+    pub enrich: Option<Enricher>,
 }
 
 /// What happened to one input.
@@ -51,6 +54,8 @@ pub struct Summary {
     /// Lines read this run (not counting the replayed prefix).
     pub lines: u64,
     pub events: u64,
+    /// Source addresses seen for the first time and enriched.
+    pub addresses: u64,
     pub ignored: BTreeMap<&'static str, u64>,
     pub rejected: BTreeMap<&'static str, u64>,
 }
@@ -80,7 +85,14 @@ fn micros(t: SystemTime) -> i64 {
 }
 
 /// Ingests one input into `store`. Rejected lines go to `rejects` when given.
-pub fn ingest(store: &mut Store, spec: &InputSpec, opts: &Options, rejects: Option<&mut Rejects>) -> Result<Summary> {
+/// `book` holds the addresses already enriched (shared by the inputs of one run).
+pub fn ingest(
+    store: &mut Store,
+    spec: &InputSpec,
+    opts: &Options,
+    rejects: Option<&mut Rejects>,
+    book: &mut AddressBook,
+) -> Result<Summary> {
     let name = spec.name();
     let opened = source::open(spec)?;
     let reference = micros(opened.mtime.unwrap_or_else(SystemTime::now));
@@ -150,10 +162,20 @@ pub fn ingest(store: &mut Store, spec: &InputSpec, opts: &Options, rejects: Opti
             let (mut n_lines, mut n_ignored, mut n_rejected) = (0u64, 0u64, 0u64);
             let mut end_bytes = skip;
             let mut last_bar = 0u64;
-            let send = |events: &mut Vec<Event>, end_bytes, end_lines, counts: (u64, u64, u64)| -> Result<bool> {
+            let mut infos = Vec::new();
+            let mut send = |events: &mut Vec<Event>, end_bytes, end_lines, counts: (u64, u64, u64)| -> Result<bool> {
                 // Converting for the appender here keeps that work off the store thread.
-                let batch = ipscope_store::prepare_batch(events, input_id)
+                let mut batch = ipscope_store::prepare_batch(events, input_id)
                     .with_context(|| format!("{name}: cannot convert events"))?;
+                if let Some(enricher) = &opts.enrich {
+                    infos.clear();
+                    book.enrich_new(enricher, events, &mut infos)?;
+                    let now = micros(SystemTime::now());
+                    batch = batch.with_addresses(
+                        ipscope_store::prepare_addresses(&infos, now)
+                            .with_context(|| format!("{name}: cannot convert addresses"))?,
+                    );
+                }
                 events.clear();
                 let b = Batch {
                     events: batch,
@@ -228,11 +250,13 @@ pub fn ingest(store: &mut Store, spec: &InputSpec, opts: &Options, rejects: Opti
             progress.rejected += batch.rejected;
             progress.set_head(&head);
             let n = batch.events.len() as u64;
+            let new_addresses = batch.events.addresses() as u64;
             store_result =
                 store.commit_batch(&mut progress, batch.events).with_context(|| format!("{name}: cannot store events"));
             if store_result.is_ok() {
                 summary.lines += batch.lines;
                 summary.events += n;
+                summary.addresses += new_addresses;
                 debug!(input = %name, bytes = progress.bytes, lines = progress.lines, events = n, "batch committed");
             }
         }
@@ -285,14 +309,15 @@ fn make_bar(enabled: bool, total: Option<u64>, name: &str) -> ProgressBar {
 pub fn write_summary(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
     writeln!(
         w,
-        "{}: {} ({}), {} lines, {} events, {} ignored, {} rejected",
+        "{}: {} ({}), {} lines, {} events, {} ignored, {} rejected{}",
         s.name,
         s.status,
         s.format,
         s.lines,
         s.events,
         s.ignored_total(),
-        s.rejected_total()
+        s.rejected_total(),
+        if s.addresses > 0 { format!(", {} new addresses enriched", s.addresses) } else { String::new() }
     )?;
     let detail = |m: &BTreeMap<&str, u64>| {
         let mut v: Vec<_> = m.iter().collect();

@@ -19,8 +19,17 @@ fn ipscope(data: &Path) -> Command {
         .env("IPSCOPE_DATA", data)
         .env("IPSCOPE_CONFIG", "/dev/null")
         .env("IPSCOPE_TZ", "UTC")
+        // A directory without databases: tests never depend on the machine's GeoIP files.
+        .env("IPSCOPE_GEOIP", Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))
         .env("NO_COLOR", "1");
     c
+}
+
+/// The MaxMind test City and ASN databases, as `--geoip` takes them.
+fn test_geoip() -> String {
+    ["GeoIP2-City-Test.mmdb", "GeoLite2-ASN-Test.mmdb"]
+        .map(|f| corpus("mmdb/test-data").join(f).display().to_string())
+        .join(",")
 }
 
 fn run_ok(c: &mut Command) -> (String, String) {
@@ -197,7 +206,10 @@ fn stdin_and_report_formats_pipe_cleanly() {
     let (csv, _) = run_ok(ipscope(&data).args(["report", "top-ips", "-N", "3", "--format", "csv"]));
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
-    assert_eq!(lines[0], "ip,events,users,first_seen,last_seen,period_days,per_day,sessions,sources");
+    assert_eq!(
+        lines[0],
+        "ip,events,users,first_seen,last_seen,period_days,per_day,sessions,sources,country,as_org,prefix"
+    );
     let (json, _) = run_ok(ipscope(&data).args(["report", "top-users", "-N", "5", "--format", "json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 5);
@@ -461,7 +473,7 @@ fn one_address_seen_by_sshd_and_cowrie_is_one_top_ips_row() {
     let (csv, _) = run_ok(ipscope(&data).args(["report", "top-ips", "-N", "1000", "-o", "csv"]));
     let rows: Vec<&str> = csv.lines().filter(|l| l.starts_with(&format!("{ip},"))).collect();
     assert_eq!(rows.len(), 1, "{csv}");
-    assert!(rows[0].ends_with(",\"cowrie,sshd\""), "{}", rows[0]);
+    assert!(rows[0].contains(",\"cowrie,sshd\","), "{}", rows[0]);
     let events = scalar(&data, &format!("SELECT count(*) FROM events WHERE src_ip = '{ip}'"));
     let from_cowrie =
         scalar(&data, &format!("SELECT count(*) FROM events WHERE src_ip = '{ip}' AND format = 'cowrie'"));
@@ -538,4 +550,159 @@ fn report_chart_refuses_bad_extension_and_empty_reports() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!empty.exists());
+}
+
+/// CSV rows as maps from column name to value.
+fn csv_rows(csv: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    r.records().map(|rec| header.iter().cloned().zip(rec.unwrap().iter().map(str::to_owned)).collect()).collect()
+}
+
+/// The ASA corpus file with the three MaxMind test addresses, ingested with the test databases:
+/// every geo report agrees with counts taken straight from the events.
+#[test]
+fn asa_ingest_with_geoip_fills_geo_reports_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let asa = corpus("asa/beats/non-canonical.log");
+    let (_, err) = run_ok(ipscope(&data).args(["--geoip", &test_geoip(), "ingest"]).arg(&asa));
+    assert!(err.contains("geo database: GeoIP2-City (IPv6, built "), "{err}");
+    assert!(err.contains("asn database: GeoLite2-ASN"), "{err}");
+    let count = |ip: &str| scalar(&data, &format!("SELECT count(*) FROM events WHERE src_ip = '{ip}'"));
+    // The file's sources include 81.2.69.192 (London in the City test database), 216.160.83.56
+    // and 89.160.20.128; the rest are private addresses.
+    let (gb, us, se) = (count("81.2.69.192"), count("216.160.83.56"), count("89.160.20.128"));
+    assert!(gb > 0 && us > 0 && se > 0, "{gb} {us} {se}");
+
+    let (csv, _) = run_ok(ipscope(&data).args(["report", "countries", "-o", "csv"]));
+    let rows = csv_rows(&csv);
+    let events_of = |c: &str| rows.iter().find(|r| r["country"] == c).map(|r| r["events"].parse::<i64>().unwrap());
+    assert_eq!(events_of("GB"), Some(gb), "{csv}");
+    assert_eq!(events_of("US"), Some(us), "{csv}");
+    assert_eq!(events_of("SE"), Some(se), "{csv}");
+    assert!(rows.iter().any(|r| r["country_name"] == "Sweden"), "{csv}");
+
+    let (csv, _) = run_ok(ipscope(&data).args(["report", "cities", "-o", "csv"]));
+    let rows = csv_rows(&csv);
+    let linkoping = rows.iter().find(|r| r["city"] == "Linköping").unwrap_or_else(|| panic!("{csv}"));
+    assert_eq!(linkoping["events"].parse::<i64>().unwrap(), se);
+    assert_eq!(linkoping["latitude"], "58.4167", "{csv}");
+    assert!(rows.iter().any(|r| r["city"] == "Milton" && r["region"] == "Washington"), "{csv}");
+
+    let (csv, _) = run_ok(ipscope(&data).args(["report", "continents", "-o", "csv"]));
+    assert!(csv_rows(&csv).iter().any(|r| r["continent"] == "EU" && r["events"].parse::<i64>().unwrap() == gb + se));
+
+    let (csv, _) = run_ok(ipscope(&data).args(["report", "top-ips", "-N", "100", "-o", "csv"]));
+    let rows = csv_rows(&csv);
+    let row = rows.iter().find(|r| r["ip"] == "89.160.20.128").unwrap_or_else(|| panic!("{csv}"));
+    assert_eq!((row["country"].as_str(), row["as_org"].as_str()), ("SE", "Bredband2 AB"));
+    assert_eq!(row["prefix"], "89.160.0.0/17");
+
+    let (csv, _) = run_ok(ipscope(&data).args(["report", "asns", "-o", "csv"]));
+    let rows = csv_rows(&csv);
+    assert!(rows.iter().any(|r| r["asn"] == "29518" && r["events"].parse::<i64>().unwrap() == se), "{csv}");
+    assert!(rows.iter().any(|r| r["asn"] == "209" && r["events"].parse::<i64>().unwrap() == us), "{csv}");
+    // --asn filters every report through the enrichment.
+    let (csv, _) = run_ok(ipscope(&data).args(["report", "daily", "--asn", "29518", "-o", "csv"]));
+    let total: i64 = csv_rows(&csv).iter().map(|r| r["events"].parse::<i64>().unwrap()).sum();
+    assert_eq!(total, se, "{csv}");
+
+    let (csv, _) = run_ok(ipscope(&data).args(["report", "nets", "--registered", "-o", "csv"]));
+    let rows = csv_rows(&csv);
+    assert!(rows.iter().any(|r| r["prefix"] == "216.160.64.0/18" && r["asn"] == "209"), "{csv}");
+
+    // lookup: the databases' answer and the stored activity.
+    let (json, _) =
+        run_ok(ipscope(&data).args(["--geoip", &test_geoip(), "lookup", "89.160.20.128", "10.1.2.3", "-o", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["country"], "SE");
+    assert_eq!(v[0]["city"], "Linköping");
+    assert_eq!(v[0]["asn"], 29518);
+    assert_eq!(v[0]["prefix"], "89.160.0.0/17");
+    assert_eq!(v[0]["events"], se);
+    assert!(v[0]["by_source"].as_str().unwrap().starts_with(&format!("asa:{se}")), "{json}");
+    assert_eq!(v[1]["country"], serde_json::Value::Null);
+    assert_eq!(v[1]["events"], 0);
+    let (table, _) = run_ok(ipscope(&data).args(["--geoip", &test_geoip(), "lookup", "81.2.69.142", "-o", "table"]));
+    assert!(table.contains("London") && table.contains("Europe/London"), "{table}");
+
+    let (_, err) = run_ok(ipscope(&data).args(["--geoip", &test_geoip(), "status"]));
+    let sources = scalar(&data, "SELECT count(DISTINCT src_ip) FROM events");
+    assert!(
+        err.contains(&format!("{sources} distinct sources, {sources} enriched (3 located, 2 with an ASN)")),
+        "{err}"
+    );
+    assert!(err.contains("GeoLite2-ASN"), "{err}");
+}
+
+/// Stored events are re-enriched from new databases without re-reading the logs.
+#[test]
+fn enrich_fills_and_refresh_replaces_without_reingesting() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let asa = corpus("asa/beats/non-canonical.log");
+    let (_, err) = run_ok(ipscope(&data).arg("ingest").arg(&asa));
+    assert!(err.contains("no GeoIP databases found"), "{err}");
+    let located = || scalar(&data, "SELECT count(*) FROM events_geo WHERE country_code IS NOT NULL");
+    assert_eq!(located(), 0);
+    let sources = scalar(&data, "SELECT count(DISTINCT src_ip) FROM events");
+
+    let (_, err) = run_ok(ipscope(&data).args(["--geoip", &test_geoip(), "enrich"]));
+    assert!(err.contains(&format!("enriched {sources} addresses")), "{err}");
+    let gb_se_us =
+        scalar(&data, "SELECT count(*) FROM events WHERE src_ip IN ('81.2.69.192', '216.160.83.56', '89.160.20.128')");
+    assert_eq!(located(), gb_se_us);
+    let (_, err) = run_ok(ipscope(&data).args(["--geoip", &test_geoip(), "enrich"]));
+    assert!(err.contains("enriched 0 addresses"), "a second run has nothing left to do: {err}");
+
+    // A Country database instead: cities disappear, countries stay, nothing is duplicated.
+    let country = corpus("mmdb/test-data/GeoIP2-Country-Test.mmdb");
+    let (_, err) = run_ok(ipscope(&data).arg("--geoip").arg(&country).args(["enrich", "--refresh"]));
+    assert!(err.contains(&format!("re-enriched {sources} addresses")), "{err}");
+    assert_eq!(scalar(&data, "SELECT count(*) FROM addresses"), sources);
+    assert_eq!(scalar(&data, "SELECT count(*) FROM events_geo WHERE city IS NOT NULL"), 0);
+    assert_eq!(located(), gb_se_us);
+    assert_eq!(scalar(&data, "SELECT count(*) FROM events_geo"), scalar(&data, "SELECT count(*) FROM events"));
+}
+
+#[test]
+fn home_networks_filter_every_report_and_fill_the_home_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, "[home]\nbredband = [\"89.160.0.0/16\"]\nlab = [\"89.160.20.0/24\"]\n").unwrap();
+    let asa = corpus("asa/beats/non-canonical.log");
+    run_ok(ipscope(&data).env("IPSCOPE_CONFIG", &cfg).arg("ingest").arg(&asa));
+    assert_eq!(scalar(&data, "SELECT count(*) FROM addresses WHERE home_net = 'lab'"), 1);
+    let all = scalar(&data, "SELECT count(*) FROM events");
+    let home = scalar(&data, "SELECT count(*) FROM events WHERE src_ip LIKE '89.160.%'");
+    assert!(home > 0 && home < all);
+    let total = |flag: &str| -> i64 {
+        let (csv, _) = run_ok(ipscope(&data).env("IPSCOPE_CONFIG", &cfg).args(["report", "daily", flag, "-o", "csv"]));
+        csv_rows(&csv).iter().map(|r| r["events"].parse::<i64>().unwrap()).sum()
+    };
+    assert_eq!(total("--home-only"), home);
+    assert_eq!(total("--external"), all - home);
+    let out = ipscope(&data).args(["report", "daily", "--external"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("need home networks"));
+}
+
+#[test]
+fn a_corrupt_geoip_database_stops_ingest_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let bad = corpus("mmdb/bad-data/maxminddb-golang/cyclic-data-structure.mmdb");
+    let out = ipscope(&data)
+        .arg("--geoip")
+        .arg(&bad)
+        .arg("ingest")
+        .arg(corpus("asa/beats/non-canonical.log"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cyclic-data-structure.mmdb"), "{err}");
+    assert!(!data.join("ipscope.duckdb").exists(), "nothing is stored with a broken database");
 }

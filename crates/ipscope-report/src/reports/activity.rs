@@ -7,6 +7,7 @@ use crate::{Dialect, Params, Result};
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 pub fn sql(d: Dialect, p: &Params) -> String {
+    let from = p.filter.from();
     let cols: Vec<String> = DAYS
         .iter()
         .enumerate()
@@ -14,7 +15,7 @@ pub fn sql(d: Dialect, p: &Params) -> String {
         .collect();
     format!(
         "SELECT hour, {cols}, count(*) AS total FROM (\
-           SELECT {hour} AS hour, {dow} AS dow FROM events WHERE {filter}\
+           SELECT {hour} AS hour, {dow} AS dow FROM {from} WHERE {filter}\
          ) GROUP BY hour ORDER BY hour",
         cols = cols.join(", "),
         hour = d.hour("ts"),

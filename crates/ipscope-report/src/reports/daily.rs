@@ -5,10 +5,11 @@ use ipscope_store::{Store, Table};
 use crate::{Dialect, Params, Result};
 
 pub fn sql(d: Dialect, p: &Params) -> String {
+    let from = p.filter.from();
     format!(
         "SELECT day, {weekday} AS weekday, events, ips FROM (\
            SELECT {day} AS day, count(*) AS events, {ips} AS ips \
-           FROM events WHERE {filter} GROUP BY 1\
+           FROM {from} WHERE {filter} GROUP BY 1\
          ) ORDER BY day",
         weekday = d.weekday("day"),
         day = d.day("ts"),

@@ -15,6 +15,8 @@ pub struct GroupBy {
     /// Extra aggregates: `(expression with {count_if:COND} placeholders rendered by the dialect,
     /// output name)`.
     pub extra: &'static [(Agg, &'static str)],
+    /// Reads enrichment columns (country, ASN, ...): from `events_geo`.
+    pub geo: bool,
 }
 
 /// An extra aggregate column.
@@ -25,9 +27,14 @@ pub enum Agg {
     Distinct(&'static str),
     /// Sum of an expression.
     Sum(&'static str),
+    /// Largest value (a representative for values equal within a group, e.g. a country's name).
+    Max(&'static str),
+    /// Mean, rounded to 4 decimals (coordinates of a city).
+    Avg(&'static str),
 }
 
 pub fn sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
+    let from = if g.geo { "events_geo" } else { p.filter.from() };
     let keys: Vec<String> = g.keys.iter().map(|(e, n)| format!("{e} AS {n}")).collect();
     let names: Vec<&str> = g.keys.iter().map(|(_, n)| *n).collect();
     let not_null: Vec<String> = g.keys.iter().map(|(e, _)| format!("{e} IS NOT NULL")).collect();
@@ -39,13 +46,15 @@ pub fn sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
                 Agg::CountIf(c) => d.count_if(c),
                 Agg::Distinct(e) => d.count_distinct(e),
                 Agg::Sum(e) => format!("sum({e})"),
+                Agg::Max(e) => format!("max({e})"),
+                Agg::Avg(e) => format!("round(avg({e}), 4)"),
             };
             format!(", {e} AS {n}")
         })
         .collect();
     format!(
         "SELECT {keys}, count(*) AS events, {ips} AS ips{extra}, min(ts) AS first_seen, max(ts) AS last_seen \
-         FROM events WHERE {filter} AND {only} AND {not_null} \
+         FROM {from} WHERE {filter} AND {only} AND {not_null} \
          GROUP BY {names} HAVING count(*) >= {min} ORDER BY events DESC, {names} LIMIT {top}",
         keys = keys.join(", "),
         ips = d.count_distinct("src_ip"),
@@ -90,6 +99,7 @@ group_report!(
         keys: &[("dst_port", "port"), ("proto", "proto")],
         only: "TRUE",
         extra: &[(Agg::CountIf("kind = 'deny'"), "denies"), (Agg::Distinct("dst_ip"), "hosts")],
+        geo: false,
     }
 );
 
@@ -100,16 +110,45 @@ group_report!(
         keys: &[("proto", "proto")],
         only: "TRUE",
         extra: &[(Agg::CountIf("kind = 'deny'"), "denies"), (Agg::Distinct("dst_port"), "ports")],
+        geo: false,
     }
 );
 
 group_report!(
-    /// `countries`: events per source country (from the feed or, later, enrichment).
+    /// `countries`: events per source country (a feed's value, else enrichment's).
     countries,
     GroupBy {
         keys: &[("country_code", "country")],
         only: "TRUE",
-        extra: &[(Agg::CountIf("kind = 'auth'"), "auths")],
+        extra: &[(Agg::Max("country_name"), "country_name"), (Agg::CountIf("kind = 'auth'"), "auths")],
+        geo: true,
+    }
+);
+
+group_report!(
+    /// `cities`: events per source city, with region and coordinates (for maps).
+    cities,
+    GroupBy {
+        keys: &[("country_code", "country"), ("city", "city")],
+        only: "TRUE",
+        extra: &[
+            (Agg::Max("region"), "region"),
+            (Agg::Avg("latitude"), "latitude"),
+            (Agg::Avg("longitude"), "longitude"),
+            (Agg::CountIf("kind = 'auth'"), "auths"),
+        ],
+        geo: true,
+    }
+);
+
+group_report!(
+    /// `continents`: events per source continent.
+    continents,
+    GroupBy {
+        keys: &[("continent", "continent")],
+        only: "TRUE",
+        extra: &[(Agg::Distinct("country_code"), "countries"), (Agg::CountIf("kind = 'auth'"), "auths")],
+        geo: true,
     }
 );
 
@@ -121,6 +160,7 @@ group_report!(
         keys: &[("asn", "asn"), ("coalesce(as_org, '')", "as_org")],
         only: "TRUE",
         extra: &[(Agg::Distinct("feed_provider"), "feeds")],
+        geo: true,
     }
 );
 
@@ -131,6 +171,7 @@ group_report!(
         keys: &[("username", "user"), ("password", "password")],
         only: "kind = 'auth'",
         extra: &[(Agg::CountIf("outcome = 'success'"), "successes")],
+        geo: false,
     }
 );
 
@@ -141,6 +182,7 @@ group_report!(
         keys: &[("detail", "command")],
         only: "kind = 'command' AND outcome IS NULL",
         extra: &[(Agg::Distinct("session"), "sessions")],
+        geo: false,
     }
 );
 
@@ -151,6 +193,7 @@ group_report!(
         keys: &[("detail", "url"), ("coalesce(file_hash, '')", "hash")],
         only: "kind = 'download'",
         extra: &[(Agg::CountIf("outcome = 'failure'"), "failed")],
+        geo: false,
     }
 );
 
@@ -161,6 +204,19 @@ group_report!(
         keys: &[("feed_provider", "provider"), ("asn", "asn")],
         only: "TRUE",
         extra: &[(Agg::Distinct("feed_name"), "feeds")],
+        geo: true,
+    }
+);
+
+group_report!(
+    /// `nets --registered`: events per registered prefix (the ASN database's network), with
+    /// its ASN and organisation.
+    registered_nets,
+    GroupBy {
+        keys: &[("prefix", "prefix")],
+        only: "TRUE",
+        extra: &[(Agg::Max("asn"), "asn"), (Agg::Max("as_org"), "as_org"), (Agg::Max("country_code"), "country")],
+        geo: true,
     }
 );
 

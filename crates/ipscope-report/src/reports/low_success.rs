@@ -8,6 +8,7 @@ use ipscope_store::{Store, Table};
 use crate::{By, Dialect, Params, Result};
 
 pub fn sql(d: Dialect, p: &Params) -> String {
+    let from = p.filter.from();
     let (col, label, list_col, list_label, list_cond) = match p.by {
         By::Ip => ("src_ip", "ip", "username", "session_users", "kind = 'session_open'".to_owned()),
         By::User => (
@@ -15,18 +16,18 @@ pub fn sql(d: Dialect, p: &Params) -> String {
             "user",
             "src_ip",
             "offcampus_session_ips",
-            format!("kind = 'session_open' AND NOT {}", p.home.sql_is_home(d)),
+            format!("kind = 'session_open' AND NOT {}", crate::sql_is_home(&p.home, d)),
         ),
     };
     let filter = format!("{} AND {col} IS NOT NULL AND kind IN ('auth', 'session_open')", p.filter.sql(d));
     format!(
         "WITH s AS (\
            SELECT {col}, {auths} AS auths, {sessions} AS sessions \
-           FROM events WHERE {filter} GROUP BY {col} \
+           FROM {from} WHERE {filter} GROUP BY {col} \
            HAVING auths > 0 AND sessions > 0 AND sessions < {ratio} * auths \
            ORDER BY sessions / auths, auths DESC, {col} LIMIT {top}\
          ), l AS (\
-           SELECT {col}, {list} AS lst FROM events \
+           SELECT {col}, {list} AS lst FROM {from} \
            WHERE {filter} AND {col} IN (SELECT {col} FROM s) GROUP BY {col}\
          ) \
          SELECT s.{col} AS {label}, s.auths, s.sessions, round(s.sessions / s.auths, 4) AS ratio, \

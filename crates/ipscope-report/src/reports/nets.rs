@@ -1,6 +1,7 @@
 //! `nets`: activity per network prefix — IPv4 /`prefix_v4` (default /24) and IPv6
 //! /`prefix_v6` (default /48) — or, with `--drill CIDR`, the addresses inside one prefix
-//! ranked like `top-ips`.
+//! ranked like `top-ips`; with `--registered`, per registered prefix (the ASN database's
+//! network, from enrichment) instead of a fixed length.
 //!
 //! Prefixes are computed with shifts on `src_ipnum` (see the store schema) and turned back
 //! into CIDR text here, after the query.
@@ -14,6 +15,7 @@ use super::{top, top_ips};
 use crate::{Dialect, Params, ReportError, Result};
 
 pub fn sql(d: Dialect, p: &Params) -> String {
+    let from = p.filter.from();
     let v6 = d.src_is_v6();
     let key = format!(
         "CASE WHEN {v6} THEN src_ipnum >> {s6} ELSE src_ipnum >> {s4} END",
@@ -22,7 +24,7 @@ pub fn sql(d: Dialect, p: &Params) -> String {
     );
     let filter = format!("{} AND src_ip IS NOT NULL", p.filter.sql(d));
     format!(
-        "WITH r AS (SELECT ts, kind, src_ip, username, {v6} AS v6, {key} AS pkey FROM events WHERE {filter}), \
+        "WITH r AS (SELECT ts, kind, src_ip, username, {v6} AS v6, {key} AS pkey FROM {from} WHERE {filter}), \
          t AS (\
            SELECT v6, pkey, count(*) AS events, min(ts) AS first_seen, max(ts) AS last_seen, \
              {sessions} AS sessions \
@@ -79,6 +81,9 @@ pub fn sql_inside(d: Dialect, net: &IpNet) -> Result<String> {
 }
 
 pub fn run(store: &Store, p: &Params) -> Result<Table> {
+    if p.registered {
+        return super::groups::registered_nets::run(store, p);
+    }
     if let Some(net) = &p.drill {
         let inside = sql_inside(Dialect::DuckDb, &net.trunc())?;
         return top::run(store, p, &top_ips::DIM, &inside);

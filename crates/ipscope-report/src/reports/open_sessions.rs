@@ -10,19 +10,20 @@ use ipscope_store::{Store, Table};
 use crate::{Dialect, Params, Result};
 
 pub fn sql(d: Dialect, p: &Params) -> String {
+    let from = p.filter.from();
     let filter = format!(
         "{} AND username IS NOT NULL AND src_ip IS NOT NULL AND NOT {}",
         p.filter.sql(d),
-        p.home.sql_is_home(d)
+        crate::sql_is_home(&p.home, d)
     );
     format!(
         "WITH s AS (\
            SELECT username, src_ip, {opens} AS opens, {closes} AS closes \
-           FROM events WHERE {filter} AND kind IN ('session_open', 'session_close') \
+           FROM {from} WHERE {filter} AND kind IN ('session_open', 'session_close') \
            GROUP BY username, src_ip HAVING {opens} > {closes}\
          ), n AS (\
            SELECT e.username, e.src_ip, count(*) AS events, min(e.ts) AS first_seen, max(e.ts) AS last_seen \
-           FROM (SELECT username, src_ip, ts FROM events WHERE {filter}) e \
+           FROM (SELECT username, src_ip, ts FROM {from} WHERE {filter}) e \
            JOIN s ON e.username = s.username AND e.src_ip = s.src_ip \
            GROUP BY e.username, e.src_ip\
          ) \

@@ -6,10 +6,11 @@ use ipscope_store::{Store, Table};
 use crate::{Dialect, Params, Result};
 
 pub fn sql(d: Dialect, p: &Params) -> String {
+    let from = p.filter.from();
     format!(
         "SELECT src_ip AS ip, {ports} AS ports, {hosts} AS hosts, count(*) AS events, \
            {u} AS unanswered, {dn} AS denies, min(ts) AS first_seen, max(ts) AS last_seen \
-         FROM events WHERE {filter} AND src_ip IS NOT NULL AND dst_port IS NOT NULL \
+         FROM {from} WHERE {filter} AND src_ip IS NOT NULL AND dst_port IS NOT NULL \
            AND kind IN ('connection', 'deny') \
          GROUP BY src_ip HAVING count(*) >= {min} ORDER BY ports DESC, events DESC, ip LIMIT {top}",
         ports = d.count_distinct("dst_port"),

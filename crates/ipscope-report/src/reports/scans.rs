@@ -7,6 +7,7 @@ use ipscope_store::{Store, Table};
 use crate::{Dialect, Params, Result};
 
 pub fn sql(d: Dialect, p: &Params) -> String {
+    let from = p.filter.from();
     let unanswered = "kind = 'connection' AND outcome = 'failure'";
     format!(
         "SELECT day, port, unanswered, denies, ips FROM (\
@@ -14,7 +15,7 @@ pub fn sql(d: Dialect, p: &Params) -> String {
              row_number() OVER (PARTITION BY day ORDER BY unanswered + denies DESC, port) AS rank \
            FROM (\
              SELECT {day} AS day, dst_port AS port, {u} AS unanswered, {dn} AS denies, {ips} AS ips \
-             FROM events WHERE {filter} AND dst_port IS NOT NULL AND (({unanswered}) OR kind = 'deny') \
+             FROM {from} WHERE {filter} AND dst_port IS NOT NULL AND (({unanswered}) OR kind = 'deny') \
              GROUP BY 1, 2 HAVING count(*) >= {min}\
            )\
          ) WHERE rank <= {top} ORDER BY day, unanswered + denies DESC, port",

@@ -11,6 +11,7 @@ pub const DEFAULT_GROUPS: &[(&str, &[u16])] =
     &[("web", &[80, 443]), ("ssh", &[22, 7322]), ("imaps", &[993]), ("dns", &[53]), ("smtp", &[25, 587])];
 
 pub fn sql(d: Dialect, p: &Params) -> String {
+    let from = p.filter.from();
     let mut case = String::from("CASE");
     for (name, ports) in &p.service_groups {
         let list: Vec<String> = ports.iter().map(u16::to_string).collect();
@@ -24,7 +25,7 @@ pub fn sql(d: Dialect, p: &Params) -> String {
     format!(
         "SELECT {bucket} AS period, {case} AS service, count(*) AS connections, \
            coalesce(sum(src_bytes), 0) AS bytes_in, coalesce(sum(dst_bytes), 0) AS bytes_out, {ips} AS clients \
-         FROM events WHERE {filter} AND kind = 'connection' AND dst_port IS NOT NULL AND {host} \
+         FROM {from} WHERE {filter} AND kind = 'connection' AND dst_port IS NOT NULL AND {host} \
          GROUP BY 1, 2 ORDER BY 1, 2",
         bucket = d.truncate(p.bucket, "ts"),
         ips = d.count_distinct("src_ip"),

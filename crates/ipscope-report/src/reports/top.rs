@@ -21,32 +21,41 @@ pub struct Dimension {
     pub distinct_label: &'static str,
     /// Whether to show `sessions` (session opens) per group.
     pub sessions: bool,
+    /// Whether the rows are addresses: adds their country, AS organisation and registered
+    /// prefix from enrichment.
+    pub geo: bool,
 }
 
 pub fn sql(d: Dialect, p: &Params, dim: &Dimension, extra_where: &str) -> String {
+    let from = p.filter.from();
     let filter = format!("{} AND {} IS NOT NULL AND {extra_where}", p.filter.sql(d), dim.col);
     let col = dim.col;
     let sessions_agg =
         if dim.sessions { format!(", {} AS sessions", d.count_if("kind = 'session_open'")) } else { String::new() };
     let sessions_out = if dim.sessions { ", t.sessions" } else { "" };
+    let (geo_out, geo_join) = if dim.geo {
+        (", a.country_code AS country, a.as_org, a.prefix", format!(" LEFT JOIN addresses a ON a.ip = t.{col}"))
+    } else {
+        ("", String::new())
+    };
     format!(
         "WITH t AS (\
            SELECT {col}, count(*) AS events, min(ts) AS first_seen, max(ts) AS last_seen{sessions_agg} \
-           FROM events WHERE {filter} GROUP BY {col} HAVING count(*) >= {min} \
+           FROM {from} WHERE {filter} GROUP BY {col} HAVING count(*) >= {min} \
            ORDER BY events DESC, {col} LIMIT {top}\
          ), u AS (\
-           SELECT {col}, {distinct} AS n FROM events \
+           SELECT {col}, {distinct} AS n FROM {from} \
            WHERE {filter} AND {col} IN (SELECT {col} FROM t) GROUP BY {col}\
          ), f AS (\
-           SELECT {col}, format FROM events \
+           SELECT {col}, format FROM {from} \
            WHERE {filter} AND {col} IN (SELECT {col} FROM t) GROUP BY {col}, format\
          ), src AS (\
            SELECT {col}, {sources} AS sources FROM f GROUP BY {col}\
          ) \
          SELECT t.{col} AS {label}, t.events, coalesce(u.n, 0) AS {dlabel}, t.first_seen, t.last_seen, \
            round({secs} / 86400.0, 2) AS period_days, \
-           round(t.events / greatest({secs} / 86400.0, 1.0), 1) AS per_day{sessions_out}, src.sources \
-         FROM t LEFT JOIN u ON t.{col} = u.{col} LEFT JOIN src ON t.{col} = src.{col} \
+           round(t.events / greatest({secs} / 86400.0, 1.0), 1) AS per_day{sessions_out}, src.sources{geo_out} \
+         FROM t LEFT JOIN u ON t.{col} = u.{col} LEFT JOIN src ON t.{col} = src.{col}{geo_join} \
          ORDER BY t.events DESC, t.{col}",
         min = p.min_events.max(1),
         top = p.top,

@@ -6,8 +6,14 @@ use ipscope_store::{Store, Table};
 use super::top::{self, Dimension};
 use crate::{Params, Result};
 
-pub const DIM: Dimension =
-    Dimension { col: "username", label: "user", distinct_col: "src_ip", distinct_label: "ips", sessions: false };
+pub const DIM: Dimension = Dimension {
+    col: "username",
+    label: "user",
+    distinct_col: "src_ip",
+    distinct_label: "ips",
+    sessions: false,
+    geo: false,
+};
 
 pub fn run(store: &Store, p: &Params) -> Result<Table> {
     top::run(store, p, &DIM, "TRUE")

@@ -21,7 +21,7 @@ use crate::source::InputSpec;
 
 const DAY: i64 = 86_400_000_000;
 
-pub fn run(_ctx: &Ctx, a: DemoArgs) -> Result<ExitCode> {
+pub fn run(ctx: &Ctx, a: DemoArgs) -> Result<ExitCode> {
     let temp;
     let dir = match &a.keep {
         Some(d) => {
@@ -72,14 +72,19 @@ pub fn run(_ctx: &Ctx, a: DemoArgs) -> Result<ExitCode> {
         },
         batch_events: DEFAULT_BATCH_EVENTS,
         progress: io::stderr().is_terminal(),
+        enrich: None,
     };
-    let mut store = Store::open(&dir.join("data"))?;
-    run_inputs(&mut store, &[InputSpec::File(log)], &opts, None)?;
-
     let mut home = HomeNets::default();
     for net in CAMPUS_NETS {
         home.push("campus", net)?;
     }
+    // The usual GeoIP databases when the machine has them, and the generator's campus.
+    let mut enricher = super::enrich::enricher(ctx, &dir)?;
+    enricher.home = home.clone();
+    let opts = Options { enrich: Some(enricher), ..opts };
+    let mut store = Store::open(&dir.join("data"))?;
+    run_inputs(&mut store, &[InputSpec::File(log)], &opts, None)?;
+
     let params = Params { home, ..Params::default() };
     let purged = store.purge(now - 10 * DAY, false)?;
     let mut out = io::BufWriter::new(io::stdout().lock());

@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use ipscope_enrich::AddressBook;
 use ipscope_formats::{ClockConfig, ParseOptions, YearRule, Zone};
 use ipscope_store::Store;
 
@@ -30,6 +31,13 @@ pub fn parse_options(ctx: &Ctx, a: &IngestArgs) -> Result<ParseOptions> {
 pub fn run(ctx: &Ctx, a: IngestArgs) -> Result<ExitCode> {
     let specs = source::expand(&a.paths)?;
     let data = ctx.data_dir()?;
+    let enrich = if a.no_enrich { None } else { Some(super::enrich::enricher(ctx, &data)?) };
+    if let Some(e) = &enrich {
+        let mut err = io::stderr().lock();
+        for line in super::enrich::describe(e) {
+            writeln!(err, "{line}")?;
+        }
+    }
     let mut store = Store::open(&data)?;
     store.tune_for_ingest()?;
     let opts = Options {
@@ -37,6 +45,7 @@ pub fn run(ctx: &Ctx, a: IngestArgs) -> Result<ExitCode> {
         parse: parse_options(ctx, &a)?,
         batch_events: std::env::var(BATCH_ENV).ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_BATCH_EVENTS),
         progress: !a.no_progress && io::stderr().is_terminal(),
+        enrich: enrich.filter(|e| !e.is_empty()),
     };
     let mut rejects: Option<Rejects> = match &a.rejects {
         Some(p) => Some(BufWriter::new(
@@ -58,8 +67,12 @@ pub fn run_inputs(
     let started = std::time::Instant::now();
     let stderr = io::stderr();
     let (mut lines, mut events, mut ignored, mut rejected, mut failed) = (0u64, 0u64, 0u64, 0u64, 0usize);
+    let mut book = match &opts.enrich {
+        Some(_) => AddressBook::new(store.enriched_addresses()?),
+        None => AddressBook::default(),
+    };
     for spec in specs {
-        match ingest::ingest(store, spec, opts, rejects.as_deref_mut()) {
+        match ingest::ingest(store, spec, opts, rejects.as_deref_mut(), &mut book) {
             Ok(s) => {
                 lines += s.lines;
                 events += s.events;
@@ -85,5 +98,13 @@ pub fn run_inputs(
         lines as f64 / secs.max(1e-9),
         if failed > 0 { format!(", {failed} inputs failed") } else { String::new() }
     )?;
+    if opts.enrich.is_some() {
+        writeln!(
+            stderr.lock(),
+            "enrichment: {} new addresses looked up, {} events of known addresses",
+            book.lookups,
+            book.hits
+        )?;
+    }
     Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -53,8 +53,17 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
     let now = Utc::now();
     let mut home = ctx.cfg.home.clone();
     if let Some(list) = &a.home {
-        home.nets.extend(HomeNets::parse_list(list)?.nets);
+        for (name, net) in HomeNets::parse_list(list)?.nets {
+            home.push(&name, &net.to_string())?;
+        }
     }
+    let location = match (a.home_only, a.external) {
+        (false, false) => None,
+        _ if home.is_empty() => {
+            anyhow::bail!("--home-only / --external need home networks: --home CIDRS or a [home] section in the config")
+        }
+        (inside, _) => Some((inside, home.clone())),
+    };
     Ok(Params {
         filter: Filter {
             since: a.since.as_deref().map(|s| parse_when(s, now)).transpose().context("--since")?,
@@ -64,6 +73,7 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
             kinds: a.kind.clone(),
             asns: a.asn.clone(),
             taxonomies: a.taxonomy.clone(),
+            home: location,
         },
         top: a.top,
         min_events: a.min_events,
@@ -101,6 +111,7 @@ pub fn report(ctx: &Ctx, a: ReportCmd) -> Result<ExitCode> {
         BucketArg::Hour => ipscope_report::Bucket::Hour,
         BucketArg::Day => ipscope_report::Bucket::Day,
     };
+    p.registered = a.registered;
     p.prefix_v4 = a.prefix;
     p.prefix_v6 = a.prefix6;
     p.drill = a
@@ -145,6 +156,32 @@ pub fn status(ctx: &Ctx, o: OutputArgs) -> Result<ExitCode> {
     let mut err = io::stderr().lock();
     writeln!(err, "data directory: {}", data.display())?;
     writeln!(err, "database: {} bytes, {} events", size, store.event_count()?)?;
+    let addresses = store.query(
+        "SELECT (SELECT count(DISTINCT src_ip) FROM events) AS sources, (SELECT count(*) FROM addresses) AS enriched, \
+           (SELECT count(*) FROM addresses WHERE country_code IS NOT NULL) AS located, \
+           (SELECT count(*) FROM addresses WHERE asn IS NOT NULL) AS with_asn, \
+           (SELECT max(enriched_at) FROM addresses) AS last_enriched",
+    )?;
+    if let Some(r) = addresses.rows.first() {
+        let cell = |i: usize| r.get(i).map_or_else(String::new, ipscope_store::Value::render);
+        writeln!(
+            err,
+            "addresses: {} distinct sources, {} enriched ({} located, {} with an ASN), last enriched {}",
+            cell(0),
+            cell(1),
+            cell(2),
+            cell(3),
+            if matches!(r.get(4), Some(ipscope_store::Value::Null) | None) { "never".to_owned() } else { cell(4) }
+        )?;
+    }
+    match super::enrich::enricher(ctx, &data) {
+        Ok(e) => {
+            for line in super::enrich::describe(&e) {
+                writeln!(err, "{line}")?;
+            }
+        }
+        Err(e) => writeln!(err, "GeoIP databases: {e:#}")?,
+    }
     let t = store.query(
         "SELECT id, path, format, bytes, lines, events, ignored, rejected, first_ingest, last_ingest FROM inputs ORDER BY id",
     )?;

@@ -1,0 +1,184 @@
+//! Enrichment commands: which databases are in use (`status`, ingest), `lookup ADDR...` and
+//! `enrich [--refresh]`.
+
+use std::io::{self, Write};
+use std::net::IpAddr;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use ipscope_enrich::{AddressInfo, Databases, Enricher, default_dirs};
+use ipscope_store::{Store, StoreError, Table, Value, format_timestamp};
+
+use super::Ctx;
+use super::query::print;
+use crate::cli::{EnrichArgs, LookupArgs};
+use crate::output::{OutputFormat, Style};
+
+/// Addresses enriched per stored batch by `enrich`.
+const CHUNK: usize = 100_000;
+
+/// The databases named by `--geoip` / `IPSCOPE_GEOIP`, else by the config's `geoip`, else found
+/// in the usual places; with the configured home networks.
+pub fn enricher(ctx: &Ctx, data_dir: &Path) -> Result<Enricher> {
+    let explicit = if ctx.geoip.is_empty() { &ctx.cfg.geoip } else { &ctx.geoip };
+    let databases = if explicit.is_empty() {
+        Databases::discover(&default_dirs(data_dir))?
+    } else {
+        Databases::open_explicit(explicit)?
+    };
+    Ok(Enricher::new(databases, ctx.cfg.home.clone()))
+}
+
+/// One line per database in use, or why there is none.
+pub fn describe(e: &Enricher) -> Vec<String> {
+    let mut lines: Vec<String> = e
+        .databases
+        .all()
+        .map(|db| {
+            let built = format_timestamp(i64::try_from(db.build_epoch).unwrap_or(0).saturating_mul(1_000_000));
+            let built = built.get(..10).unwrap_or(&built).to_owned();
+            format!("{} database: {} (IPv{}, built {built}) {}", db.role, db.kind, db.ip_version, db.path.display())
+        })
+        .collect();
+    if e.databases.is_empty() {
+        let dirs: Vec<String> = e.databases.searched.iter().map(|d| d.display().to_string()).collect();
+        lines.push(format!(
+            "no GeoIP databases found (looked in {}): addresses get no location or ASN; pass --geoip DIR or set `geoip` in the config",
+            dirs.join(", ")
+        ));
+    }
+    for (path, why) in &e.databases.skipped {
+        lines.push(format!("not used: {} ({why})", path.display()));
+    }
+    if !e.home.is_empty() {
+        lines.push(format!("home networks: {}", e.home.nets.len()));
+    }
+    lines
+}
+
+pub fn lookup(ctx: &Ctx, a: LookupArgs) -> Result<ExitCode> {
+    let data = ctx.data_dir()?;
+    let e = enricher(ctx, &data)?;
+    let store = match Store::open_read_only(&data) {
+        Ok(s) => Some(s),
+        Err(StoreError::Missing(_)) => None,
+        Err(err) => return Err(err.into()),
+    };
+    let mut wide = Table::new(Vec::new());
+    for ip in &a.addrs {
+        let ip = ipscope_event::canonical_ip(*ip);
+        let info = e.lookup(ip)?;
+        let mut fields = info_fields(&info);
+        if let Some(store) = &store {
+            fields.extend(activity(store, ip)?);
+        }
+        if wide.columns.is_empty() {
+            wide.columns = fields.iter().map(|(k, _)| k.clone()).collect();
+        }
+        wide.rows.push(fields.into_iter().map(|(_, v)| v).collect());
+    }
+    let style = Style::resolve(a.output.format, a.output.sep, a.output.no_header);
+    if matches!(style.format, OutputFormat::Table | OutputFormat::Markdown) {
+        // One address per block of `field value` rows: 20 columns do not fit a terminal.
+        let mut t = Table::new(vec!["field".into(), "value".into()]);
+        for row in &wide.rows {
+            for (c, v) in wide.columns.iter().zip(row) {
+                if *v != Value::Null {
+                    t.rows.push(vec![Value::Text(c.clone()), v.clone()]);
+                }
+            }
+        }
+        print(&t, &a.output)?;
+    } else {
+        print(&wide, &a.output)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn text(s: &Option<String>) -> Value {
+    s.as_ref().map_or(Value::Null, |s| Value::Text(s.clone()))
+}
+
+fn info_fields(i: &AddressInfo) -> Vec<(String, Value)> {
+    let g = &i.geo;
+    vec![
+        ("ip", Value::Text(i.ip.to_string())),
+        ("country", text(&g.country_code)),
+        ("country_name", text(&g.country_name)),
+        ("continent", text(&g.continent)),
+        ("region", text(&g.region)),
+        ("city", text(&g.city)),
+        ("postal_code", text(&g.postal_code)),
+        ("latitude", g.latitude.map_or(Value::Null, Value::Float)),
+        ("longitude", g.longitude.map_or(Value::Null, Value::Float)),
+        ("accuracy_km", g.accuracy_km.map_or(Value::Null, |v| Value::Int(v.into()))),
+        ("time_zone", text(&g.time_zone)),
+        ("asn", i.asn.map_or(Value::Null, |v| Value::Int(v.into()))),
+        ("as_org", text(&i.as_org)),
+        ("prefix", text(&i.prefix)),
+        ("home_net", text(&i.home_net)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// First/last seen, counts by source and by kind, and the users tried, from the store.
+fn activity(store: &Store, ip: IpAddr) -> Result<Vec<(String, Value)>> {
+    let q = format!(
+        "WITH e AS (SELECT * FROM events WHERE src_ip = '{ip}'), \
+           k AS (SELECT kind, count(*) AS n FROM e GROUP BY kind), \
+           f AS (SELECT format, count(*) AS n FROM e GROUP BY format), \
+           u AS (SELECT username, count(*) AS n FROM e WHERE username IS NOT NULL GROUP BY username) \
+         SELECT (SELECT count(*) FROM e) AS events, (SELECT min(ts) FROM e) AS first_seen, \
+           (SELECT max(ts) FROM e) AS last_seen, \
+           (SELECT string_agg(format || ':' || n, ', ' ORDER BY n DESC, format) FROM f) AS by_source, \
+           (SELECT string_agg(kind || ':' || n, ', ' ORDER BY n DESC, kind) FROM k) AS by_kind, \
+           (SELECT count(*) FROM u) AS users, \
+           (SELECT string_agg(username, ', ' ORDER BY n DESC, username) FROM (SELECT * FROM u ORDER BY n DESC, username LIMIT 10)) AS top_users"
+    );
+    let t = store.query(&q)?;
+    let row = t.rows.into_iter().next().unwrap_or_default();
+    Ok(t.columns.into_iter().zip(row).collect())
+}
+
+pub fn enrich(ctx: &Ctx, a: EnrichArgs) -> Result<ExitCode> {
+    let data = ctx.data_dir()?;
+    let e = enricher(ctx, &data)?;
+    let mut err = io::stderr().lock();
+    for line in describe(&e) {
+        writeln!(err, "{line}")?;
+    }
+    if e.is_empty() {
+        anyhow::bail!("nothing to enrich with: no GeoIP database and no home networks");
+    }
+    let mut store = Store::open(&data)?;
+    let started = std::time::Instant::now();
+    let mut todo = store.source_addresses()?;
+    if !a.refresh {
+        let known: std::collections::HashSet<IpAddr> = store.enriched_addresses()?.into_iter().collect();
+        todo.retain(|ip| !known.contains(ip));
+    }
+    let now = chrono::Utc::now().timestamp_micros();
+    let mut batches = Vec::new();
+    let (mut located, mut with_asn) = (0u64, 0u64);
+    for chunk in todo.chunks(CHUNK) {
+        let mut infos = Vec::with_capacity(chunk.len());
+        for ip in chunk {
+            let info = e.lookup(*ip)?;
+            located += u64::from(info.geo.country_code.is_some());
+            with_asn += u64::from(info.asn.is_some());
+            infos.push(info);
+        }
+        batches.push(ipscope_store::prepare_addresses(&infos, now).context("cannot convert addresses")?);
+    }
+    let n = store.store_addresses(batches, a.refresh)?;
+    writeln!(
+        err,
+        "{} {n} addresses ({located} located, {with_asn} with an ASN) in {:.2}s",
+        if a.refresh { "re-enriched" } else { "enriched" },
+        started.elapsed().as_secs_f64()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
