@@ -50,9 +50,12 @@ impl fmt::Debug for Db {
 }
 
 impl Db {
-    /// Opens and checks a database: the whole file is verified once (search tree, data
-    /// section, metadata), so a corrupt file is refused here with its name rather than giving
-    /// wrong answers later.
+    /// Opens and checks a database: the reader validates the metadata and the search tree's
+    /// layout, then a probe decodes the records of addresses spread over the whole IPv4 and
+    /// IPv6 space, so a corrupt file is refused here, with its name. (`Reader::verify`, the
+    /// crate's full check, walks every network — seconds on a real database, at every start —
+    /// and refuses ip-location-db's files for their empty `description`.) Corruption the probe
+    /// misses surfaces as a lookup error naming the file, never as a panic.
     pub fn open(path: &Path) -> Result<Db> {
         let open_err = |e: MaxMindDbError| EnrichError::Open { path: path.to_owned(), reason: e.to_string() };
         let reader = Reader::open_readfile(path).map_err(open_err)?;
@@ -68,9 +71,26 @@ impl Db {
         } else {
             return Err(EnrichError::Unsupported { path: path.to_owned(), kind });
         };
-        reader.verify().map_err(open_err)?;
         let (build_epoch, ip_version) = (meta.build_epoch, meta.ip_version);
-        Ok(Db { path: path.to_owned(), role, kind, build_epoch, ip_version, rank, reader })
+        let db = Db { path: path.to_owned(), role, kind, build_epoch, ip_version, rank, reader };
+        db.probe()?;
+        Ok(db)
+    }
+
+    /// Looks up 1 024 addresses spread evenly over IPv4 and, for IPv6 databases, 1 024 over
+    /// the global unicast range.
+    fn probe(&self) -> Result<()> {
+        let mut info = AddressInfo::new(IpAddr::from([0u8; 4]));
+        for i in 0u32..1024 {
+            let v4 = IpAddr::from((i << 22 | i.wrapping_mul(2_654_435_761) >> 10).to_be_bytes());
+            self.fill(v4, &mut info)?;
+            if self.ip_version == 6 {
+                let v6 = (0x2000u128 << 112) | (u128::from(i) << 100) | u128::from(i.wrapping_mul(2_654_435_761));
+                self.fill(IpAddr::from(v6.to_be_bytes()), &mut info)?;
+            }
+            info = AddressInfo::new(info.ip);
+        }
+        Ok(())
     }
 
     /// Whether this database can answer for `ip` (an IPv4-only file cannot answer IPv6).
@@ -138,9 +158,9 @@ struct Record<'a> {
     state1: Option<&'a str>,
     #[serde(borrow, default)]
     postcode: Option<&'a str>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     latitude: Option<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     longitude: Option<f64>,
     #[serde(borrow, default)]
     timezone: Option<&'a str>,
@@ -165,9 +185,9 @@ struct Names<'a> {
 
 #[derive(Deserialize, Default)]
 struct Location<'a> {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     latitude: Option<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     longitude: Option<f64>,
     #[serde(default)]
     accuracy_radius: Option<u16>,
@@ -218,4 +238,29 @@ fn city_field<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<&'d
         Some(City::Nested { names }) => names.and_then(|n| n.en),
         None => None,
     })
+}
+
+/// A coordinate stored as a double (MaxMind), a float (ip-location-db) or an integer.
+fn number<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+    struct Num;
+    impl serde::de::Visitor<'_> for Num {
+        type Value = Option<f64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number")
+        }
+        fn visit_f64<E>(self, v: f64) -> std::result::Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_f32<E>(self, v: f32) -> std::result::Result<Self::Value, E> {
+            // Through the shortest decimal form: 58.4167f32 becomes 58.4167, not 58.41669845581055.
+            Ok(v.to_string().parse().ok())
+        }
+        fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E> {
+            Ok(Some(v as f64))
+        }
+    }
+    d.deserialize_any(Num)
 }
