@@ -168,9 +168,17 @@ pub(crate) struct Tally {
     addresses: FastSet,
     open: HashMap<(&'static str, Addr), u64>,
     counts: [u64; Ev::COUNT],
+    /// Whether a timestamped line was counted (header lines have none).
+    timed: bool,
 }
 
 impl Tally {
+    /// One written header line (no timestamp, no event).
+    pub(crate) fn header_line(&mut self) {
+        self.t.lines += 1;
+        self.t.ignored_lines += 1;
+    }
+
     /// One more event of this kind.
     pub(crate) fn event(&mut self, e: Ev) {
         self.counts[e as usize] += 1;
@@ -183,7 +191,8 @@ impl Tally {
 
     /// One written line at `ts` (keeps `lines`, `first_micros`, `last_micros`).
     pub(crate) fn line(&mut self, ts: i64) {
-        if self.t.lines == 0 {
+        if !self.timed {
+            self.timed = true;
             self.t.first_micros = ts;
         }
         self.t.lines += 1;
