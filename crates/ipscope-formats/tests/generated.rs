@@ -102,7 +102,8 @@ fn check(format: GenFormat, seed: u64, kinds: &[&str]) {
 }
 
 /// What the sshd generator writes (OpenSSH wording, see `ipscope_gen::write_sshd`).
-const SSHD: &[&str] = &["auth/failure", "auth/success", "invalid_user", "key_auth/success", "session_open", "session_close"];
+const SSHD: &[&str] =
+    &["auth/failure", "auth/success", "invalid_user", "key_auth/success", "session_open", "session_close"];
 
 #[test]
 fn sshd_parses_exactly_as_generated() {

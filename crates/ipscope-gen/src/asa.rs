@@ -2,16 +2,16 @@
 //! `Mmm dd yyyy HH:MM:SS HOST : %ASA-L-NNNNNN: BODY` (device clock with year, UTC).
 //!
 //! Units:
-//! - **Deny bursts** (45 % of the units): a source from the [`Crowd`] hits closed ports of
-//!   inside hosts; heavy hitters 10–60 lines per burst, the medium pool 2–8, one-offs 1–3. One
+//! - **Deny bursts** (30 % of the units, about two thirds of the lines): a source from the
+//!   [`Crowd`] hits closed ports of inside hosts; heavy hitters 5–30 lines per burst, the medium pool 2–8, one-offs 1–3. One
 //!   message per burst: 106023 (`Deny tcp|udp|icmp src outside:A/p dst inside:B/q by
 //!   access-group "outside_access_in"`, 60 %), 106100 (`access-list outside_access_in denied tcp
 //!   outside/A(p) -> inside/B(q) hit-cnt 1 first hit`, 25 %), 106001 (`Inbound TCP connection
 //!   denied from A/p to B/q flags SYN on interface outside`, 15 %).
-//! - **Inbound connections** (20 %): a visitor reaches the web, mail or SSH server in the DMZ:
+//! - **Inbound connections** (25 %): a visitor reaches the web, mail or SSH server in the DMZ:
 //!   302013 `Built inbound TCP` and, after the connection's duration, 302014 `Teardown TCP`
 //!   (`TCP FINs`, `TCP Reset-I|O`, `SYN Timeout` with 0 bytes).
-//! - **Outbound TCP** (20 %) and **outbound UDP** (15 %, DNS and NTP: 302015 / 302016) from
+//! - **Outbound TCP** (27 %) and **outbound UDP** (18 %, DNS and NTP: 302015 / 302016) from
 //!   inside hosts.
 //!
 //! Events as ipscope counts them: denies → `deny/failure`, built and teardown lines →
@@ -20,13 +20,13 @@
 
 use std::io::{self, Write};
 
+use crate::SshConfig;
 use crate::crowd::{Crowd, Tier};
 use crate::engine::{self, Model, SEC};
 use crate::population::{self as pop, Addr};
 use crate::render::{ADDR_TEXT, Stamp, Style, addr_text, push_u64};
 use crate::rng::Rng;
 use crate::truth::{Ev, Tally, Truth};
-use crate::SshConfig;
 
 /// Ports scanners hit, most popular first.
 const DENY_PORTS: &[u16] = &[
@@ -76,14 +76,14 @@ struct Asa {
 
 /// Writes `cfg.lines` ASA syslog lines; see the module docs.
 pub(crate) fn write<W: Write>(cfg: &SshConfig, out: W) -> io::Result<Truth> {
-    let mut r = Rng::new(cfg.seed ^ 0xa5a_0001);
+    let mut r = Rng::new(cfg.seed ^ 0x0a5a_0001);
     let end = cfg.start_micros + i64::from(cfg.days) * engine::DAY;
     let crowd = Crowd::new(&mut r, cfg.lines, cfg.start_micros, end, 0.4, 0.2);
     let inside = (0..(cfg.lines / 2_000).clamp(200, 20_000)).map(|_| pop::campus_addr(&mut r)).collect();
     let outside = (0..(cfg.lines / 5_000).clamp(100, 5_000)).map(|_| pop::scanner_addr(&mut r)).collect();
     let next_id = 100_000 + r.below(10_000_000);
     let mut m = Asa {
-        r: Rng::new(cfg.seed ^ 0xa5a_0002),
+        r: Rng::new(cfg.seed ^ 0x0a5a_0002),
         crowd,
         stamp: Stamp::new(Style::AsaYear),
         head: format!(" {} : %ASA-", cfg.host).into_bytes(),
@@ -179,7 +179,7 @@ impl Model for Asa {
 
     fn start(&mut self, t: i64) -> (Unit, u32) {
         let u = self.r.unit();
-        let (kind, src, left) = if u < 0.45 {
+        let (kind, src, left) = if u < 0.3 {
             let (a, tier) = self.crowd.pick(&mut self.r, t);
             let r = &mut self.r;
             let msg = match r.below(100) {
@@ -188,17 +188,17 @@ impl Model for Asa {
                 _ => 106_001,
             };
             let k = match tier {
-                Tier::Heavy(_) => r.range(10, 60),
+                Tier::Heavy(_) => r.range(5, 30),
                 Tier::Medium => r.range(2, 8),
                 Tier::OneOff => r.range(1, 3),
             };
             (Kind::Deny(msg), a, k as u32)
-        } else if u < 0.65 {
+        } else if u < 0.55 {
             let a = if self.r.chance(0.6) { pop::home_addr(&mut self.r) } else { pop::travel_addr(&mut self.r) };
             (Kind::Inbound, a, 2)
         } else {
             let host = self.inside[self.r.skewed(self.inside.len() as u64) as usize];
-            (if u < 0.85 { Kind::OutboundTcp } else { Kind::OutboundUdp }, host, 2)
+            (if u < 0.82 { Kind::OutboundTcp } else { Kind::OutboundUdp }, host, 2)
         };
         let (txt, len) = addr_text(src);
         let mut unit = Unit {
@@ -239,7 +239,8 @@ impl Model for Asa {
             Kind::Deny(msg) => {
                 tally.event(Ev::DenyFailure);
                 let r = &mut self.r;
-                let dst = if v6 { self.ssh6.clone() } else { text(self.inside[r.below(self.inside.len() as u64) as usize]) };
+                let dst =
+                    if v6 { self.ssh6.clone() } else { text(self.inside[r.below(self.inside.len() as u64) as usize]) };
                 let sport = r.range(1_024, 65_535) as u16;
                 match msg {
                     106_023 => {

@@ -33,11 +33,57 @@ const TELNET_PORT: u16 = 2223;
 
 /// Passwords attackers try, most common first (public honeypot statistics).
 const PASSWORDS: &[&str] = &[
-    "123456", "admin", "password", "root", "12345678", "123456789", "1234", "12345", "qwerty", "111111", "123",
-    "1q2w3e4r", "admin123", "root123", "P@ssw0rd", "test", "ubuntu", "raspberry", "1234567890", "000000", "toor",
-    "abc123", "pass", "changeme", "qwerty123", "admin@123", "Passw0rd", "123qwe", "666666", "default", "support",
-    "guest", "oracle", "postgres", "user", "1qaz2wsx", "welcome", "letmein", "Aa123456", "Huawei@123", "zxcvbnm",
-    "987654321", "password1", "1", "alpine", "vizxv", "xc3511", "hi3518", "dreambox", "realtek", "",
+    "123456",
+    "admin",
+    "password",
+    "root",
+    "12345678",
+    "123456789",
+    "1234",
+    "12345",
+    "qwerty",
+    "111111",
+    "123",
+    "1q2w3e4r",
+    "admin123",
+    "root123",
+    "P@ssw0rd",
+    "test",
+    "ubuntu",
+    "raspberry",
+    "1234567890",
+    "000000",
+    "toor",
+    "abc123",
+    "pass",
+    "changeme",
+    "qwerty123",
+    "admin@123",
+    "Passw0rd",
+    "123qwe",
+    "666666",
+    "default",
+    "support",
+    "guest",
+    "oracle",
+    "postgres",
+    "user",
+    "1qaz2wsx",
+    "welcome",
+    "letmein",
+    "Aa123456",
+    "Huawei@123",
+    "zxcvbnm",
+    "987654321",
+    "password1",
+    "1",
+    "alpine",
+    "vizxv",
+    "xc3511",
+    "hi3518",
+    "dreambox",
+    "realtek",
+    "",
 ];
 
 /// SSH client version strings of bots and tools.
@@ -133,13 +179,13 @@ struct Cowrie<'a> {
 
 /// Writes `cfg.lines` Cowrie JSON lines; see the module docs.
 pub(crate) fn write<W: Write>(cfg: &SshConfig, out: W) -> io::Result<Truth> {
-    let mut r = Rng::new(cfg.seed ^ 0xc0_471e);
+    let mut r = Rng::new(cfg.seed ^ 0x00c0_471e);
     let end = cfg.start_micros + i64::from(cfg.days) * engine::DAY;
     let crowd = Crowd::new(&mut r, cfg.lines, cfg.start_micros, end, 0.35, 0.16);
     let hosts = (0..(cfg.lines / 20_000).clamp(5, 400)).map(|_| pop::scanner_addr(&mut r)).collect();
     let mut m = Cowrie {
         cfg,
-        r: Rng::new(cfg.seed ^ 0xc0_471e_0001),
+        r: Rng::new(cfg.seed ^ 0x00c0_471e_0001),
         crowd,
         users: pop::UserTable::new(),
         stamp: Stamp::new(Style::IsoMicrosZ),

@@ -13,13 +13,13 @@
 
 use std::io::{self, Write};
 
+use crate::SshConfig;
 use crate::crowd::Crowd;
 use crate::engine::{self, Model, SEC};
 use crate::population::Addr;
 use crate::render::{ADDR_TEXT, Stamp, Style, addr_text, push_json_str, push_u64};
 use crate::rng::Rng;
 use crate::truth::{Ev, Tally, Truth};
-use crate::SshConfig;
 
 /// Which port of the event a feed names.
 #[derive(Clone, Copy)]
@@ -255,7 +255,7 @@ struct Intelmq {
 
 /// Writes `cfg.lines` IntelMQ event lines; see the module docs.
 pub(crate) fn write<W: Write>(cfg: &SshConfig, out: W) -> io::Result<Truth> {
-    let mut r = Rng::new(cfg.seed ^ 0x1_e1_0001);
+    let mut r = Rng::new(cfg.seed ^ 0x01e1_0001);
     let end = cfg.start_micros + i64::from(cfg.days) * engine::DAY;
     let crowd = Crowd::new(&mut r, cfg.lines, cfg.start_micros, end, 0.3, 0.08);
     let mut acc = 0;
@@ -267,7 +267,7 @@ pub(crate) fn write<W: Write>(cfg: &SshConfig, out: W) -> io::Result<Truth> {
         })
         .collect();
     let mut m = Intelmq {
-        r: Rng::new(cfg.seed ^ 0x1_e1_0002),
+        r: Rng::new(cfg.seed ^ 0x01e1_0002),
         crowd,
         cumulative,
         source: Stamp::new(Style::IsoSeconds),
@@ -321,7 +321,9 @@ impl Model for Intelmq {
         let (src_port, dst_port) = match f.port {
             Port::Dest(p) => (Some(r.range(1_024, 65_535) as u16), Some(p)),
             Port::Source(ps) => (Some(ps[r.below(ps.len() as u64) as usize]), None),
-            Port::Scan => (Some(r.range(1_024, 65_535) as u16), Some(SCAN_PORTS[r.skewed(SCAN_PORTS.len() as u64) as usize])),
+            Port::Scan => {
+                (Some(r.range(1_024, 65_535) as u16), Some(SCAN_PORTS[r.skewed(SCAN_PORTS.len() as u64) as usize]))
+            }
             Port::None => (None, None),
         };
         if let Some(p) = dst_port {

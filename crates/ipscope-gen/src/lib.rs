@@ -1,8 +1,16 @@
-//! Deterministic generator of realistic SSH activity, written as real log text, with the ground
-//! truth of what was written ([`Truth`]). Used by `ipscope demo` (~50 k lines) and by the
-//! benchmarks (1 M / 10 M / 100 M lines).
+//! Deterministic generator of realistic security-log activity, written as real log text in every
+//! format ipscope reads ([`GenFormat`], [`write`]), with the ground truth of what was written
+//! ([`Truth`]). Used by `ipscope demo` (~50 k lines), the parser tests and the benchmarks
+//! (1 M / 10 M / 100 M lines).
 //!
-//! # Population model
+//! The SSH formats ([`write_sshd`], [`write_iptracking`]) follow the population model below.
+//! Cowrie, Zeek conn, ASA and IntelMQ reuse its address ranges and its three groups of attack
+//! sources (heavy hitters with Zipf weights, a skewed medium pool, one-offs: `crowd.rs`) with
+//! a scheduler that meets the line budget and the span the same way (`engine.rs`); what one
+//! unit of activity writes is described in each format's module (`cowrie.rs`, `zeek_conn.rs`,
+//! `asa.rs`, `intelmq.rs`).
+//!
+//! # Population model (SSH)
 //!
 //! One simulated login host (`cfg.host`) is watched for `cfg.days` days. Connections arrive at
 //! a rate that varies from day to day; each connection is one sshd process (one PID, one source

@@ -3,12 +3,12 @@
 //! parser), then one row per connection, in `ts` order (no `#close`: a log still being written).
 //!
 //! Units (bursts of connections from one source):
-//! - **Outbound** (40 % of the units): an inside host ([`crate::CAMPUS_NETS`]) opens 1–6
+//! - **Outbound** (45 % of the units): an inside host ([`crate::CAMPUS_NETS`]) opens 1–6
 //!   connections: TLS / HTTP to popular servers, DNS to the site's resolver, NTP, SSH, ping,
 //!   other TCP. Mostly `SF`; some `S0`, `RSTO`, `RSTR`, `SH`, `S1`, UDP without reply.
 //! - **Inbound visitors** (20 %): a residential or travelling address visits the web or mail
 //!   server, 1–3 connections, `SF`.
-//! - **Attacks** (40 %): a source from the [`Crowd`]. Heavy hitters brute-force SSH (5–30
+//! - **Attacks** (35 %): a source from the [`Crowd`]. Heavy hitters brute-force SSH (5–30
 //!   connections, `ssh`, `SF`) or sweep ports (20–100 probes); the medium pool probes 2–10
 //!   ports, one-offs 1–3. Probes get no reply (`S0`), a reset (`REJ`), rarely `RSTOS0` or an
 //!   open port (`SF`).
@@ -19,13 +19,13 @@
 
 use std::io::{self, Write};
 
+use crate::SshConfig;
 use crate::crowd::{Crowd, Tier};
 use crate::engine::{self, Model, SEC};
 use crate::population::{self as pop, Addr, is_campus};
 use crate::render::{ADDR_TEXT, addr_text, civil_from_days, push_epoch, push_secs6, push_u64};
 use crate::rng::Rng;
 use crate::truth::{Ev, Tally, Truth};
-use crate::SshConfig;
 
 const FIELDS: &str = "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\t\
                       resp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\t\
@@ -152,7 +152,9 @@ impl Zeek {
         match u {
             0..=54 => {
                 let c = match r.below(100) {
-                    0..=84 => tcp("ssl", "SF", "ShADadFf", dur(r, 20.0), r.range(500, 4_000), r.range(2_000, 2_000_000)),
+                    0..=84 => {
+                        tcp("ssl", "SF", "ShADadFf", dur(r, 20.0), r.range(500, 4_000), r.range(2_000, 2_000_000))
+                    }
                     85..=89 => tcp("ssl", "RSTO", "ShADadR", dur(r, 30.0), r.range(500, 3_000), r.range(1_000, 90_000)),
                     90..=93 => tcp("ssl", "RSTR", "ShADadr", dur(r, 30.0), r.range(500, 3_000), r.range(1_000, 90_000)),
                     94..=95 => tcp("-", "S1", "ShADad", dur(r, 600.0), r.range(100, 900), r.range(100, 900)),
@@ -161,7 +163,9 @@ impl Zeek {
                 };
                 (ext_txt, 443, c)
             }
-            55..=64 => (ext_txt, 80, tcp("http", "SF", "ShADadFf", dur(r, 3.0), r.range(300, 2_000), r.range(500, 500_000))),
+            55..=64 => {
+                (ext_txt, 80, tcp("http", "SF", "ShADadFf", dur(r, 3.0), r.range(300, 2_000), r.range(500, 500_000)))
+            }
             65..=79 => {
                 let answered = r.chance(0.97);
                 let c = Conn {
@@ -191,7 +195,11 @@ impl Zeek {
                 };
                 (ext_txt, 123, c)
             }
-            83..=84 => (ext_txt, 22, tcp("ssh", "SF", "ShAdDaFf", dur(r, 900.0), r.range(3_000, 90_000), r.range(3_000, 900_000))),
+            83..=84 => (
+                ext_txt,
+                22,
+                tcp("ssh", "SF", "ShAdDaFf", dur(r, 900.0), r.range(3_000, 90_000), r.range(3_000, 900_000)),
+            ),
             85..=87 if !src_v6 => {
                 let c = Conn {
                     proto: Proto::Icmp,
@@ -319,7 +327,14 @@ impl Model for Zeek {
             }
             Kind::BruteForce => {
                 let r = &mut self.r;
-                let c = tcp("ssh", "SF", "ShAdDaFf", r.range(2_000_000, 15_000_000), r.range(1_500, 5_000), r.range(2_000, 4_500));
+                let c = tcp(
+                    "ssh",
+                    "SF",
+                    "ShAdDaFf",
+                    r.range(2_000_000, 15_000_000),
+                    r.range(1_500, 5_000),
+                    r.range(2_000, 4_500),
+                );
                 (if v6 { self.servers.ssh6.clone() } else { self.servers.ssh.clone() }, 22, c)
             }
             Kind::Probes if v6 => {
