@@ -1,5 +1,5 @@
 //! Deterministic generator of realistic security-log activity, written as real log text in every
-//! format ipscope reads ([`GenFormat`], [`write`]), with the ground truth of what was written
+//! format ipscope reads ([`GenFormat`], [`write()`]), with the ground truth of what was written
 //! ([`Truth`]). Used by `ipscope demo` (~50 k lines), the parser tests and the benchmarks
 //! (1 M / 10 M / 100 M lines).
 //!
