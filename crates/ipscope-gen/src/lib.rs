@@ -1,8 +1,16 @@
-//! Deterministic generator of realistic SSH activity, written as real log text, with the ground
-//! truth of what was written ([`Truth`]). Used by `ipscope demo` (~50 k lines) and by the
-//! benchmarks (1 M / 10 M / 100 M lines).
+//! Deterministic generator of realistic security-log activity, written as real log text in every
+//! format ipscope reads ([`GenFormat`], [`write()`]), with the ground truth of what was written
+//! ([`Truth`]). Used by `ipscope demo` (~50 k lines), the parser tests and the benchmarks
+//! (1 M / 10 M / 100 M lines).
 //!
-//! # Population model
+//! The SSH formats ([`write_sshd`], [`write_iptracking`]) follow the population model below.
+//! Cowrie, Zeek conn, ASA and IntelMQ reuse its address ranges and its three groups of attack
+//! sources (heavy hitters with Zipf weights, a skewed medium pool, one-offs: `crowd.rs`) with
+//! a scheduler that meets the line budget and the span the same way (`engine.rs`); what one
+//! unit of activity writes is described in each format's module (`cowrie.rs`, `zeek_conn.rs`,
+//! `asa.rs`, `intelmq.rs`).
+//!
+//! # Population model (SSH)
 //!
 //! One simulated login host (`cfg.host`) is watched for `cfg.days` days. Connections arrive at
 //! a rate that varies from day to day; each connection is one sshd process (one PID, one source
@@ -45,14 +53,22 @@
 //!   exact IEEE arithmetic only). sshd and iptracking output of one config are two independent
 //!   samples of the same model, not two renderings of the same events.
 
+use std::fmt;
 use std::io::{self, BufWriter, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
 
+mod asa;
+mod cowrie;
+mod crowd;
+mod engine;
+mod intelmq;
 mod population;
 mod render;
 mod rng;
 mod sim;
 mod truth;
+mod zeek_conn;
 
 pub use population::{CAMPUS_NETS, is_campus};
 pub use truth::Truth;
@@ -101,6 +117,115 @@ impl Default for SshConfig {
             style: TimestampStyle::Rfc3164,
             server_ip: Ipv4Addr::new(10, 0, 0, 22),
             server_ip6: Ipv6Addr::new(0xfd10, 0, 0, 1, 0, 0, 0, 0x22),
+        }
+    }
+}
+
+/// The configuration of every format (the SSH-specific fields are ignored where they do not apply).
+pub type GenConfig = SshConfig;
+
+/// A format the generator writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GenFormat {
+    /// sshd syslog with RFC 3164 timestamps ([`write_sshd`]).
+    Sshd,
+    /// sshd syslog with RFC 3339 timestamps ([`write_sshd`]).
+    Sshd3339,
+    /// The iptracking export with `|` ([`write_iptracking`]).
+    Iptracking,
+    /// Cowrie honeypot JSON lines.
+    Cowrie,
+    /// Zeek conn.log, TSV with its header.
+    ZeekConn,
+    /// Cisco ASA syslog.
+    Asa,
+    /// IntelMQ events, JSON lines.
+    Intelmq,
+}
+
+impl GenFormat {
+    pub const ALL: [GenFormat; 7] = [
+        GenFormat::Sshd,
+        GenFormat::Sshd3339,
+        GenFormat::Iptracking,
+        GenFormat::Cowrie,
+        GenFormat::ZeekConn,
+        GenFormat::Asa,
+        GenFormat::Intelmq,
+    ];
+
+    /// The generator's name (`sshd3339` for the RFC 3339 variant).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GenFormat::Sshd => "sshd",
+            GenFormat::Sshd3339 => "sshd3339",
+            GenFormat::Iptracking => "iptracking",
+            GenFormat::Cowrie => "cowrie",
+            GenFormat::ZeekConn => "zeek_conn",
+            GenFormat::Asa => "asa",
+            GenFormat::Intelmq => "intelmq",
+        }
+    }
+
+    /// The name of ipscope's parser for the output (`--format`): `sshd` for both sshd variants.
+    pub fn parser_name(self) -> &'static str {
+        match self {
+            GenFormat::Sshd3339 => "sshd",
+            f => f.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for GenFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for GenFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        GenFormat::ALL.iter().copied().find(|f| f.as_str() == s).ok_or_else(|| {
+            let known: Vec<_> = GenFormat::ALL.iter().map(|f| f.as_str()).collect();
+            format!("unknown format {s:?} (known: {})", known.join(", "))
+        })
+    }
+}
+
+/// Writes `cfg.lines` lines of `format` to `out` and returns what was written.
+///
+/// The format decides the timestamp style (`cfg.style` is ignored). Every format is in time
+/// order, deterministic (same config → same bytes) and streams: memory depends on the activity
+/// in flight and the distinct-address count, not on `cfg.lines`. [`Truth::events`],
+/// [`Truth::ignored_lines`], [`Truth::lines`], [`Truth::distinct_addresses`] and the first / last
+/// timestamps are filled for every format; the SSH counters only for the SSH formats.
+///
+/// - `sshd`, `sshd3339`, `iptracking`: [`write_sshd`], [`write_iptracking`] (delimiter `|`).
+/// - `cowrie`: honeypot sessions (connect, client version / kex, failed and successful logins
+///   with user names and passwords from wordlists, commands, downloads, close).
+/// - `zeek_conn`: a site's conn.log (Zeek 7, 22 columns, header included in the line count):
+///   outbound client traffic, inbound visitors, scans (`S0`, `REJ`, ...).
+/// - `asa`: the site's firewall: denies (106023, 106001, 106100) from scanners and built /
+///   teardown pairs (302013/302014 TCP, 302015/302016 UDP).
+/// - `intelmq`: CERT feed events (Shadowserver, abuse.ch, ... classifications).
+///
+/// `out` is wrapped in a 256 KiB `BufWriter` and flushed at the end.
+pub fn write<W: Write>(format: GenFormat, cfg: &GenConfig, out: W) -> io::Result<Truth> {
+    match format {
+        GenFormat::Sshd | GenFormat::Sshd3339 => {
+            let style = if format == GenFormat::Sshd { TimestampStyle::Rfc3164 } else { TimestampStyle::Rfc3339 };
+            write_sshd(&SshConfig { style, ..cfg.clone() }, out)
+        }
+        GenFormat::Iptracking => write_iptracking(cfg, b'|', out),
+        _ => {
+            validate(cfg)?;
+            let out = BufWriter::with_capacity(WRITE_BUFFER, out);
+            match format {
+                GenFormat::Cowrie => cowrie::write(cfg, out),
+                GenFormat::ZeekConn => zeek_conn::write(cfg, out),
+                GenFormat::Asa => asa::write(cfg, out),
+                _ => intelmq::write(cfg, out),
+            }
         }
     }
 }

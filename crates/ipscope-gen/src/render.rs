@@ -45,6 +45,63 @@ fn push_2(out: &mut Vec<u8>, n: u32) {
     out.push(b'0' + (n % 10) as u8);
 }
 
+/// A year as four digits (clamped to 0..=9999).
+fn push_4(out: &mut Vec<u8>, y: i64) {
+    let y = y.clamp(0, 9999) as u32;
+    push_2(out, y / 100);
+    push_2(out, y % 100);
+}
+
+/// `.ffffff`: the microseconds of `micros`.
+pub(crate) fn push_micros(out: &mut Vec<u8>, micros: i64) {
+    let us = micros.rem_euclid(1_000_000) as u32;
+    out.push(b'.');
+    push_2(out, us / 10_000);
+    push_2(out, us / 100 % 100);
+    push_2(out, us % 100);
+}
+
+/// Epoch seconds with six decimals (`1521911721.255387`, Zeek `ts`).
+pub(crate) fn push_epoch(out: &mut Vec<u8>, micros: i64) {
+    push_u64(out, micros.div_euclid(1_000_000).max(0) as u64);
+    push_micros(out, micros);
+}
+
+/// Seconds with six decimals from microseconds (`0.004266`, Zeek `duration`).
+pub(crate) fn push_secs6(out: &mut Vec<u8>, micros: u64) {
+    push_u64(out, micros / 1_000_000);
+    push_micros(out, (micros % 1_000_000) as i64);
+}
+
+/// `s` as a JSON string, quotes included (escapes `"`, `\\` and control characters).
+pub(crate) fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 15)]);
+            }
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+pub(crate) const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// `n` lowercase hex digits of `x` (most significant first), `n` <= 32.
+pub(crate) fn push_hex(out: &mut Vec<u8>, x: u128, n: u32) {
+    for i in (0..n).rev() {
+        out.push(HEX[((x >> (4 * i)) & 15) as usize]);
+    }
+}
+
 /// The text of an address, rendered once per connection.
 pub(crate) fn addr_text(a: Addr) -> ([u8; ADDR_TEXT], u8) {
     let mut text = [0u8; ADDR_TEXT];
@@ -83,15 +140,21 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Style {
+pub(crate) enum Style {
     Rfc3164,
     Rfc3339,
     /// `YYYY-MM-DD HH:MM:SS` (iptracking `log_date`).
     Plain,
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` (Cowrie `timestamp`).
+    IsoMicrosZ,
+    /// `YYYY-MM-DDTHH:MM:SS+00:00` (IntelMQ `time.*`).
+    IsoSeconds,
+    /// `Mmm dd yyyy HH:MM:SS` (Cisco ASA device clock with year, zero-padded day).
+    AsaYear,
 }
 
 /// The timestamp text of the current second, re-rendered only when the second changes.
-struct Stamp {
+pub(crate) struct Stamp {
     style: Style,
     sec: i64,
     text: Vec<u8>,
@@ -101,24 +164,24 @@ const MONTHS: [&[u8; 3]; 12] =
     [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
 
 impl Stamp {
-    fn new(style: Style) -> Self {
+    pub(crate) fn new(style: Style) -> Self {
         Stamp { style, sec: i64::MIN, text: Vec::with_capacity(32) }
     }
 
-    fn push(&mut self, micros: i64, out: &mut Vec<u8>) {
+    pub(crate) fn push(&mut self, micros: i64, out: &mut Vec<u8>) {
         let sec = micros.div_euclid(1_000_000);
         if sec != self.sec {
             self.sec = sec;
             self.render(sec);
         }
         out.extend_from_slice(&self.text);
-        if self.style == Style::Rfc3339 {
-            let us = micros.rem_euclid(1_000_000) as u32;
-            out.push(b'.');
-            push_2(out, us / 10_000);
-            push_2(out, us / 100 % 100);
-            push_2(out, us % 100);
-            out.extend_from_slice(b"+00:00");
+        match self.style {
+            Style::Rfc3339 | Style::IsoMicrosZ => {
+                push_micros(out, micros);
+                out.extend_from_slice(if self.style == Style::Rfc3339 { b"+00:00" } else { b"Z" });
+            }
+            Style::IsoSeconds => out.extend_from_slice(b"+00:00"),
+            Style::Rfc3164 | Style::Plain | Style::AsaYear => {}
         }
     }
 
@@ -135,7 +198,15 @@ impl Stamp {
                 t.push(b'0' + (d % 10) as u8);
                 t.push(b' ');
             }
-            Style::Rfc3339 | Style::Plain => {
+            Style::AsaYear => {
+                t.extend_from_slice(MONTHS[(m - 1) as usize]);
+                t.push(b' ');
+                push_2(t, d);
+                t.push(b' ');
+                push_4(t, y);
+                t.push(b' ');
+            }
+            Style::Rfc3339 | Style::Plain | Style::IsoMicrosZ | Style::IsoSeconds => {
                 let y = y.clamp(0, 9999) as u32;
                 push_2(t, y / 100);
                 push_2(t, y % 100);

@@ -18,7 +18,7 @@ use crate::SshConfig;
 use crate::population::{self as pop, Addr, LEGIT_USERS, SLOW_NETS, UserTable};
 use crate::render::{KeyFp, Sink};
 use crate::rng::Rng;
-use crate::truth::{Tally, Truth};
+use crate::truth::{Ev, Tally, Truth};
 
 const SEC: i64 = 1_000_000;
 const DAY: i64 = 86_400 * SEC;
@@ -339,36 +339,53 @@ impl<'a> Sim<'a> {
         if pos == 0 {
             tr.address(addr);
         }
+        // iptracking's `auth` row records the attempt, not its result.
+        let (failure, success) =
+            if self.mode == Mode::Iptracking { (Ev::Auth, Ev::Auth) } else { (Ev::AuthFailure, Ev::AuthSuccess) };
         match step {
-            Step::InvalidUser => tr.t.invalid_users += 1,
+            Step::InvalidUser => {
+                tr.t.invalid_users += 1;
+                tr.event(Ev::InvalidUser);
+            }
             Step::Failed => {
                 tr.t.password_attempts += 1;
                 tr.t.failed_passwords += 1;
+                tr.event(failure);
             }
             Step::Repeated(n) => {
                 tr.t.repeated_lines += 1;
                 tr.t.password_attempts += u64::from(n);
                 tr.t.failed_passwords += u64::from(n);
+                tr.events(failure, u64::from(n));
             }
             Step::AcceptedPassword => {
                 tr.t.password_attempts += 1;
                 tr.t.accepted_passwords += 1;
+                tr.event(success);
                 if breach {
                     tr.t.breach = Some((addr.ip(), user.to_owned()));
                 }
             }
-            Step::AcceptedKey => tr.t.accepted_publickeys += 1,
+            Step::AcceptedKey => {
+                tr.t.accepted_publickeys += 1;
+                tr.event(Ev::KeyAuthSuccess);
+            }
             Step::SessionOpened => {
                 tr.session_opened(user, addr);
+                tr.event(Ev::SessionOpen);
                 if key_login_without_accepted {
                     tr.t.accepted_publickeys += 1;
                 }
             }
             Step::SessionClosed => {
                 tr.session_closed(user, addr);
+                tr.event(Ev::SessionClose);
                 self.live_pids.remove(&pid);
             }
-            Step::Noise(_) => tr.t.noise_lines += 1,
+            Step::Noise(_) => {
+                tr.t.noise_lines += 1;
+                tr.t.ignored_lines += 1;
+            }
         }
 
         // Advance the script.

@@ -1,6 +1,6 @@
 //! Ground truth, counted while the lines are written.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 
@@ -49,6 +49,86 @@ pub struct Truth {
     /// Timestamp of the first and last line, UTC microseconds (0 when nothing was written).
     pub first_micros: i64,
     pub last_micros: i64,
+    /// Every format: the events ipscope's parser makes of the output, by `kind` or
+    /// `kind/outcome` (ipscope's names: `auth/failure`, `session_open`, `connection/success`,
+    /// `deny/failure`, `feed_event`, ...); kinds that were not written are absent.
+    pub events: BTreeMap<&'static str, u64>,
+    /// Every format: lines that carry no event (the parser ignores them: sshd disconnect noise,
+    /// the Zeek header, Cowrie `session.closed` of a session that never logged in).
+    pub ignored_lines: u64,
+}
+
+impl Truth {
+    /// The sum of [`Truth::events`].
+    pub fn total_events(&self) -> u64 {
+        self.events.values().sum()
+    }
+}
+
+/// An event as ipscope counts it: kind and outcome (see [`Truth::events`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ev {
+    AuthFailure,
+    AuthSuccess,
+    /// iptracking `auth`: the attempt, not its result.
+    Auth,
+    KeyAuthSuccess,
+    InvalidUser,
+    SessionOpen,
+    SessionClose,
+    Connection,
+    ConnectionSuccess,
+    ConnectionFailure,
+    DenyFailure,
+    Command,
+    DownloadSuccess,
+    DownloadFailure,
+    ClientInfo,
+    FeedEvent,
+}
+
+impl Ev {
+    const COUNT: usize = 16;
+    const ALL: [Ev; Ev::COUNT] = [
+        Ev::AuthFailure,
+        Ev::AuthSuccess,
+        Ev::Auth,
+        Ev::KeyAuthSuccess,
+        Ev::InvalidUser,
+        Ev::SessionOpen,
+        Ev::SessionClose,
+        Ev::Connection,
+        Ev::ConnectionSuccess,
+        Ev::ConnectionFailure,
+        Ev::DenyFailure,
+        Ev::Command,
+        Ev::DownloadSuccess,
+        Ev::DownloadFailure,
+        Ev::ClientInfo,
+        Ev::FeedEvent,
+    ];
+
+    /// ipscope's `kind[/outcome]` text.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Ev::AuthFailure => "auth/failure",
+            Ev::AuthSuccess => "auth/success",
+            Ev::Auth => "auth",
+            Ev::KeyAuthSuccess => "key_auth/success",
+            Ev::InvalidUser => "invalid_user",
+            Ev::SessionOpen => "session_open",
+            Ev::SessionClose => "session_close",
+            Ev::Connection => "connection",
+            Ev::ConnectionSuccess => "connection/success",
+            Ev::ConnectionFailure => "connection/failure",
+            Ev::DenyFailure => "deny/failure",
+            Ev::Command => "command",
+            Ev::DownloadSuccess => "download/success",
+            Ev::DownloadFailure => "download/failure",
+            Ev::ClientInfo => "client_info",
+            Ev::FeedEvent => "feed_event",
+        }
+    }
 }
 
 /// A small multiplicative hasher for address keys (the set holds up to millions of them; the
@@ -87,9 +167,38 @@ pub(crate) struct Tally {
     pub(crate) t: Truth,
     addresses: FastSet,
     open: HashMap<(&'static str, Addr), u64>,
+    counts: [u64; Ev::COUNT],
+    /// Whether a timestamped line was counted (header lines have none).
+    timed: bool,
 }
 
 impl Tally {
+    /// One written header line (no timestamp, no event).
+    pub(crate) fn header_line(&mut self) {
+        self.t.lines += 1;
+        self.t.ignored_lines += 1;
+    }
+
+    /// One more event of this kind.
+    pub(crate) fn event(&mut self, e: Ev) {
+        self.counts[e as usize] += 1;
+    }
+
+    /// `n` more events of this kind.
+    pub(crate) fn events(&mut self, e: Ev, n: u64) {
+        self.counts[e as usize] += n;
+    }
+
+    /// One written line at `ts` (keeps `lines`, `first_micros`, `last_micros`).
+    pub(crate) fn line(&mut self, ts: i64) {
+        if !self.timed {
+            self.timed = true;
+            self.t.first_micros = ts;
+        }
+        self.t.lines += 1;
+        self.t.last_micros = ts;
+    }
+
     pub(crate) fn address(&mut self, a: Addr) {
         self.addresses.insert(a.key());
     }
@@ -111,6 +220,12 @@ impl Tally {
 
     pub(crate) fn finish(mut self) -> Truth {
         self.t.distinct_addresses = self.addresses.len() as u64;
+        for e in Ev::ALL {
+            let n = self.counts[e as usize];
+            if n > 0 {
+                self.t.events.insert(e.key(), n);
+            }
+        }
         let mut open: Vec<(String, IpAddr, u64)> = self
             .open
             .into_iter()

@@ -193,6 +193,7 @@ fn recount_sshd(text: &str, cfg: &SshConfig) -> Truth {
         let addr = match m {
             Msg::Invalid(u, a) => {
                 t.invalid_users += 1;
+                *t.events.entry("invalid_user").or_default() += 1;
                 pid_invalid_user.insert(pid, u);
                 Some(a)
             }
@@ -200,6 +201,7 @@ fn recount_sshd(text: &str, cfg: &SshConfig) -> Truth {
                 t.password_attempts += n;
                 t.failed_passwords += n;
                 t.repeated_lines += u64::from(n > 1);
+                *t.events.entry("auth/failure").or_default() += n;
                 if invalid {
                     assert_eq!(pid_invalid_user.get(&pid), Some(&user), "no Invalid user line first: {line}");
                 }
@@ -210,11 +212,13 @@ fn recount_sshd(text: &str, cfg: &SshConfig) -> Truth {
                 if matches!(m, Msg::AcceptedPw(..)) {
                     t.password_attempts += 1;
                     t.accepted_passwords += 1;
+                    *t.events.entry("auth/success").or_default() += 1;
                     if failures.get(&a).copied().unwrap_or(0) >= 20 {
                         t.breach = Some((a, u.to_owned()));
                     }
                 } else {
                     t.accepted_publickeys += 1;
+                    *t.events.entry("key_auth/success").or_default() += 1;
                 }
                 pid_session.insert(pid, (u, a));
                 Some(a)
@@ -224,6 +228,7 @@ fn recount_sshd(text: &str, cfg: &SshConfig) -> Truth {
                 assert_eq!(su, u, "{line}");
                 assert!(uid == 0 || uid >= 1000, "{line}");
                 t.sessions_opened += 1;
+                *t.events.entry("session_open").or_default() += 1;
                 *open.entry((u.to_owned(), a)).or_default() += 1;
                 None
             }
@@ -231,11 +236,13 @@ fn recount_sshd(text: &str, cfg: &SshConfig) -> Truth {
                 let &(su, a) = pid_session.get(&pid).unwrap_or_else(|| panic!("close without Accepted: {line}"));
                 assert_eq!(su, u, "{line}");
                 t.sessions_closed += 1;
+                *t.events.entry("session_close").or_default() += 1;
                 *open.entry((u.to_owned(), a)).or_default() -= 1;
                 None
             }
             Msg::Noise(a) => {
                 t.noise_lines += 1;
+                t.ignored_lines += 1;
                 Some(a)
             }
         };
