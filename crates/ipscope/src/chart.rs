@@ -53,11 +53,11 @@ const WIDTH: u32 = 1200;
 /// `--chart-type`: which chart to draw.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ChartType {
-    /// A map for tables with latitude/longitude or a country/continent column, else lines over
-    /// time when the first column holds dates, else bars
+    /// A world map for tables with latitude/longitude columns or a country or continent column
+    /// (when a row has a location), else lines when the first column holds dates or times, else bars
     #[default]
     Auto,
-    /// World map, a bubble per row
+    /// World map, a bubble per row (at its latitude/longitude, country or continent)
     Map,
     /// Horizontal bars
     Bars,

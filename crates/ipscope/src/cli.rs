@@ -182,9 +182,7 @@ pub struct ReportCmd {
     /// Also draw the report as a chart into FILE.svg or FILE.png (see --chart-type)
     #[arg(long, env = "IPSCOPE_CHART", value_name = "FILE")]
     pub chart: Option<PathBuf>,
-    /// Chart: auto = a world map (bubble per location, sized by count, coloured by severity) when the
-    /// table has latitude/longitude columns or a country or continent column (and a row has a location),
-    /// else lines when the first column holds dates or times, else bars
+    /// Chart type (a map is a bubble per location, sized by count, coloured by severity band)
     #[arg(long, env = "IPSCOPE_CHART_TYPE", value_enum, default_value_t = crate::chart::ChartType::Auto)]
     pub chart_type: crate::chart::ChartType,
     /// Chart: logarithmic value axis (zero values are left out)
