@@ -1,7 +1,7 @@
 //! The world map for geo reports: a bubble per location on country outlines.
 //!
 //! **Where a row goes** (first that applies): its `latitude`/`longitude` columns when both are
-//! set; else the label point of the country in its `country` column (ISO 3166-1 alpha-2, from
+//! set (and not 0/0, GeoIP's "unknown"); else the label point of the country in its `country` column (ISO 3166-1 alpha-2, from
 //! `assets/world/countries.txt`); else the fixed point of the continent in its `continent`
 //! column (AF, AN, AS, EU, NA, OC, SA). Rows with none of these are not drawn and counted in the
 //! caption.
@@ -9,6 +9,9 @@
 //! **Size**: the `events` column if there is one, else the first numeric column other than
 //! latitude/longitude. Bubble *area* is proportional to the value (radius ∝ √value, between
 //! [`R_MIN`] and [`R_MAX`] pixels, the largest value getting [`R_MAX`]).
+//!
+//! **Label**: the [`MAX_LABELS`] largest bubbles are named by the row's `city` column, else its
+//! first text column (ip, country, ...).
 //!
 //! **Colour**: the severity band from the `severity` column (`low`/`medium`/`high`, as the
 //! `attackers` report writes it); without that column, or for a value that is none of the three,
@@ -223,13 +226,14 @@ pub fn plan(t: &Table) -> Result<MapPlan> {
     if !is_geo(t) {
         bail!("no map: the table has no latitude/longitude, country or continent column");
     }
-    let coord = |c: Option<usize>| move |c2: &usize| Some(*c2) != c;
+    let not_coord = |c: &usize| Some(*c) != lat && Some(*c) != lon;
     let size = find(t, "events")
         .filter(|&c| super::numeric(t, c))
-        .or_else(|| (0..t.columns.len()).filter(coord(lat)).filter(coord(lon)).find(|&c| super::numeric(t, c)));
+        .or_else(|| (0..t.columns.len()).filter(not_coord).find(|&c| super::numeric(t, c)));
     let Some(size) = size else { bail!("nothing to plot: no numeric column for the bubble size") };
     let skip = [lat, lon, severity, Some(size)];
-    let label_col = (0..t.columns.len()).find(|c| !skip.contains(&Some(*c)) && !super::numeric(t, *c));
+    let label_col =
+        find(t, "city").or_else(|| (0..t.columns.len()).find(|c| !skip.contains(&Some(*c)) && !super::numeric(t, *c)));
     let world = world()?;
     let text = |r: &[Value], c: Option<usize>| c.and_then(|c| r.get(c)).and_then(Value::as_str).map(str::to_string);
     let (mut unplaced, mut no_value) = (0, 0);
@@ -237,7 +241,12 @@ pub fn plan(t: &Table) -> Result<MapPlan> {
     for r in &t.rows {
         let num = |c: Option<usize>| c.and_then(|c| r.get(c)).and_then(Value::as_f64).filter(|v| v.is_finite());
         let pos = match (num(lon), num(lat)) {
-            (Some(x), Some(y)) if (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) => Some((x, y)),
+            // 0/0 is what some GeoIP data gives for "unknown" (no address lies in the Gulf of Guinea).
+            (Some(x), Some(y))
+                if (x, y) != (0.0, 0.0) && (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) =>
+            {
+                Some((x, y))
+            }
             _ => text(r, country)
                 .and_then(|c| world.country(&c).map(|c| c.label))
                 .or_else(|| text(r, continent).and_then(|c| continent_point(&c))),

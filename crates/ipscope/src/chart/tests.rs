@@ -152,6 +152,7 @@ fn lat_lon_table_is_a_map_with_one_bubble_per_located_row() {
             vec![Text("Sydney".into()), Float(-33.9), Float(151.2), Int(700)],
             vec![Text("nowhere".into()), Null, Null, Int(5)],
             vec![Text("half".into()), Float(10.0), Null, Int(5)],
+            vec![Text("null island".into()), Float(0.0), Float(0.0), Int(5)],
         ],
     );
     let m = map_plan(plan(&t).unwrap());
@@ -159,7 +160,7 @@ fn lat_lon_table_is_a_map_with_one_bubble_per_located_row() {
     assert_eq!(names(&Plan::Map(map::plan(&t).unwrap())), ["Sydney", "Stockholm"]);
     assert_eq!((m.bubbles[0].lon, m.bubbles[0].lat, m.bubbles[0].value), (151.2, -33.9, 700.0));
     assert_eq!(m.value_desc, "events");
-    assert_eq!(m.note.as_deref(), Some("2 rows without a location not drawn"));
+    assert_eq!(m.note.as_deref(), Some("3 rows without a location not drawn"));
 }
 
 #[test]
@@ -217,13 +218,22 @@ fn size_is_events_else_first_numeric_column_that_is_not_a_coordinate() {
 }
 
 #[test]
+fn bubbles_are_named_by_city_else_the_first_text_column() {
+    let row = vec![Text("SE".into()), Text("Uppsala".into()), Float(59.9), Float(17.6), Int(3)];
+    let t = table(&["country", "city", "latitude", "longitude", "events"], vec![row.clone()]);
+    assert_eq!(names(&plan(&t).unwrap()), ["Uppsala"]);
+    let t = table(&["country", "town", "latitude", "longitude", "events"], vec![row]);
+    assert_eq!(names(&plan(&t).unwrap()), ["SE"]);
+}
+
+#[test]
 fn severity_comes_from_the_column_else_from_the_attackers_thresholds() {
     use map::Band::{High, Low, Medium};
     let t = table(
         &["ip", "attempts", "severity", "latitude", "longitude"],
         vec![
-            vec![Text("a".into()), Int(1), Text("high".into()), Float(0.0), Float(0.0)],
-            vec![Text("b".into()), Int(900), Text("low".into()), Float(0.0), Float(1.0)],
+            vec![Text("a".into()), Int(1), Text("high".into()), Float(1.0), Float(0.0)],
+            vec![Text("b".into()), Int(900), Text("low".into()), Float(1.0), Float(1.0)],
             vec![Text("c".into()), Int(700), Text("bogus".into()), Float(0.0), Float(2.0)],
         ],
     );
