@@ -14,10 +14,18 @@
 //!   column after it, rows in the order the report gives them (first at the top), at most
 //!   [`MAX_BARS`].
 //!
+//! - **World map** ([`map`]) for geo tables: a bubble per row on country outlines, sized by
+//!   count and coloured by severity band (the rules are in that module's docs).
+//!
+//! `--chart-type` ([`ChartType`]) picks the kind; `auto` draws a map when the table has
+//! `latitude` and `longitude` columns or a `country` or `continent` column and at least one row
+//! can be placed, else lines or bars as above.
+//!
 //! Text is drawn with DejaVu Sans embedded in the binary (`assets/fonts/`), so no system fonts are
 //! needed. An empty table is an error ("nothing to plot"), never an empty picture.
 
 mod glyphs;
+pub mod map;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -42,11 +50,27 @@ pub const MAX_BARS: usize = 60;
 const MAX_LABEL: usize = 40;
 const WIDTH: u32 = 1200;
 
+/// `--chart-type`: which chart to draw.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ChartType {
+    /// A world map for tables with latitude/longitude columns or a country or continent column
+    /// (when a row has a location), else lines when the first column holds dates or times, else bars
+    #[default]
+    Auto,
+    /// World map, a bubble per row (at its latitude/longitude, country or continent)
+    Map,
+    /// Horizontal bars
+    Bars,
+    /// Lines over time
+    Lines,
+}
+
 /// What to draw, decided from the table alone (no I/O, unit-tested).
 #[derive(Debug, PartialEq)]
 pub enum Plan {
     Lines { x_desc: String, y_desc: String, series: Vec<Series>, note: Option<String> },
     Bars { label_desc: String, value_desc: String, bars: Vec<(String, f64)>, note: Option<String> },
+    Map(map::MapPlan),
 }
 
 #[derive(Debug, PartialEq)]
@@ -74,13 +98,25 @@ fn col_name(t: &Table, c: usize) -> String {
     t.columns.get(c).cloned().unwrap_or_default()
 }
 
-/// Applies the series rule (module docs) to `t`.
-pub fn plan(t: &Table) -> Result<Plan> {
+/// The plan for chart type `kind` (module docs).
+pub fn plan_as(t: &Table, kind: ChartType) -> Result<Plan> {
     if t.rows.is_empty() || t.columns.is_empty() {
         bail!("nothing to plot: the report returned no rows");
     }
     let is_time = t.rows.iter().filter_map(|r| r.first()).find(|v| !matches!(v, Value::Null)).and_then(time_of);
-    if is_time.is_some() { lines(t) } else { bars(t) }
+    if kind == ChartType::Auto && map::is_geo(t) {
+        // A geo table where no row has a location (no GeoIP data yet) falls back to lines/bars.
+        if let Ok(m) = map::plan(t) {
+            return Ok(Plan::Map(m));
+        }
+    }
+    match kind {
+        ChartType::Auto if is_time.is_some() => lines(t),
+        ChartType::Auto | ChartType::Bars => bars(t),
+        ChartType::Map => map::plan(t).map(Plan::Map),
+        ChartType::Lines if is_time.is_some() => lines(t),
+        ChartType::Lines => bail!("--chart-type lines: the first column ({}) holds no dates or times", col_name(t, 0)),
+    }
 }
 
 fn lines(t: &Table) -> Result<Plan> {
@@ -181,13 +217,15 @@ fn register_font() -> Result<()> {
     if ok { Ok(()) } else { Err(anyhow!("embedded chart font is not a valid font")) }
 }
 
-/// Draws `t` into `path`; the file name's extension (`svg` or `png`) picks the format.
-pub fn write(t: &Table, title: &str, path: &Path, log_scale: bool) -> Result<()> {
-    let plan = plan(t)?;
+/// Draws `t` into `path` as `kind`; the file name's extension (`svg` or `png`) picks the format.
+/// `log_scale` applies to the value axis of lines and bars, not to maps.
+pub fn write(t: &Table, title: &str, path: &Path, log_scale: bool, kind: ChartType) -> Result<()> {
+    let plan = plan_as(t, kind)?;
     register_font()?;
     let height = match &plan {
         Plan::Lines { .. } => 650,
         Plan::Bars { bars, .. } => 140 + 26 * u32::try_from(bars.len()).unwrap_or(u32::MAX / 64).max(6),
+        Plan::Map(_) => map::Layout::new(WIDTH).height,
     };
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let ctx = || format!("cannot write chart {}", path.display());
@@ -227,6 +265,7 @@ fn bounds(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, plan: &Plan, title: &str, log: bool) -> Result<()> {
     root.fill(&WHITE).map_err(err)?;
     match plan {
+        Plan::Map(m) => map::draw(&root, m, title)?,
         Plan::Lines { series, .. } => {
             let (lo, hi) = bounds(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), log);
             let xs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));

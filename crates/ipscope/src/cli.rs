@@ -222,9 +222,12 @@ pub struct ReportCmd {
     /// services: time bucket
     #[arg(long, env = "IPSCOPE_BUCKET", value_enum, default_value_t = BucketArg::Day)]
     pub bucket: BucketArg,
-    /// Also draw the report as a chart into FILE.svg or FILE.png (lines over time, bars otherwise)
+    /// Also draw the report as a chart into FILE.svg or FILE.png (see --chart-type)
     #[arg(long, env = "IPSCOPE_CHART", value_name = "FILE")]
     pub chart: Option<PathBuf>,
+    /// Chart type (a map is a bubble per location, sized by count, coloured by severity band)
+    #[arg(long, env = "IPSCOPE_CHART_TYPE", value_enum, default_value_t = crate::chart::ChartType::Auto)]
+    pub chart_type: crate::chart::ChartType,
     /// Chart: logarithmic value axis (zero values are left out)
     #[arg(long, env = "IPSCOPE_LOG_SCALE")]
     pub log_scale: bool,

@@ -124,7 +124,7 @@ pub fn report(ctx: &Ctx, a: ReportCmd) -> Result<ExitCode> {
     let t = ipscope_report::run(report, &store, &p)?;
     print(&t, &a.output)?;
     if let Some(path) = &a.chart {
-        crate::chart::write(&t, &format!("ipscope report {}", report.name), path, a.log_scale)?;
+        crate::chart::write(&t, &format!("ipscope report {}", report.name), path, a.log_scale, a.chart_type)?;
         writeln!(io::stderr().lock(), "chart written to {}", path.display())?;
     }
     Ok(ExitCode::SUCCESS)
