@@ -17,9 +17,11 @@
 //! - **World map** ([`map`]) for geo tables: a bubble per row on country outlines, sized by
 //!   count and coloured by severity band (the rules are in that module's docs).
 //!
-//! `--chart-type` ([`ChartType`]) picks the kind; `auto` draws a map when the table has
-//! `latitude` and `longitude` columns or a `country` or `continent` column and at least one row
-//! can be placed, else lines or bars as above.
+//! `--chart-type` ([`ChartType`]) picks the kind; `auto` draws a map for geo reports — tables
+//! with `latitude` and `longitude` columns (`cities`, `attackers`) or whose rows *are* countries
+//! or continents (first column `country` / `continent`) — when at least one row can be placed,
+//! else lines or bars as above. (`top-ips` has a `country` column but its rows are addresses:
+//! bars; `--chart-type map` draws it on the map anyway.)
 //!
 //! Text is drawn with DejaVu Sans embedded in the binary (`assets/fonts/`), so no system fonts are
 //! needed. An empty table is an error ("nothing to plot"), never an empty picture.
@@ -104,7 +106,7 @@ pub fn plan_as(t: &Table, kind: ChartType) -> Result<Plan> {
         bail!("nothing to plot: the report returned no rows");
     }
     let is_time = t.rows.iter().filter_map(|r| r.first()).find(|v| !matches!(v, Value::Null)).and_then(time_of);
-    if kind == ChartType::Auto && map::is_geo(t) {
+    if kind == ChartType::Auto && map::is_geo_report(t) {
         // A geo table where no row has a location (no GeoIP data yet) falls back to lines/bars.
         if let Ok(m) = map::plan(t) {
             return Ok(Plan::Map(m));

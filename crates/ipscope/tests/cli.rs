@@ -627,6 +627,17 @@ fn asa_ingest_with_geoip_fills_geo_reports_end_to_end() {
     let (table, _) = run_ok(ipscope(&data).args(["--geoip", &test_geoip(), "lookup", "81.2.69.142", "-o", "table"]));
     assert!(table.contains("London") && table.contains("Europe/London"), "{table}");
 
+    // Geo reports draw world maps: a bubble per country / city.
+    let svg = dir.path().join("map.svg");
+    run_ok(ipscope(&data).args(["report", "countries", "--chart"]).arg(&svg));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("<circle"), "no bubbles in {}", svg.display());
+    let png = dir.path().join("cities.png");
+    let (_, err) = run_ok(ipscope(&data).args(["report", "cities", "--chart"]).arg(&png));
+    assert!(err.contains("chart written"), "{err}");
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+    assert!(decoder.read_info().unwrap().info().width >= 800);
+
     let (_, err) = run_ok(ipscope(&data).args(["--geoip", &test_geoip(), "status"]));
     let sources = scalar(&data, "SELECT count(DISTINCT src_ip) FROM events");
     assert!(

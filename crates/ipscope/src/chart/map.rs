@@ -209,6 +209,13 @@ fn find(t: &Table, name: &str) -> Option<usize> {
 
 /// Whether `chart-type auto` draws a map: latitude and longitude columns, or a `country` or
 /// `continent` column.
+/// Whether `auto` draws a map: coordinates, or rows that are countries / continents.
+pub fn is_geo_report(t: &Table) -> bool {
+    (find(t, "latitude").is_some() && find(t, "longitude").is_some())
+        || matches!(t.columns.first().map(String::as_str), Some("country" | "continent"))
+}
+
+/// Whether a map can be drawn at all (`--chart-type map`).
 pub fn is_geo(t: &Table) -> bool {
     (find(t, "latitude").is_some() && find(t, "longitude").is_some())
         || find(t, "country").is_some()
