@@ -67,8 +67,9 @@ mib() { printf '%.1f' "$(echo "$1 / 1048576" | bc -l)"; }
 
 echo "# ipscope side by side, $LINES lines"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); ipscope: $IPSCOPE_BIN ($("$IPSCOPE_BIN" --version)), branch commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-emit "$(printf '{"run":"side-by-side","lines":%s,"cores":%s,"mem_gib":%s,"ipscope":"%s","date":"%s"}' \
-  "$LINES" "$(nproc)" "$(free -g | awk '/Mem:/{print $2}')" "$("$IPSCOPE_BIN" --version)" "$(date -u +%FT%TZ)")"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine makes every number noisier)"
+emit "$(printf '{"run":"side-by-side","lines":%s,"cores":%s,"mem_gib":%s,"ipscope":"%s","date":"%s","loadavg_start":"%s"}' \
+  "$LINES" "$(nproc)" "$(free -g | awk '/Mem:/{print $2}')" "$("$IPSCOPE_BIN" --version)" "$(date -u +%FT%TZ)" "$(cut -d' ' -f1-3 /proc/loadavg)")"
 
 # ---------------------------------------------------------------- (a) Cowrie: Python+SQLite vs ipscope
 if [ "$PART" = all ] || [ "$PART" = cowrie ]; then
@@ -233,4 +234,6 @@ if [ "$PART" = all ] || [ "$PART" = iptracking ]; then
   [ "$agree_all" = 1 ] && echo "all reports agree" || echo "SOME REPORTS DIFFER: compare $IPSOUT/*.csv with $PGOUT/*.csv"
 fi
 echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+emit "$(printf '{"run":"side-by-side","end":"%s","loadavg_end":"%s"}' "$(date -u +%FT%TZ)" "$(cut -d' ' -f1-3 /proc/loadavg)")"
 echo "machine-readable: $JSONL"
