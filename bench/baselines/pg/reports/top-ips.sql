@@ -7,9 +7,11 @@ WITH t AS (
   FROM inet_log WHERE src_ip IS NOT NULL
   GROUP BY src_ip
   ORDER BY events DESC, host(src_ip) COLLATE "C" LIMIT :top
-), u AS (
-  SELECT src_ip, count(DISTINCT uid) AS n FROM inet_log
-  WHERE src_ip IN (SELECT src_ip FROM t) GROUP BY src_ip
+), u AS (  -- distinct users by two-level aggregation (see daily.sql)
+  SELECT src_ip, count(*) AS n FROM (
+    SELECT src_ip, uid FROM inet_log
+    WHERE src_ip IN (SELECT src_ip FROM t) AND uid IS NOT NULL GROUP BY src_ip, uid
+  ) p GROUP BY src_ip
 )
 SELECT host(t.src_ip) AS ip, t.events, coalesce(u.n, 0) AS users,
        fmt_ts(t.first_seen) AS first_seen, fmt_ts(t.last_seen) AS last_seen,

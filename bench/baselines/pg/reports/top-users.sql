@@ -5,9 +5,11 @@ WITH t AS (
   FROM inet_log WHERE uid IS NOT NULL
   GROUP BY uid
   ORDER BY events DESC, uid COLLATE "C" LIMIT :top
-), u AS (
-  SELECT uid, count(DISTINCT src_ip) AS n FROM inet_log
-  WHERE uid IN (SELECT uid FROM t) GROUP BY uid
+), u AS (  -- distinct addresses by two-level aggregation (see daily.sql)
+  SELECT uid, count(*) AS n FROM (
+    SELECT uid, src_ip FROM inet_log
+    WHERE uid IN (SELECT uid FROM t) AND src_ip IS NOT NULL GROUP BY uid, src_ip
+  ) p GROUP BY uid
 )
 SELECT t.uid AS "user", t.events, coalesce(u.n, 0) AS ips,
        fmt_ts(t.first_seen) AS first_seen, fmt_ts(t.last_seen) AS last_seen,
