@@ -27,7 +27,7 @@
 #   PG_PORT=54329
 #
 # Prints a readable summary on stdout; machine-readable JSON lines (one per measurement) go to
-# $WORK/side-by-side-LINES.jsonl (path printed at the end), for bench/RESULTS.md.
+# $WORK/side-by-side-LINES[-PART].jsonl (path printed at the end), for bench/RESULTS.md.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
@@ -53,7 +53,7 @@ command -v bc >/dev/null || { apt-get update -qq && apt-get install -y -qq bc; }
 mkdir -p "$WORK"
 RUN="$WORK/sbs-$LINES"
 mkdir -p "$RUN"
-JSONL="$WORK/side-by-side-$LINES.jsonl"
+JSONL="$WORK/side-by-side-$LINES$([ "$PART" = all ] || echo "-$PART").jsonl"
 : > "$JSONL"
 export IPSCOPE_CONFIG=/dev/null IPSCOPE_TZ=UTC NO_COLOR=1
 unset IPSCOPE_DATA
