@@ -150,7 +150,7 @@ if [ "$SBS" = 1 ] && [ -x bench/side_by_side.sh ]; then
   md "## Side by side (bench/side_by_side.sh, 1 M lines, same input, same run)"
   md ""
   md '```'
-  IPSCOPE_BIN="$BIN" GEN="$GEN" WORK="$WORK" IPSCOPE_GEOIP_FLAGS=auto bench/side_by_side.sh 1000000 2>/dev/null | tee -a "$OUT"
+  env -u IPSCOPE_GEOIP IPSCOPE_BIN="$BIN" GEN="$GEN" WORK="$WORK" IPSCOPE_GEOIP_FLAGS=auto bench/side_by_side.sh 1000000 2>/dev/null | tee -a "$OUT"
   md '```'
 fi
 
