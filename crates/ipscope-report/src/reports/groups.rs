@@ -15,8 +15,11 @@ pub struct GroupBy {
     /// Extra aggregates: `(expression with {count_if:COND} placeholders rendered by the dialect,
     /// output name)`.
     pub extra: &'static [(Agg, &'static str)],
-    /// Reads enrichment columns (country, ASN, ...): from `events_geo`.
-    pub geo: bool,
+    /// The enrichment columns (country_code, asn, ...) the keys and extras read; empty for
+    /// reports on event columns only. A geo report aggregates in two steps (see [`sql`]).
+    pub geo: &'static [&'static str],
+    /// Event columns besides `src_ip` and `ts` that a geo report's keys or extras read.
+    pub carry: &'static [&'static str],
 }
 
 /// An extra aggregate column.
@@ -34,7 +37,10 @@ pub enum Agg {
 }
 
 pub fn sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
-    let from = if g.geo { "events_geo" } else { p.filter.from() };
+    if !g.geo.is_empty() {
+        return geo_sql(d, p, g);
+    }
+    let from = p.filter.from();
     let keys: Vec<String> = g.keys.iter().map(|(e, n)| format!("{e} AS {n}")).collect();
     let names: Vec<&str> = g.keys.iter().map(|(_, n)| *n).collect();
     let not_null: Vec<String> = g.keys.iter().map(|(e, _)| format!("{e} IS NOT NULL")).collect();
@@ -61,6 +67,81 @@ pub fn sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
         extra = extra.concat(),
         filter = p.filter.sql(d),
         only = g.only,
+        not_null = not_null.join(" AND "),
+        names = names.join(", "),
+        min = p.min_events.max(1),
+        top = p.top,
+    )
+}
+
+/// A geo report in two steps: events are first aggregated per source address (the few columns
+/// needed, a feed's own geo values as the address's `max`), then joined with `addresses` — one
+/// probe per address instead of one per event — and aggregated per key. At 10 M events this took
+/// `countries` from 0.29 s to 0.12 s (query time). Results equal the one-step form over
+/// `events_geo` except where one address carries several different feed values, which are then
+/// represented by their maximum.
+fn geo_sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
+    // --asn is a geo condition: applied after the join.
+    let inner_filter = crate::Filter { asns: Vec::new(), ..p.filter.clone() };
+    let outer_filter = if p.filter.asns.is_empty() {
+        "TRUE".to_owned()
+    } else {
+        format!("asn IN ({})", p.filter.asns.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
+    };
+    let mut inner = vec!["src_ip".to_owned()];
+    inner.extend(g.carry.iter().map(|c| (*c).to_owned()));
+    let group_inner = inner.join(", ");
+    let mut partials: Vec<String> = g.geo.iter().map(|c| format!("max({c}) AS ev_{c}")).collect();
+    partials.push("count(*) AS n".into());
+    partials.push("min(ts) AS first_seen".into());
+    partials.push("max(ts) AS last_seen".into());
+    let mut outer_extra = Vec::new();
+    for (i, (a, name)) in g.extra.iter().enumerate() {
+        let e = match a {
+            Agg::CountIf(c) => {
+                partials.push(format!("{} AS x{i}", d.count_if(c)));
+                format!("sum(x{i})")
+            }
+            Agg::Sum(e) => {
+                partials.push(format!("sum({e}) AS x{i}"));
+                format!("sum(x{i})")
+            }
+            Agg::Distinct(e) => d.count_distinct(e),
+            Agg::Max(e) => format!("max({e})"),
+            Agg::Avg(e) => format!("round(sum({e} * n) / sum(n), 4)"),
+        };
+        outer_extra.push(format!(", {e} AS {name}"));
+    }
+    let joined: Vec<String> = g.geo.iter().map(|c| format!("coalesce(p.ev_{c}, a.{c}) AS {c}")).collect();
+    let carried: Vec<String> = g.carry.iter().map(|c| format!("p.{c}")).collect();
+    let partial_names: Vec<String> = (0..g.extra.len())
+        .filter(|i| matches!(g.extra[*i].0, Agg::CountIf(_) | Agg::Sum(_)))
+        .map(|i| format!("p.x{i}"))
+        .collect();
+    let keys: Vec<String> = g.keys.iter().map(|(e, n)| format!("{e} AS {n}")).collect();
+    let names: Vec<&str> = g.keys.iter().map(|(_, n)| *n).collect();
+    let not_null: Vec<String> = g.keys.iter().map(|(e, _)| format!("{e} IS NOT NULL")).collect();
+    let asn_join = if g.geo.contains(&"asn") || p.filter.asns.is_empty() { String::new() } else { ", a.asn".into() };
+    format!(
+        "WITH p AS (\
+           SELECT {group_inner}, {partials} FROM events WHERE {filter} AND {only} GROUP BY {group_inner}\
+         ), g AS (\
+           SELECT p.src_ip{carried}, {joined}{asn_join}, p.n, p.first_seen, p.last_seen{partial_names} \
+           FROM p LEFT JOIN addresses a ON a.ip = p.src_ip\
+         ) \
+         SELECT {keys}, sum(n) AS events, {ips} AS ips{extra}, min(first_seen) AS first_seen, \
+           max(last_seen) AS last_seen \
+         FROM g WHERE {outer_filter} AND {not_null} \
+         GROUP BY {names} HAVING sum(n) >= {min} ORDER BY events DESC, {names} LIMIT {top}",
+        partials = partials.join(", "),
+        filter = inner_filter.sql(d),
+        only = g.only,
+        carried = carried.iter().map(|c| format!(", {c}")).collect::<String>(),
+        joined = joined.join(", "),
+        partial_names = partial_names.iter().map(|c| format!(", {c}")).collect::<String>(),
+        keys = keys.join(", "),
+        ips = d.count_distinct("src_ip"),
+        extra = outer_extra.concat(),
         not_null = not_null.join(" AND "),
         names = names.join(", "),
         min = p.min_events.max(1),
@@ -99,7 +180,8 @@ group_report!(
         keys: &[("dst_port", "port"), ("proto", "proto")],
         only: "TRUE",
         extra: &[(Agg::CountIf("kind = 'deny'"), "denies"), (Agg::Distinct("dst_ip"), "hosts")],
-        geo: false,
+        geo: &[],
+        carry: &[],
     }
 );
 
@@ -110,7 +192,8 @@ group_report!(
         keys: &[("proto", "proto")],
         only: "TRUE",
         extra: &[(Agg::CountIf("kind = 'deny'"), "denies"), (Agg::Distinct("dst_port"), "ports")],
-        geo: false,
+        geo: &[],
+        carry: &[],
     }
 );
 
@@ -121,7 +204,8 @@ group_report!(
         keys: &[("country_code", "country")],
         only: "TRUE",
         extra: &[(Agg::Max("country_name"), "country_name"), (Agg::CountIf("kind = 'auth'"), "auths")],
-        geo: true,
+        geo: &["country_code", "country_name"],
+        carry: &[],
     }
 );
 
@@ -137,7 +221,8 @@ group_report!(
             (Agg::Avg("longitude"), "longitude"),
             (Agg::CountIf("kind = 'auth'"), "auths"),
         ],
-        geo: true,
+        geo: &["country_code", "city", "region", "latitude", "longitude"],
+        carry: &[],
     }
 );
 
@@ -148,7 +233,8 @@ group_report!(
         keys: &[("continent", "continent")],
         only: "TRUE",
         extra: &[(Agg::Distinct("country_code"), "countries"), (Agg::CountIf("kind = 'auth'"), "auths")],
-        geo: true,
+        geo: &["continent", "country_code"],
+        carry: &[],
     }
 );
 
@@ -160,7 +246,8 @@ group_report!(
         keys: &[("asn", "asn"), ("coalesce(as_org, '')", "as_org")],
         only: "TRUE",
         extra: &[(Agg::Distinct("feed_provider"), "feeds")],
-        geo: true,
+        geo: &["asn", "as_org"],
+        carry: &["feed_provider"],
     }
 );
 
@@ -171,7 +258,8 @@ group_report!(
         keys: &[("username", "user"), ("password", "password")],
         only: "kind = 'auth'",
         extra: &[(Agg::CountIf("outcome = 'success'"), "successes")],
-        geo: false,
+        geo: &[],
+        carry: &[],
     }
 );
 
@@ -182,7 +270,8 @@ group_report!(
         keys: &[("detail", "command")],
         only: "kind = 'command' AND outcome IS NULL",
         extra: &[(Agg::Distinct("session"), "sessions")],
-        geo: false,
+        geo: &[],
+        carry: &[],
     }
 );
 
@@ -193,7 +282,8 @@ group_report!(
         keys: &[("detail", "url"), ("coalesce(file_hash, '')", "hash")],
         only: "kind = 'download'",
         extra: &[(Agg::CountIf("outcome = 'failure'"), "failed")],
-        geo: false,
+        geo: &[],
+        carry: &[],
     }
 );
 
@@ -204,7 +294,8 @@ group_report!(
         keys: &[("feed_provider", "provider"), ("asn", "asn")],
         only: "TRUE",
         extra: &[(Agg::Distinct("feed_name"), "feeds")],
-        geo: true,
+        geo: &["asn"],
+        carry: &["feed_provider", "feed_name"],
     }
 );
 
@@ -216,7 +307,8 @@ group_report!(
         keys: &[("prefix", "prefix")],
         only: "TRUE",
         extra: &[(Agg::Max("asn"), "asn"), (Agg::Max("as_org"), "as_org"), (Agg::Max("country_code"), "country")],
-        geo: true,
+        geo: &["prefix", "asn", "as_org", "country_code"],
+        carry: &[],
     }
 );
 
