@@ -3,6 +3,8 @@
 
     compare_csv.py NAME A.csv B.csv
 
+Only the columns both sides have are compared (ipscope's enrichment columns — country, as_org,
+prefix — have no PostgreSQL counterpart); a column one side lacks is named in `detail`.
 Numbers are compared as ipscope prints them (at most 4 decimals, no trailing zeros), so
 `29.90` (PostgreSQL numeric) equals `29.9`; everything else as text. Rows are compared in
 order (every report's ORDER BY is total); if only the order differs it says so.
@@ -35,9 +37,13 @@ def main() -> None:
     name, a_path, b_path = sys.argv[1:4]
     ha, ra = load(a_path)
     hb, rb = load(b_path)
-    detail = ""
-    if ha != hb:
-        agree, detail = False, f"header {ha} != {hb}"
+    common = [c for c in ha if c in hb]
+    only = [c for c in ha + hb if c not in common]
+    ra = [[r[ha.index(c)] for c in common] for r in ra]
+    rb = [[r[hb.index(c)] for c in common] for r in rb]
+    detail = f"compared {len(common)} common columns; not compared: {', '.join(only)}" if only else ""
+    if not common:
+        agree, detail = False, f"no common columns: {ha} vs {hb}"
     elif ra == rb:
         agree = True
     elif sorted(ra) == sorted(rb):
@@ -52,7 +58,7 @@ def main() -> None:
                 diffs.append(f"row {i + 1}: {x} != {y}")
             if len(diffs) == 5:
                 break
-        detail = "; ".join(diffs)
+        detail = "; ".join(diffs) + (f" ({detail})" if detail else "")
     print(json.dumps({"report": name, "agree": agree, "rows_a": len(ra), "rows_b": len(rb), "detail": detail}))
 
 
