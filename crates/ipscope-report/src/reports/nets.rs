@@ -14,6 +14,10 @@ use ipscope_store::{Store, Table, Value};
 use super::{top, top_ips};
 use crate::{Dialect, Params, ReportError, Result};
 
+/// In three steps, so the expensive work is per address, not per event: events are aggregated
+/// per source address (count, first/last, sessions), addresses are grouped per prefix and the
+/// top N prefixes kept, and only the events of those prefixes' addresses are read again for the
+/// distinct users. At 10 M events: 0.69–0.98 s → 0.45–0.49 s (same rows).
 pub fn sql(d: Dialect, p: &Params) -> String {
     let from = p.filter.from();
     let v6 = d.src_is_v6();
@@ -24,22 +28,27 @@ pub fn sql(d: Dialect, p: &Params) -> String {
     );
     let filter = format!("{} AND src_ip IS NOT NULL", p.filter.sql(d));
     format!(
-        "WITH r AS (SELECT ts, kind, src_ip, username, {v6} AS v6, {key} AS pkey FROM {from} WHERE {filter}), \
-         t AS (\
-           SELECT v6, pkey, count(*) AS events, min(ts) AS first_seen, max(ts) AS last_seen, \
+        "WITH a AS (\
+           SELECT src_ip, src_family, src_ipnum, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, \
              {sessions} AS sessions \
-           FROM r GROUP BY v6, pkey HAVING count(*) >= {min} ORDER BY events DESC, v6, pkey LIMIT {top}\
+           FROM {from} WHERE {filter} GROUP BY src_ip, src_family, src_ipnum\
+         ), q AS (SELECT *, {v6} AS v6, {key} AS pkey FROM a), \
+         t AS (\
+           SELECT v6, pkey, sum(n) AS events, count(*) AS ips, min(first_seen) AS first_seen, \
+             max(last_seen) AS last_seen, sum(sessions) AS sessions \
+           FROM q GROUP BY v6, pkey HAVING sum(n) >= {min} ORDER BY events DESC, v6, pkey LIMIT {top}\
+         ), m AS (\
+           SELECT q.src_ip AS member, q.v6, q.pkey FROM q JOIN t ON q.v6 = t.v6 AND q.pkey = t.pkey\
          ), u AS (\
-           SELECT r.v6, r.pkey, {ips} AS ips, {users} AS users FROM r \
-           JOIN t ON r.v6 = t.v6 AND r.pkey = t.pkey GROUP BY r.v6, r.pkey\
+           SELECT m.v6, m.pkey, {users} AS users FROM {from} e JOIN m ON e.src_ip = m.member \
+           WHERE {filter} GROUP BY m.v6, m.pkey\
          ) \
-         SELECT t.v6, t.pkey, t.events, u.ips, u.users, t.sessions, t.first_seen, t.last_seen \
-         FROM t JOIN u ON t.v6 = u.v6 AND t.pkey = u.pkey ORDER BY t.events DESC, t.v6, t.pkey",
+         SELECT t.v6, t.pkey, t.events, t.ips, coalesce(u.users, 0) AS users, t.sessions, t.first_seen, t.last_seen \
+         FROM t LEFT JOIN u ON t.v6 = u.v6 AND t.pkey = u.pkey ORDER BY t.events DESC, t.v6, t.pkey",
         sessions = d.count_if("kind = 'session_open'"),
         min = p.min_events.max(1),
         top = p.top,
-        ips = d.count_distinct("src_ip"),
-        users = d.count_distinct("username"),
+        users = d.count_distinct("e.username"),
     )
 }
 
