@@ -105,6 +105,14 @@ impl Dialect {
 
     /// Whether the row's source address is IPv6 (the store's `src_family` column; the same
     /// in both engines).
+    /// Any value of `expr` in the group (for columns that are functions of the grouping key).
+    pub fn any_value(self, expr: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("any_value({expr})"),
+            Dialect::ClickHouse => format!("any({expr})"),
+        }
+    }
+
     pub fn src_is_v6(self) -> String {
         "src_family = 6".to_owned()
     }

@@ -29,9 +29,9 @@ pub fn sql(d: Dialect, p: &Params) -> String {
     let filter = format!("{} AND src_ip IS NOT NULL", p.filter.sql(d));
     format!(
         "WITH a AS (\
-           SELECT src_ip, src_family, src_ipnum, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, \
-             {sessions} AS sessions \
-           FROM {from} WHERE {filter} GROUP BY src_ip, src_family, src_ipnum\
+           SELECT src_ip, {any_family} AS src_family, {any_num} AS src_ipnum, count(*) AS n, \
+             min(ts) AS first_seen, max(ts) AS last_seen, {sessions} AS sessions \
+           FROM {from} WHERE {filter} GROUP BY src_ip\
          ), q AS (SELECT *, {v6} AS v6, {key} AS pkey FROM a), \
          t AS (\
            SELECT v6, pkey, sum(n) AS events, count(*) AS ips, min(first_seen) AS first_seen, \
@@ -49,6 +49,9 @@ pub fn sql(d: Dialect, p: &Params) -> String {
         min = p.min_events.max(1),
         top = p.top,
         users = d.count_distinct("e.username"),
+        // Functions of src_ip: grouping by the one text key is 2-3x cheaper than by all three.
+        any_family = d.any_value("src_family"),
+        any_num = d.any_value("src_ipnum"),
     )
 }
 
