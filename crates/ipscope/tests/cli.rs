@@ -715,5 +715,6 @@ fn a_corrupt_geoip_database_stops_ingest_with_its_name() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cyclic-data-structure.mmdb"), "{err}");
+    assert!(err.contains("--no-enrich"), "the error says how to go on without: {err}");
     assert!(!data.join("ipscope.duckdb").exists(), "nothing is stored with a broken database");
 }

@@ -31,7 +31,14 @@ pub fn parse_options(ctx: &Ctx, a: &IngestArgs) -> Result<ParseOptions> {
 pub fn run(ctx: &Ctx, a: IngestArgs) -> Result<ExitCode> {
     let specs = source::expand(&a.paths)?;
     let data = ctx.data_dir()?;
-    let enrich = if a.no_enrich { None } else { Some(super::enrich::enricher(ctx, &data)?) };
+    let enrich = if a.no_enrich {
+        None
+    } else {
+        Some(
+            super::enrich::enricher(ctx, &data)
+                .context("cannot use the GeoIP databases (--no-enrich ingests without enrichment)")?,
+        )
+    };
     if let Some(e) = &enrich {
         let mut err = io::stderr().lock();
         for line in super::enrich::describe(e) {
