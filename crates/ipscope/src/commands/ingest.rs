@@ -90,6 +90,11 @@ pub fn run_inputs(
             Err(e) => {
                 failed += 1;
                 writeln!(stderr.lock(), "error: {e:#}")?;
+                // The failed input's uncommitted batches may hold addresses the book now counts
+                // as known: start again from what the store really has.
+                if opts.enrich.is_some() {
+                    book = AddressBook::new(store.enriched_addresses()?);
+                }
             }
         }
     }
