@@ -37,8 +37,9 @@ impl AddressBook {
     }
 
     /// Looks up the source addresses of `events` not seen before; appends their information to
-    /// `out`. On error nothing is remembered from this batch's failed address on, so a retry
-    /// sees it again.
+    /// `out` and counts them as known from now on. The caller stores `out` with the events; if
+    /// that commit fails, the book is ahead of the store and must be rebuilt from it
+    /// (`ipscope ingest` does so after a failed input).
     pub fn enrich_new(&mut self, enricher: &Enricher, events: &[Event], out: &mut Vec<AddressInfo>) -> Result<()> {
         for ip in events.iter().filter_map(|e| e.src_ip) {
             if self.known.contains(&ip) {

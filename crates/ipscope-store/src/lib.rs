@@ -90,7 +90,13 @@ impl Store {
         let conn = Connection::open_with_flags(&path, config)
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
         let store = Store { conn, path: Some(path) };
-        store.check_version()?;
+        if store.check_version()? < schema::latest_version() {
+            // A store written by an older ipscope: bring it up to date once (a short read-write
+            // open), so reports never meet a missing table.
+            drop(store);
+            drop(Store::open(data_dir)?);
+            return Store::open_read_only(data_dir);
+        }
         Ok(store)
     }
 
@@ -116,7 +122,8 @@ impl Store {
         Ok(v.unwrap_or(0))
     }
 
-    fn check_version(&self) -> Result<()> {
+    /// The store's schema version; an error if it is newer than this build knows.
+    fn check_version(&self) -> Result<i32> {
         let found: Option<i32> =
             self.conn.query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0)).unwrap_or(None);
         let found = found.unwrap_or(0);
@@ -127,7 +134,7 @@ impl Store {
                 known: schema::latest_version(),
             });
         }
-        Ok(())
+        Ok(found)
     }
 
     fn migrate(&self) -> Result<()> {

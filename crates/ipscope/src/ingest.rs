@@ -169,7 +169,8 @@ pub fn ingest(
                     .with_context(|| format!("{name}: cannot convert events"))?;
                 if let Some(enricher) = &opts.enrich {
                     infos.clear();
-                    book.enrich_new(enricher, events, &mut infos)?;
+                    book.enrich_new(enricher, events, &mut infos)
+                        .with_context(|| format!("{name}: cannot enrich (--no-enrich ingests without enrichment)"))?;
                     let now = micros(SystemTime::now());
                     batch = batch.with_addresses(
                         ipscope_store::prepare_addresses(&infos, now)

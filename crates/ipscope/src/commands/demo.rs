@@ -79,7 +79,7 @@ pub fn run(ctx: &Ctx, a: DemoArgs) -> Result<ExitCode> {
         home.push("campus", net)?;
     }
     // The usual GeoIP databases when the machine has them, and the generator's campus.
-    let mut enricher = super::enrich::enricher(ctx, &dir)?;
+    let mut enricher = super::enrich::enricher(ctx, &dir.join("data"))?;
     enricher.home = home.clone();
     let opts = Options { enrich: Some(enricher), ..opts };
     let mut store = Store::open(&dir.join("data"))?;
