@@ -23,6 +23,9 @@ pub mod sshd;
 pub mod syslog;
 pub mod zeek_conn;
 
+#[cfg(test)]
+mod test_support;
+
 pub use clock::{Clock, ClockConfig, TimeError, YearRule, Zone, ZoneError};
 pub use detect::{detect, detect_with_delimiter};
 

@@ -1,42 +1,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::IpAddr;
-
 use super::*;
+use crate::test_support::*;
 use crate::{ClockConfig, YearRule, Zone};
 
 fn parser() -> AsaParser {
     AsaParser::new(Clock::new(ClockConfig { zone: Zone::Utc, year: YearRule::Fixed(2019) }, 0))
 }
 
-fn utc(s: &str) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_micros()
-}
-
-fn ip(s: &str) -> Option<IpAddr> {
-    Some(s.parse().unwrap())
-}
-
-fn parse(p: &mut AsaParser, line: &str) -> (LineOutcome, Vec<Event>) {
-    let mut out = Vec::new();
-    let o = p.parse_line(line.as_bytes(), &mut out);
-    if let LineOutcome::Events(n) = o {
-        assert_eq!(n, out.len(), "{line}");
-    } else {
-        assert!(out.is_empty(), "{line}");
-    }
-    (o, out)
-}
-
-fn one_with(p: &mut AsaParser, line: &str) -> Event {
-    match parse(p, line) {
-        (LineOutcome::Events(1), mut v) => v.remove(0),
-        other => panic!("{line}: {other:?}"),
-    }
-}
-
 fn one(line: &str) -> Event {
-    one_with(&mut parser(), line)
+    crate::test_support::one(&mut parser(), line)
 }
 
 fn ignored(line: &str) -> &'static str {
@@ -95,15 +68,15 @@ fn unknown_zone_uses_the_clock_zone() {
     let cfg = ClockConfig { zone: "+05:30".parse().unwrap(), year: YearRule::Fixed(2019) };
     let mut p = AsaParser::new(Clock::new(cfg, 0));
     // `XYZ:` glued to the colon: an unknown zone, so the clock's +05:30 applies.
-    let e = one_with(&mut p, &format!("Apr 15 2014 09:34:34 XYZ: {BODY}"));
+    let e = crate::test_support::one(&mut p, &format!("Apr 15 2014 09:34:34 XYZ: {BODY}"));
     assert_eq!(e.ts, utc("2014-04-15T04:04:34Z"));
     assert_eq!(e.sensor, None);
     // `XYZ :` with a space is a host.
-    let e = one_with(&mut p, &format!("Apr 15 2014 09:34:34 XYZ : {BODY}"));
+    let e = crate::test_support::one(&mut p, &format!("Apr 15 2014 09:34:34 XYZ : {BODY}"));
     assert_eq!(e.ts, utc("2014-04-15T04:04:34Z"));
     assert_eq!(e.sensor.as_deref(), Some("XYZ"));
     // A known zone wins over the clock.
-    let e = one_with(&mut p, &format!("Apr 15 2014 09:34:34 UTC: {BODY}"));
+    let e = crate::test_support::one(&mut p, &format!("Apr 15 2014 09:34:34 UTC: {BODY}"));
     assert_eq!(e.ts, utc("2014-04-15T09:34:34Z"));
 }
 
@@ -112,12 +85,12 @@ fn yearless_with_zone_across_new_year() {
     // Reference 2020-01-01 00:30 UTC: `Dec 31 23:00:00` is in 2019; EST makes it 04:00 UTC Jan 1.
     let cfg = ClockConfig { zone: Zone::Utc, year: YearRule::Reference };
     let mut p = AsaParser::new(Clock::new(cfg, utc("2020-01-01T00:30:00Z")));
-    let e = one_with(&mut p, &format!("Dec 31 23:00:00 EST fw : {BODY}"));
+    let e = crate::test_support::one(&mut p, &format!("Dec 31 23:00:00 EST fw : {BODY}"));
     assert_eq!(e.ts, utc("2020-01-01T04:00:00Z"));
     // A clock zone far east puts the local date a day after the UTC date.
     let cfg = ClockConfig { zone: "+14:00".parse().unwrap(), year: YearRule::Fixed(2019) };
     let mut p = AsaParser::new(Clock::new(cfg, 0));
-    let e = one_with(&mut p, &format!("Jan  1 05:00:00 UTC fw : {BODY}"));
+    let e = crate::test_support::one(&mut p, &format!("Jan  1 05:00:00 UTC fw : {BODY}"));
     assert_eq!(e.ts, utc("2019-01-01T05:00:00Z"));
 }
 
@@ -268,7 +241,7 @@ fn access_list_106100() {
 #[test]
 fn built_and_teardown_direction() {
     let mut p = parser();
-    let built = one_with(
+    let built = crate::test_support::one(
         &mut p,
         "Oct 10 2018 12:34:56 fw : %ASA-6-302013: Built inbound TCP connection 7 for outside:192.0.2.5/123 (203.0.113.5/123)(LOCAL\\eve, 1:VLAN) to dmz:10.0.0.80/8443 (203.0.113.80/8443) (eve)",
     );
@@ -281,7 +254,7 @@ fn built_and_teardown_direction() {
     assert_eq!(p.conns.len(), 1);
     // The teardown of an inbound connection: same order, direction from the Built line, even
     // though the port heuristic would say otherwise.
-    let td = one_with(
+    let td = crate::test_support::one(
         &mut p,
         "Oct 10 2018 12:35:56 fw : %ASA-6-302014: Teardown TCP connection 7 for outside:192.0.2.5/123 to dmz:10.0.0.80/8443 duration 1:02:03 bytes 4242 TCP FINs from outside (eve)",
     );
@@ -291,18 +264,18 @@ fn built_and_teardown_direction() {
     assert_eq!(td.detail.as_deref(), Some("302014 src_if=outside dst_if=dmz initiator=outside"));
     assert_eq!(p.conns.len(), 0);
     // Another host's connection 7 is another connection.
-    one_with(
+    crate::test_support::one(
         &mut p,
         "Oct 10 2018 12:34:56 fw : %ASA-6-302013: Built inbound TCP connection 7 for outside:192.0.2.5/123 (x/1) to dmz:10.0.0.80/8443 (y/2)",
     );
-    let other = one_with(
+    let other = crate::test_support::one(
         &mut p,
         "Oct 10 2018 12:35:56 fw2 : %ASA-6-302014: Teardown TCP connection 7 for outside:192.0.2.5/123 to dmz:10.0.0.80/8443 duration 0:00:01 bytes 0 SYN Timeout",
     );
     assert_eq!(other.src_ip, ip("10.0.0.80"), "no Built line for fw2: the lower port is the server");
     assert_eq!(other.conn_state.as_deref(), Some("SYN Timeout"));
     // Without a Built line and with a lower `to` port: inbound.
-    let td = one_with(
+    let td = crate::test_support::one(
         &mut p,
         "Oct 10 2018 12:35:56 fw : %ASA-6-302016: Teardown UDP connection 9 for outside:192.0.2.9/5353 to inside:10.0.0.53/53 duration 10:00:00 bytes 0",
     );
@@ -324,18 +297,18 @@ fn durations() {
 #[test]
 fn icmp_connections() {
     let mut p = parser();
-    let b = one_with(
+    let b = crate::test_support::one(
         &mut p,
         "Jul 15 13:30:09 fw %ASA-6-302020: Built outbound ICMP connection for faddr 198.51.100.1/0 gaddr 203.0.113.1/7 laddr 10.0.0.9/7 type 8 code 0",
     );
     assert_eq!((b.src_ip, b.dst_ip, b.src_port, b.dst_port), (ip("10.0.0.9"), ip("198.51.100.1"), Some(8), Some(0)));
-    let t = one_with(
+    let t = crate::test_support::one(
         &mut p,
         "Jul 15 13:30:10 fw %ASA-6-302021: Teardown ICMP connection for faddr 198.51.100.1/0 gaddr 203.0.113.1/7 laddr 10.0.0.9/7 type 0 code 0",
     );
     assert_eq!((t.src_ip, t.dst_ip), (ip("10.0.0.9"), ip("198.51.100.1")));
     // Unseen: the foreign side is the source.
-    let t = one_with(
+    let t = crate::test_support::one(
         &mut p,
         "Jul 15 13:30:10 fw %ASA-6-302021: Teardown ICMP connection for faddr 198.51.100.1/0 gaddr 203.0.113.1/7 laddr 10.0.0.9/7",
     );
@@ -407,7 +380,7 @@ fn connection_map_is_bounded() {
         let line = format!(
             "Oct 10 2018 12:34:56 fw : %ASA-6-302015: Built outbound UDP connection {i} for outside:192.0.2.1/53 (x/53) to inside:10.0.0.1/5000 (y/5000)"
         );
-        one_with(&mut p, &line);
+        crate::test_support::one(&mut p, &line);
     }
     assert_eq!(p.conns.len(), MAX_TRACKED_CONNECTIONS);
 }

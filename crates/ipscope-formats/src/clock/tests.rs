@@ -1,10 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
-
-fn utc(s: &str) -> i64 {
-    DateTime::parse_from_rfc3339(s).unwrap().timestamp_micros()
-}
+use crate::test_support::utc;
 
 fn st(month: u32, day: u32, h: u32, m: u32, s: u32) -> SyslogTime {
     SyslogTime { month, day, secs: h * 3600 + m * 60 + s, micros: 0 }

@@ -1,9 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::IpAddr;
-
 use super::shadowserver::{ShadowserverCsvParser, split};
 use super::*;
+use crate::test_support::*;
 use crate::{ClockConfig, EventKind, YearRule, Zone};
 
 fn clock(zone: Zone) -> Clock {
@@ -16,38 +15,6 @@ fn json() -> IntelmqJsonParser {
 
 fn csv() -> ShadowserverCsvParser {
     ShadowserverCsvParser::new(clock(Zone::Utc))
-}
-
-fn utc(s: &str) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_micros()
-}
-
-fn ip(s: &str) -> Option<IpAddr> {
-    Some(s.parse().unwrap())
-}
-
-fn parse(p: &mut dyn Parser, line: &str) -> (LineOutcome, Vec<Event>) {
-    let mut out = Vec::new();
-    let o = p.parse_line(line.as_bytes(), &mut out);
-    if let LineOutcome::Events(n) = o {
-        assert_eq!(n, out.len(), "{line}");
-    } else {
-        assert!(out.is_empty(), "{line}");
-    }
-    (o, out)
-}
-
-fn one(p: &mut dyn Parser, line: &str) -> Event {
-    let (o, mut ev) = parse(p, line);
-    assert_eq!(o, LineOutcome::Events(1), "{line}");
-    ev.remove(0)
-}
-
-fn rejected(p: &mut dyn Parser, line: &str) -> &'static str {
-    match parse(p, line).0 {
-        LineOutcome::Rejected(r) => r.reason,
-        o => panic!("{line}: {o:?}"),
-    }
 }
 
 #[test]

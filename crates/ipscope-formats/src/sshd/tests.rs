@@ -1,52 +1,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::IpAddr;
-
 use super::*;
+use crate::test_support::*;
 use crate::{ClockConfig, YearRule, Zone};
 
 fn parser() -> SshdParser {
     SshdParser::new(Clock::new(ClockConfig { zone: Zone::Utc, year: YearRule::Fixed(2024) }, 0))
-}
-
-fn utc(s: &str) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_micros()
-}
-
-fn ip(s: &str) -> Option<IpAddr> {
-    Some(s.parse().unwrap())
-}
-
-fn parse(p: &mut SshdParser, line: &str) -> (LineOutcome, Vec<Event>) {
-    let mut out = Vec::new();
-    let o = p.parse_line(line.as_bytes(), &mut out);
-    if let LineOutcome::Events(n) = o {
-        assert_eq!(n, out.len(), "{line}");
-    } else {
-        assert!(out.is_empty(), "{line}");
-    }
-    (o, out)
-}
-
-fn one(p: &mut SshdParser, line: &str) -> Event {
-    match parse(p, line) {
-        (LineOutcome::Events(1), mut v) => v.remove(0),
-        other => panic!("{line}: {other:?}"),
-    }
-}
-
-fn ignored(p: &mut SshdParser, line: &str) -> &'static str {
-    match parse(p, line) {
-        (LineOutcome::Ignored(c), _) => c,
-        other => panic!("{line}: {other:?}"),
-    }
-}
-
-fn rejected(p: &mut SshdParser, line: &str) -> &'static str {
-    match parse(p, line) {
-        (LineOutcome::Rejected(r), _) => r.reason,
-        other => panic!("{line}: {other:?}"),
-    }
 }
 
 #[test]

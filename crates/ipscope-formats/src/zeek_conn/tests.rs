@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
+use crate::test_support::*;
 use crate::{ClockConfig, YearRule, Zone};
 
 const HEADER21: &str = "#separator \\x09
@@ -15,11 +16,6 @@ const HEADER21: &str = "#separator \\x09
 fn parser() -> ZeekConnParser {
     ZeekConnParser::new(Clock::new(ClockConfig { zone: Zone::Utc, year: YearRule::Reference }, 0))
 }
-
-fn utc(s: &str) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_micros()
-}
-
 /// Feeds `text` line by line; returns every outcome and every event.
 fn feed(p: &mut ZeekConnParser, text: &str) -> (Vec<LineOutcome>, Vec<Event>) {
     let mut events = Vec::new();
@@ -45,11 +41,6 @@ fn why(text: &str) -> &'static str {
         other => panic!("{other:?}"),
     }
 }
-
-fn ip(s: &str) -> Option<IpAddr> {
-    Some(s.parse().unwrap())
-}
-
 #[test]
 fn column_names_match_variants() {
     for (i, name) in tsv::NAMES.iter().enumerate() {
