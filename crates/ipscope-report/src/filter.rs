@@ -72,22 +72,28 @@ impl Filter {
 /// are none; NULL addresses are never home). Uses `src_ipnum` prefix arithmetic, so it needs no
 /// join and follows the configuration of the moment.
 pub fn sql_is_home(home: &HomeNets, d: Dialect) -> String {
-    let mut parts = Vec::new();
-    for (_, net) in &home.nets {
-        match net {
-            IpNet::V4(n) => {
-                let shift = 32 - u32::from(n.prefix_len());
-                let key = u64::from(u32::from(n.network())) >> shift;
-                parts.push(format!("(NOT {} AND (src_ipnum >> {shift}) = {key})", d.src_is_v6()));
-            }
-            IpNet::V6(n) => {
-                let shift = 64 - u32::from(n.prefix_len());
-                let key = ((u128::from(n.network()) >> 64) as u64) >> shift;
-                parts.push(format!("({} AND (src_ipnum >> {shift}) = {key})", d.src_is_v6()));
-            }
-        }
-    }
+    // Home networks are refused beyond /64 when configured, so every one has a predicate.
+    let parts: Vec<String> = home.nets.iter().filter_map(|(_, net)| sql_in_net(d, net)).collect();
     if parts.is_empty() { "FALSE".to_owned() } else { format!("(src_ip IS NOT NULL AND ({}))", parts.join(" OR ")) }
+}
+
+/// SQL true for rows whose source address is inside `net`, by prefix arithmetic on `src_ipnum`
+/// (IPv6: its upper 64 bits, so `None` for IPv6 prefixes longer than /64).
+pub fn sql_in_net(d: Dialect, net: &IpNet) -> Option<String> {
+    let v6 = d.src_is_v6();
+    match net {
+        IpNet::V4(n) => {
+            let shift = 32 - u32::from(n.prefix_len());
+            let key = u64::from(u32::from(n.network())) >> shift;
+            Some(format!("(NOT {v6} AND (src_ipnum >> {shift}) = {key})"))
+        }
+        IpNet::V6(n) if n.prefix_len() <= 64 => {
+            let shift = 64 - u32::from(n.prefix_len());
+            let key = ((u128::from(n.network()) >> 64) as u64) >> shift;
+            Some(format!("({v6} AND (src_ipnum >> {shift}) = {key})"))
+        }
+        IpNet::V6(_) => None,
+    }
 }
 
 #[cfg(test)]

@@ -198,9 +198,7 @@ impl Store {
     fn commit_batch_inner(&self, progress: &InputProgress, batch: EventBatch) -> Result<()> {
         ledger::upsert(&self.conn, progress)?;
         if let Some(records) = batch.batch {
-            let mut app = self.conn.appender_with_columns("events", &batch.columns)?;
-            app.append_record_batch(records)?;
-            app.flush()?;
+            self.append("events", &batch.columns, records)?;
         }
         if let Some(a) = batch.addresses {
             self.append_addresses(a)?;
@@ -210,10 +208,16 @@ impl Store {
 
     fn append_addresses(&self, a: AddressBatch) -> Result<()> {
         if let Some(records) = a.batch {
-            let mut app = self.conn.appender_with_columns("addresses", &a.columns)?;
-            app.append_record_batch(records)?;
-            app.flush()?;
+            self.append("addresses", &a.columns, records)?;
         }
+        Ok(())
+    }
+
+    /// Appends one Arrow batch to `table` through DuckDB's appender.
+    fn append(&self, table: &str, columns: &[&str], records: duckdb::arrow::record_batch::RecordBatch) -> Result<()> {
+        let mut app = self.conn.appender_with_columns(table, columns)?;
+        app.append_record_batch(records)?;
+        app.flush()?;
         Ok(())
     }
 

@@ -72,24 +72,8 @@ fn prefix_text(v6: bool, key: u64, p: &Params) -> String {
 
 /// SQL true for rows whose source address is inside `net`.
 pub fn sql_inside(d: Dialect, net: &IpNet) -> Result<String> {
-    let v6 = d.src_is_v6();
-    Ok(match net {
-        IpNet::V4(n) => {
-            let shift = 32 - u32::from(n.prefix_len());
-            let key = u64::from(u32::from(n.network())) >> shift;
-            format!("(NOT {v6} AND (src_ipnum >> {shift}) = {key})")
-        }
-        IpNet::V6(n) if n.prefix_len() <= 64 => {
-            let shift = 64 - u32::from(n.prefix_len());
-            let key = ((u128::from(n.network()) >> 64) as u64) >> shift;
-            format!("({v6} AND (src_ipnum >> {shift}) = {key})")
-        }
-        IpNet::V6(_) => {
-            return Err(ReportError::Invalid(format!(
-                "--drill {net}: IPv6 prefixes longer than /64 are not supported"
-            )));
-        }
-    })
+    crate::filter::sql_in_net(d, net)
+        .ok_or_else(|| ReportError::Invalid(format!("--drill {net}: IPv6 prefixes longer than /64 are not supported")))
 }
 
 pub fn run(store: &Store, p: &Params) -> Result<Table> {
