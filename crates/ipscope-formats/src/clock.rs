@@ -245,6 +245,19 @@ impl Clock {
         &self.cfg
     }
 
+    /// Moves the reference time of a live stream (a followed file or syslog listener running for
+    /// months: "Jan  2" read on January 2 belongs to the new year). The year-rule state of a
+    /// fixed year is kept.
+    pub fn set_reference(&mut self, reference_micros: i64) {
+        let fresh = Clock::new(self.cfg.clone(), reference_micros);
+        self.reference_micros = fresh.reference_micros;
+        self.ref_local_secs = fresh.ref_local_secs;
+        self.ref_year = fresh.ref_year;
+        if matches!(self.cfg.year, YearRule::Reference) {
+            self.cur_year = fresh.cur_year;
+        }
+    }
+
     pub fn reference_micros(&self) -> i64 {
         self.reference_micros
     }

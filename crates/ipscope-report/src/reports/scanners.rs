@@ -1,7 +1,7 @@
 //! `scanners`: source addresses ranked by how many distinct destination ports they touched,
 //! with distinct destination hosts, unanswered connections and denies.
 
-use ipscope_store::{Store, Table};
+use ipscope_store::{Query, Table};
 
 use crate::{Dialect, Params, Result};
 
@@ -23,6 +23,6 @@ pub fn sql(d: Dialect, p: &Params) -> String {
     )
 }
 
-pub fn run(store: &Store, p: &Params) -> Result<Table> {
+pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     Ok(store.query(&sql(Dialect::DuckDb, p))?)
 }
