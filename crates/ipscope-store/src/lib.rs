@@ -13,6 +13,7 @@
 mod append;
 mod backend;
 mod ledger;
+pub mod owner;
 mod schema;
 mod table;
 pub mod wire;

@@ -24,8 +24,7 @@ use tracing::debug;
 
 use crate::commands::Ctx;
 
-/// The file a running daemon leaves in the data directory.
-pub const DAEMON_FILE: &str = "ipscope.serve";
+pub use ipscope_store::owner::OWNER_FILE as DAEMON_FILE;
 /// How long a command waits for the daemon to say it is there.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -43,12 +42,11 @@ pub struct DaemonInfo {
     pub syslog_udp: Option<std::net::SocketAddr>,
     #[serde(default)]
     pub syslog_tcp: Option<std::net::SocketAddr>,
-    /// The secret the store routes (writes) ask for: only who can read this file (it is
-    /// 0600, in the data directory) can write through the daemon. Random per start.
-    pub key: String,
 }
 
-/// The header that carries [`DaemonInfo::key`].
+/// The header that carries the daemon's key (`ipscope.serve.key`, mode 0600): the store routes
+/// (writes) ask for it, so only who can read the data directory's secrets writes through the
+/// daemon. Random per start.
 pub const KEY_HEADER: &str = "x-ipscope-key";
 
 /// A new random key (128 bits from the system's generator, as hex).
@@ -59,18 +57,6 @@ pub fn new_key() -> std::io::Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Writes the daemon file, readable by its owner only (it holds the key).
-pub fn write_info(path: &Path, info: &DaemonInfo) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(path)?;
-    f.write_all(&serde_json::to_vec_pretty(info).map_err(std::io::Error::other)?)?;
-    f.sync_all()
-}
-
 /// The bearer token for the daemon's API: `IPSCOPE_TOKEN`, else the config's `[serve] token`.
 pub fn token(ctx: &Ctx) -> Option<String> {
     std::env::var("IPSCOPE_TOKEN").ok().filter(|t| !t.is_empty()).or_else(|| ctx.cfg.serve.token.clone())
@@ -78,11 +64,11 @@ pub fn token(ctx: &Ctx) -> Option<String> {
 
 /// The daemon serving `data`, if one runs and answers.
 pub fn find(ctx: &Ctx, data: &Path) -> Result<Option<Client>> {
-    let path = data.join(DAEMON_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    let path = ipscope_store::owner::owner_path(data);
+    let Some(text) =
+        ipscope_store::owner::read_owner(data).with_context(|| format!("cannot read {}", path.display()))?
+    else {
+        return Ok(None);
     };
     let Ok(info) = serde_json::from_str::<DaemonInfo>(&text) else {
         debug!(file = %path.display(), "unreadable daemon file ignored");
@@ -92,7 +78,7 @@ pub fn find(ctx: &Ctx, data: &Path) -> Result<Option<Client>> {
         debug!(file = %path.display(), pid = info.pid, "stale daemon file (process gone) ignored");
         return Ok(None);
     }
-    let client = Client::new(&info, token(ctx));
+    let client = Client::new(&info, token(ctx), ipscope_store::owner::read_key(data));
     match client.get("/api/health") {
         Ok(_) => Ok(Some(client)),
         Err(e) => bail!(
@@ -143,7 +129,8 @@ pub struct Client {
     agent: ureq::Agent,
     base: String,
     token: Option<String>,
-    key: String,
+    /// `None` when this user may not read the key: reads work, writes are refused.
+    key: Option<String>,
     database: PathBuf,
 }
 
@@ -152,23 +139,20 @@ fn remote(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl Client {
-    pub fn new(info: &DaemonInfo, token: Option<String>) -> Client {
+    pub fn new(info: &DaemonInfo, token: Option<String>, key: Option<String>) -> Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(HEALTH_TIMEOUT))
             .build()
             .into();
-        Client {
-            agent,
-            base: info.url.trim_end_matches('/').to_owned(),
-            token,
-            key: info.key.clone(),
-            database: info.database.clone(),
-        }
+        Client { agent, base: info.url.trim_end_matches('/').to_owned(), token, key, database: info.database.clone() }
     }
 
     fn auth<B>(&self, r: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
-        let r = r.header(KEY_HEADER, &self.key);
+        let r = match &self.key {
+            Some(k) => r.header(KEY_HEADER, k),
+            None => r,
+        };
         match &self.token {
             Some(t) => r.header("Authorization", format!("Bearer {t}")),
             None => r,

@@ -193,10 +193,11 @@ pub fn run(ctx: Ctx, a: ServeArgs) -> Result<ExitCode> {
         database: database.clone(),
         syslog_udp,
         syslog_tcp,
-        key: crate::daemon::new_key().context("cannot make a key for the daemon file")?,
     };
+    let key = crate::daemon::new_key().context("cannot make a key for the daemon file")?;
     let info_path = data.join(DAEMON_FILE);
-    crate::daemon::write_info(&info_path, &info).with_context(|| format!("cannot write {}", info_path.display()))?;
+    ipscope_store::owner::write_owner(&data, &serde_json::to_vec_pretty(&info)?, key.as_bytes())
+        .with_context(|| format!("cannot write {}", info_path.display()))?;
     {
         let mut err = io::stderr().lock();
         for l in &said {
@@ -214,7 +215,7 @@ pub fn run(ctx: Ctx, a: ServeArgs) -> Result<ExitCode> {
         registry,
         metrics,
         s.token.clone(),
-        info.key.clone(),
+        key,
         enricher,
     );
     let served = crate::api::serve(http, state);
@@ -225,7 +226,9 @@ pub fn run(ctx: Ctx, a: ServeArgs) -> Result<ExitCode> {
     }
     drop(live);
     writer.finish();
-    let _ = std::fs::remove_file(&info_path);
+    if let Err(e) = ipscope_store::owner::remove_owner(&data) {
+        error!(error = %e, file = %info_path.display(), "cannot remove the daemon file");
+    }
     served?;
     writeln!(io::stderr(), "ipscope serve stopped")?;
     Ok(ExitCode::SUCCESS)
