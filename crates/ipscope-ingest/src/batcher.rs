@@ -37,6 +37,9 @@ pub struct Batch {
     pub ignored_by: BTreeMap<&'static str, u64>,
     pub rejected_by: BTreeMap<&'static str, u64>,
     pub kinds: BTreeMap<(SourceFormat, EventKind), u64>,
+    /// Lines that gave events although they were not valid UTF-8: their text is stored with
+    /// U+FFFD in place of each bad sequence.
+    pub invalid_utf8: u64,
     /// Source addresses looked up and stored with this batch.
     pub new_addresses: Vec<std::net::IpAddr>,
     /// When the oldest line of the batch was read (follow lag).
@@ -86,6 +89,7 @@ pub struct Batcher {
     rejected: u64,
     ignored_by: BTreeMap<&'static str, u64>,
     rejected_by: BTreeMap<&'static str, u64>,
+    invalid_utf8: u64,
     first_read: Option<Instant>,
 }
 
@@ -107,6 +111,7 @@ impl Batcher {
             rejected: 0,
             ignored_by: BTreeMap::new(),
             rejected_by: BTreeMap::new(),
+            invalid_utf8: 0,
             first_read: None,
         }
     }
@@ -162,7 +167,12 @@ impl Batcher {
             }
         }
         match outcome {
-            LineOutcome::Events(_) => Pushed::Events,
+            LineOutcome::Events(_) => {
+                if std::str::from_utf8(line).is_err() {
+                    self.invalid_utf8 += 1;
+                }
+                Pushed::Events
+            }
             LineOutcome::Ignored(why) => {
                 self.ignored += 1;
                 *self.ignored_by.entry(why).or_default() += 1;
@@ -247,6 +257,7 @@ impl Batcher {
             rejected: std::mem::take(&mut self.rejected),
             ignored_by: std::mem::take(&mut self.ignored_by),
             rejected_by: std::mem::take(&mut self.rejected_by),
+            invalid_utf8: std::mem::take(&mut self.invalid_utf8),
             kinds,
             new_addresses,
             first_read: self.first_read.take(),

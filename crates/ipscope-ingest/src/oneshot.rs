@@ -73,6 +73,8 @@ pub struct Summary {
     pub addresses: u64,
     pub ignored: BTreeMap<&'static str, u64>,
     pub rejected: BTreeMap<&'static str, u64>,
+    /// Lines stored although they were not valid UTF-8 (each bad sequence became U+FFFD).
+    pub invalid_utf8: u64,
 }
 
 impl Summary {
@@ -247,6 +249,7 @@ fn ingest_once(
                 summary.lines += batch.lines;
                 summary.events += n;
                 summary.addresses += new_addresses;
+                summary.invalid_utf8 += batch.invalid_utf8;
                 for (k, v) in batch.ignored_by {
                     *summary.ignored.entry(k).or_default() += v;
                 }

@@ -320,10 +320,23 @@ fn format_param(pairs: &[(String, String)]) -> Result<OutputFormat, ApiError> {
     }
 }
 
-/// A table in the asked-for format, with its content type.
+/// A table in the asked-for format, with its content type (csv/tsv with the formula guard).
 fn render(t: &Table, format: OutputFormat, sep: char) -> ApiResult {
+    render_guarded(t, format, sep, true)
+}
+
+/// `no_formula_guard=true`: csv/tsv text exactly as stored, for programs (see `output::escape`).
+fn no_formula_guard(pairs: &[(String, String)]) -> bool {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "no_formula_guard")
+        .is_some_and(|(_, v)| matches!(v.as_str(), "" | "true" | "1" | "yes"))
+}
+
+fn render_guarded(t: &Table, format: OutputFormat, sep: char, formula_guard: bool) -> ApiResult {
     let mut body = Vec::new();
-    let style = Style { format, sep, header: true, iso_times: true };
+    let style = Style { format, sep, header: true, iso_times: true, formula_guard };
     output::write_table(&mut body, t, style).map_err(|e| ApiError::bad(e.to_string()))?;
     let ctype = match format {
         OutputFormat::Json => "application/json",
@@ -392,13 +405,13 @@ async fn report(
 ) -> ApiResult {
     let format = format_param(&pairs)?;
     let cmd = report_args(&name, &pairs)?;
-    let sep = cmd.output.sep;
+    let (sep, guard) = (cmd.output.sep, !cmd.output.no_formula_guard);
     let t = blocking(move || {
         let backend = state.backend()?;
         crate::commands::query::report_table(&state.ctx, &cmd, &backend).map(|(t, _)| t).map_err(ApiError::any)
     })
     .await?;
-    render(&t, format, sep)
+    render_guarded(&t, format, sep, guard)
 }
 
 async fn run_sql(state: Shared, sql: String, pairs: Vec<(String, String)>) -> ApiResult {
@@ -411,7 +424,7 @@ async fn run_sql(state: Shared, sql: String, pairs: Vec<(String, String)>) -> Ap
     if wire_format {
         return Ok(([(header::CONTENT_TYPE, "application/json")], wire::table_to_json(&t)).into_response());
     }
-    render(&t, format, ',')
+    render_guarded(&t, format, ',', !no_formula_guard(&pairs))
 }
 
 async fn sql_get(St(state): St<Shared>, Params(pairs): Params<Vec<(String, String)>>) -> ApiResult {
@@ -439,7 +452,7 @@ async fn status(St(state): St<Shared>, Params(pairs): Params<Vec<(String, String
             output::write_table(
                 &mut buf,
                 &inputs,
-                Style { format: OutputFormat::Json, sep: ',', header: true, iso_times: true },
+                Style { format: OutputFormat::Json, sep: ',', header: true, iso_times: true, formula_guard: true },
             )
             .map_err(|e| ApiError::bad(e.to_string()))?;
             let inputs: serde_json::Value = serde_json::from_slice(&buf).unwrap_or_default();

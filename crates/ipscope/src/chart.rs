@@ -222,7 +222,8 @@ fn register_font() -> Result<()> {
 /// Draws `t` into `path` as `kind`; the file name's extension (`svg` or `png`) picks the format.
 /// `log_scale` applies to the value axis of lines and bars, not to maps.
 pub fn write(t: &Table, title: &str, path: &Path, log_scale: bool, kind: ChartType) -> Result<()> {
-    let plan = plan_as(t, kind)?;
+    // Labels are attacker text (usernames, commands): shown escaped, never as controls.
+    let plan = plan_as(&crate::output::escape::display_table(t), kind)?;
     register_font()?;
     let height = match &plan {
         Plan::Lines { .. } => 650,

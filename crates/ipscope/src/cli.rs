@@ -207,6 +207,10 @@ pub struct OutputArgs {
     /// Omit the header row (csv, tsv)
     #[arg(long, env = "IPSCOPE_NO_HEADER")]
     pub no_header: bool,
+    /// csv/tsv: keep text that starts with = + - @ as it is (by default it gets a leading ' so a
+    /// spreadsheet shows it instead of running it as a formula); for programs reading the output
+    #[arg(long, env = "IPSCOPE_NO_FORMULA_GUARD")]
+    pub no_formula_guard: bool,
 }
 
 /// Filters and knobs shared by every report.

@@ -5,9 +5,17 @@
 //! | table    | aligned columns for people (default on a terminal) |
 //! | markdown | a GitHub-flavoured Markdown table |
 //! | csv      | RFC 4180 quoting, any single-character separator (`--sep`), header row of column names |
-//! | tsv      | tab-separated, tabs/newlines in values replaced by spaces (default when piped) |
+//! | tsv      | tab-separated; `\`, tab, LF, CR in values written `\\`, `\t`, `\n`, `\r` (default when piped) |
 //! | json     | one array of objects, column name → value (numbers stay numbers, NULL is null) |
 //! | ndjson   | one object per line |
+//!
+//! Every value may be attacker text (a username, a command typed into a honeypot): each format
+//! shows it as text and nothing else ([`escape`]). Terminal tables and Markdown escape control
+//! and bidi characters; csv/tsv guard against spreadsheet formulas (`--no-formula-guard` turns
+//! that off for machine consumers; numbers are never touched); json escapes what JSON requires
+//! and is the one format that keeps every character exactly.
+
+pub mod escape;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -33,14 +41,16 @@ pub struct Style {
     /// JSON times in ISO 8601 (`2026-11-22T17:06:05Z`), for the API (Grafana reads them);
     /// the CLI prints `2026-11-22 17:06:05` everywhere.
     pub iso_times: bool,
+    /// csv/tsv: prefix text that a spreadsheet would run as a formula with `'`.
+    pub formula_guard: bool,
 }
 
 impl Style {
     /// The format asked for, or table on a terminal and tsv otherwise.
-    pub fn resolve(format: Option<OutputFormat>, sep: char, no_header: bool) -> Style {
+    pub fn resolve(format: Option<OutputFormat>, sep: char, no_header: bool, no_formula_guard: bool) -> Style {
         let format =
             format.unwrap_or_else(|| if io::stdout().is_terminal() { OutputFormat::Table } else { OutputFormat::Tsv });
-        Style { format, sep, header: !no_header, iso_times: false }
+        Style { format, sep, header: !no_header, iso_times: false, formula_guard: !no_formula_guard }
     }
 }
 
@@ -48,8 +58,8 @@ pub fn write_table(out: &mut dyn Write, t: &Table, style: Style) -> io::Result<(
     match style.format {
         OutputFormat::Table => write_pretty(out, t),
         OutputFormat::Markdown => write_markdown(out, t),
-        OutputFormat::Csv => write_csv(out, t, style.sep, style.header),
-        OutputFormat::Tsv => write_tsv(out, t, style.header),
+        OutputFormat::Csv => write_csv(out, t, style.sep, style.header, style.formula_guard),
+        OutputFormat::Tsv => write_tsv(out, t, style.header, style.formula_guard),
         OutputFormat::Json => write_json(out, t, style.iso_times),
         OutputFormat::Ndjson => write_ndjson(out, t, style.iso_times),
     }
@@ -65,10 +75,10 @@ fn write_pretty(out: &mut dyn Write, t: &Table) -> io::Result<()> {
     if std::env::var_os("NO_COLOR").is_some() || !io::stdout().is_terminal() {
         table.force_no_tty();
     }
-    table.set_header(t.columns.iter().map(comfy_table::Cell::new));
+    table.set_header(t.columns.iter().map(|c| comfy_table::Cell::new(escape::display(c))));
     for row in &t.rows {
         table.add_row(row.iter().map(|v| {
-            let cell = comfy_table::Cell::new(v.render());
+            let cell = comfy_table::Cell::new(escape::display(&v.render()));
             if v.is_numeric() { cell.set_alignment(CellAlignment::Right) } else { cell }
         }));
     }
@@ -79,48 +89,46 @@ pub fn write_markdown(out: &mut dyn Write, t: &Table) -> io::Result<()> {
     if t.rows.is_empty() {
         return writeln!(out, "_(no rows)_");
     }
-    let esc = |s: String| s.replace('|', "\\|").replace('\n', " ");
-    writeln!(out, "| {} |", t.columns.iter().map(|c| esc(c.clone())).collect::<Vec<_>>().join(" | "))?;
+    let esc = |s: &str| escape::markdown(s).into_owned();
+    writeln!(out, "| {} |", t.columns.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | "))?;
     let rule: Vec<&str> = match t.rows.first() {
         Some(first) => first.iter().map(|v| if v.is_numeric() { "---:" } else { "---" }).collect(),
         None => t.columns.iter().map(|_| "---").collect(),
     };
     writeln!(out, "|{}|", rule.join("|"))?;
     for row in &t.rows {
-        writeln!(out, "| {} |", row.iter().map(|v| esc(v.render())).collect::<Vec<_>>().join(" | "))?;
+        writeln!(out, "| {} |", row.iter().map(|v| esc(&v.render())).collect::<Vec<_>>().join(" | "))?;
     }
     Ok(())
 }
 
-fn csv_field(s: &str, sep: char) -> String {
-    if s.contains(sep) || s.contains('"') || s.contains('\n') || s.contains('\r') {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
+/// Whether a value is text (the formula guard's business) rather than a number, time or NULL.
+fn is_text(v: &Value) -> bool {
+    matches!(v, Value::Text(_))
 }
 
-fn write_csv(out: &mut dyn Write, t: &Table, sep: char, header: bool) -> io::Result<()> {
+fn write_csv(out: &mut dyn Write, t: &Table, sep: char, header: bool, guard: bool) -> io::Result<()> {
     let sep_s = sep.to_string();
     if header {
-        writeln!(out, "{}", t.columns.iter().map(|c| csv_field(c, sep)).collect::<Vec<_>>().join(&sep_s))?;
+        let cells: Vec<_> = t.columns.iter().map(|c| escape::csv(c, sep, true, guard)).collect();
+        writeln!(out, "{}", cells.join(&sep_s))?;
     }
     for row in &t.rows {
-        writeln!(out, "{}", row.iter().map(|v| csv_field(&v.render(), sep)).collect::<Vec<_>>().join(&sep_s))?;
+        let cells: Vec<String> =
+            row.iter().map(|v| escape::csv(&v.render(), sep, is_text(v), guard).into_owned()).collect();
+        writeln!(out, "{}", cells.join(&sep_s))?;
     }
     Ok(())
 }
 
-fn tsv_field(s: &str) -> String {
-    s.replace(['\t', '\n', '\r'], " ")
-}
-
-fn write_tsv(out: &mut dyn Write, t: &Table, header: bool) -> io::Result<()> {
+fn write_tsv(out: &mut dyn Write, t: &Table, header: bool, guard: bool) -> io::Result<()> {
     if header {
-        writeln!(out, "{}", t.columns.iter().map(|c| tsv_field(c)).collect::<Vec<_>>().join("\t"))?;
+        let cells: Vec<_> = t.columns.iter().map(|c| escape::tsv(c, true, guard)).collect();
+        writeln!(out, "{}", cells.join("\t"))?;
     }
     for row in &t.rows {
-        writeln!(out, "{}", row.iter().map(|v| tsv_field(&v.render())).collect::<Vec<_>>().join("\t"))?;
+        let cells: Vec<String> = row.iter().map(|v| escape::tsv(&v.render(), is_text(v), guard).into_owned()).collect();
+        writeln!(out, "{}", cells.join("\t"))?;
     }
     Ok(())
 }
@@ -173,7 +181,8 @@ mod tests {
 
     fn render(format: OutputFormat, sep: char) -> String {
         let mut buf = Vec::new();
-        write_table(&mut buf, &sample(), Style { format, sep, header: true, iso_times: false }).unwrap_or_default();
+        write_table(&mut buf, &sample(), Style { format, sep, header: true, iso_times: false, formula_guard: true })
+            .unwrap_or_default();
         String::from_utf8(buf).unwrap_or_default()
     }
 

@@ -66,7 +66,7 @@ pub fn lookup(ctx: &Ctx, a: LookupArgs) -> Result<ExitCode> {
         Err(err) => return Err(err),
     };
     let wide = lookup_table(&e, store.as_deref().map(|s| s as &dyn Query), &a.addrs)?;
-    let style = Style::resolve(a.output.format, a.output.sep, a.output.no_header);
+    let style = Style::resolve(a.output.format, a.output.sep, a.output.no_header, a.output.no_formula_guard);
     if matches!(style.format, OutputFormat::Table | OutputFormat::Markdown) {
         // One address per block of `field value` rows: 20 columns do not fit a terminal.
         let mut t = Table::new(vec!["field".into(), "value".into()]);

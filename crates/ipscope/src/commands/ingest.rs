@@ -15,6 +15,7 @@ use ipscope_store::Backend;
 
 use super::Ctx;
 use crate::cli::IngestArgs;
+use crate::output::escape;
 
 /// Events per committed batch (tuning and tests; hidden from --help).
 const BATCH_ENV: &str = "IPSCOPE_BATCH_EVENTS";
@@ -168,12 +169,12 @@ pub fn run_inputs(
 /// Writes the per-input summary lines to `w` (stderr).
 pub fn write_summary(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
     if s.status == "skipped" {
-        return writeln!(w, "{}: skipped (the running daemon is storing it)", s.name);
+        return writeln!(w, "{}: skipped (the running daemon is storing it)", escape::display(&s.name));
     }
     writeln!(
         w,
         "{}: {} ({}), {} lines, {} events, {} ignored, {} rejected{}",
-        s.name,
+        escape::display(&s.name),
         s.status,
         s.format,
         s.lines,
@@ -192,6 +193,9 @@ pub fn write_summary(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
     }
     if !s.ignored.is_empty() {
         writeln!(w, "  ignored: {}", detail(&s.ignored))?;
+    }
+    if s.invalid_utf8 > 0 {
+        writeln!(w, "  {} lines not valid UTF-8: stored with U+FFFD in place of the bad bytes", s.invalid_utf8)?;
     }
     Ok(())
 }

@@ -89,7 +89,7 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
 }
 
 pub fn print(t: &Table, o: &OutputArgs) -> Result<()> {
-    let style = Style::resolve(o.format, o.sep, o.no_header);
+    let style = Style::resolve(o.format, o.sep, o.no_header, o.no_formula_guard);
     let mut out = io::BufWriter::new(io::stdout().lock());
     output::write_table(&mut out, t, style)?;
     out.flush()?;
@@ -143,7 +143,7 @@ pub fn list_reports() -> Result<ExitCode> {
             .map(|r| vec![Value::Text(r.name.into()), Value::Text(r.about.into())])
             .collect(),
     };
-    print(&t, &OutputArgs { format: None, sep: ',', no_header: false })?;
+    print(&t, &OutputArgs { format: None, sep: ',', no_header: false, no_formula_guard: false })?;
     Ok(ExitCode::SUCCESS)
 }
 
