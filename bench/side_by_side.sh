@@ -202,7 +202,7 @@ if [ "$PART" = all ] || [ "$PART" = iptracking ]; then
   ips_report() { # name, args... -> seconds; CSV into IPSOUT/name.csv
     local name="$1" s e; shift
     s=$(now)
-    "$IPSCOPE_BIN" report --data "$DATA" "$@" --home "$HOME_NETS" -o csv > "$IPSOUT/$name.csv"
+    "$IPSCOPE_BIN" report --data "$DATA" "$@" --home "$HOME_NETS" -o csv --no-formula-guard > "$IPSOUT/$name.csv"
     e=$(now)
     fsecs "$s" "$e"
   }
