@@ -4,11 +4,23 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use ipscope_store::FileId;
 
 use crate::{IngestError, Result};
+
+/// Decompressed bytes a compressed input may always produce: below this, no input is a bomb.
+pub const BOMB_GRACE_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest expansion (decompressed bytes per compressed byte read) of a compressed input past
+/// [`BOMB_GRACE_BYTES`]. Real logs compress 3–30× (gzip -9 and zstd -19 --long on the corpus
+/// and on generated logs of every format); a single brute-forcer repeating one line with only
+/// the time and port changing reaches 360× with zstd. Zeros reach gzip's 1 032× and zstd's
+/// tens of thousands: a small file that would expand into gigabytes is stopped here, with a
+/// reason, instead of running for hours.
+pub const MAX_EXPANSION_RATIO: u64 = 1000;
 
 /// Longest line we keep. Logs are hostile input: a longer line is cut here, reported as
 /// rejected ("line too long"), and reading resumes at the next newline.
@@ -132,19 +144,81 @@ pub fn open(spec: &InputSpec) -> Result<Opened> {
     Ok(Opened { reader, size, compressed, mtime, file })
 }
 
-/// Wraps `raw` in a gzip or zstd decoder when its first bytes say so (by magic bytes, not name).
+/// Wraps `raw` in a gzip or zstd decoder when its first bytes say so (by magic bytes, not name),
+/// bounded by [`MAX_EXPANSION_RATIO`].
 pub fn decompress(raw: Box<dyn Read + Send>, name: &str) -> Result<(Box<dyn BufRead + Send>, bool)> {
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
     let magic = buffered.fill_buf().map_err(|source| IngestError::Read { name: name.to_owned(), source })?;
-    Ok(if magic.starts_with(&GZIP_MAGIC) {
-        (Box::new(BufReader::with_capacity(256 * 1024, flate2::bufread::MultiGzDecoder::new(buffered))), true)
-    } else if magic.starts_with(&ZSTD_MAGIC) {
-        let dec = zstd::stream::read::Decoder::with_buffer(buffered)
-            .map_err(|source| IngestError::Read { name: name.to_owned(), source })?;
-        (Box::new(BufReader::with_capacity(256 * 1024, dec)), true)
+    let gzip = magic.starts_with(&GZIP_MAGIC);
+    if !gzip && !magic.starts_with(&ZSTD_MAGIC) {
+        return Ok((Box::new(buffered), false));
+    }
+    let compressed = Arc::new(AtomicU64::new(0));
+    let counted = Consumed { inner: buffered, n: Arc::clone(&compressed) };
+    let dec: Box<dyn Read + Send> = if gzip {
+        Box::new(flate2::bufread::MultiGzDecoder::new(counted))
     } else {
-        (Box::new(buffered), false)
-    })
+        Box::new(
+            zstd::stream::read::Decoder::with_buffer(counted)
+                .map_err(|source| IngestError::Read { name: name.to_owned(), source })?,
+        )
+    };
+    Ok((Box::new(BufReader::with_capacity(256 * 1024, Bounded { inner: dec, compressed, out: 0 })), true))
+}
+
+/// Counts the bytes of a compressed stream its decoder has consumed (not what was read ahead).
+struct Consumed<R> {
+    inner: R,
+    n: Arc<AtomicU64>,
+}
+
+impl<R: BufRead> Read for Consumed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n.fetch_add(k as u64, Ordering::Relaxed);
+        Ok(k)
+    }
+}
+
+impl<R: BufRead> BufRead for Consumed<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.n.fetch_add(amt as u64, Ordering::Relaxed);
+        self.inner.consume(amt);
+    }
+}
+
+/// A decoder's output, stopped with [`Bomb`] when it expands beyond [`MAX_EXPANSION_RATIO`].
+struct Bounded<R> {
+    inner: R,
+    compressed: Arc<AtomicU64>,
+    out: u64,
+}
+
+/// Why a compressed input was stopped.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "decompression stopped after {out} bytes from {compressed} compressed bytes: more than {MAX_EXPANSION_RATIO} times \
+     its size past {BOMB_GRACE_BYTES} bytes (MAX_EXPANSION_RATIO), so a decompression bomb rather than a log; \
+     if it really is one, decompress it yourself and ingest the plain file"
+)]
+pub struct Bomb {
+    pub out: u64,
+    pub compressed: u64,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.out += k as u64;
+        let compressed = self.compressed.load(Ordering::Relaxed);
+        if self.out > BOMB_GRACE_BYTES && self.out > compressed.saturating_mul(MAX_EXPANSION_RATIO) {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, Bomb { out: self.out, compressed }));
+        }
+        Ok(k)
+    }
 }
 
 /// Reads lines of at most [`MAX_LINE_BYTES`], without the `\n` terminator.
@@ -226,5 +300,66 @@ mod tests {
         assert_eq!(buf.as_slice(), b"last");
         assert!(l.is_some_and(|l| !l.truncated));
         assert!(r.next_line(&mut buf).ok().flatten().is_none());
+    }
+
+    /// Reads everything `decompress` gives for `bytes`: the decompressed length or the error.
+    fn drain(bytes: Vec<u8>) -> io::Result<u64> {
+        let (mut r, compressed) = decompress(Box::new(io::Cursor::new(bytes)), "test").map_err(io::Error::other)?;
+        assert!(compressed);
+        io::copy(&mut r, &mut io::sink())
+    }
+
+    fn bomb_size(e: &io::Error) -> Option<u64> {
+        e.get_ref().and_then(|b| b.downcast_ref::<Bomb>()).map(|b| b.out)
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_stopped_by_the_expansion_limit() {
+        // 256 MiB of zeros: deflate's best ratio (about 1 030:1), 250 KiB on disk.
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        io::copy(&mut io::repeat(0).take(256 << 20), &mut enc).unwrap_or_default();
+        let gz = enc.finish().unwrap_or_default();
+        let e = drain(gz).err().unwrap_or_else(|| io::Error::other("not stopped"));
+        let out = bomb_size(&e).unwrap_or(u64::MAX);
+        assert!(out > BOMB_GRACE_BYTES && out < BOMB_GRACE_BYTES + (8 << 20), "stopped at {out}: {e}");
+        assert!(e.to_string().contains("MAX_EXPANSION_RATIO"), "{e}");
+    }
+
+    #[test]
+    fn a_zstd_bomb_is_stopped_by_the_expansion_limit() {
+        // 4 GiB of zeros in a few kilobytes: it would take minutes to read, not milliseconds.
+        let zeros = io::repeat(0).take(4 << 30);
+        let zst = zstd::stream::encode_all(zeros, 1).unwrap_or_default();
+        assert!(zst.len() < 1 << 20, "{}", zst.len());
+        let e = drain(zst).err().unwrap_or_else(|| io::Error::other("not stopped"));
+        let out = bomb_size(&e).unwrap_or(u64::MAX);
+        assert!(out > BOMB_GRACE_BYTES && out < BOMB_GRACE_BYTES + (8 << 20), "stopped at {out}: {e}");
+    }
+
+    #[test]
+    fn a_very_repetitive_real_log_is_not_a_bomb() {
+        // One brute-forcer, one line shape, only the time and the port change: the most
+        // compressible log we know of (100:1 at zstd -9, 360:1 at -19 --long, which takes a
+        // minute here), past the grace size.
+        let mut log = Vec::new();
+        let mut i = 0u64;
+        while log.len() < (BOMB_GRACE_BYTES + (16 << 20)) as usize {
+            log.extend_from_slice(
+                format!(
+                    "2026-11-30T01:{:02}:{:02}+00:00 web1 sshd[4242]: Failed password for root from 203.0.113.7 port {} ssh2\n",
+                    i / 60 % 60,
+                    i % 60,
+                    40_000 + i % 20_000
+                )
+                .as_bytes(),
+            );
+            i += 1;
+        }
+        let zst = zstd::stream::encode_all(log.as_slice(), 9).unwrap_or_default();
+        assert!(zst.len() * 50 < log.len(), "{} of {}", zst.len(), log.len());
+        assert_eq!(drain(zst).ok(), Some(log.len() as u64));
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        io::Write::write_all(&mut enc, &log).unwrap_or_default();
+        assert_eq!(drain(enc.finish().unwrap_or_default()).ok(), Some(log.len() as u64));
     }
 }

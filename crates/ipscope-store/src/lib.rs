@@ -12,6 +12,7 @@
 
 mod append;
 mod backend;
+mod fault;
 mod ledger;
 pub mod owner;
 mod schema;
@@ -27,6 +28,7 @@ use ipscope_event::{Event, Micros};
 
 pub use append::{AddressBatch, EventBatch, ip_number, prepare as prepare_batch, prepare_addresses};
 pub use backend::{Backend, Query};
+pub use fault::locked_by;
 pub use ledger::{FileId, HEAD_BYTES, InputProgress, InputRecord, head_hash, pick_by_head};
 pub use schema::GEO_COLUMNS;
 pub use table::{Table, Value, format_date, format_float, format_timestamp};
@@ -62,6 +64,22 @@ pub enum StoreError {
     Batch(#[from] duckdb::arrow::error::ArrowError),
     #[error("database error: {0}")]
     Db(#[from] duckdb::Error),
+    #[error(
+        "no space left on the file system holding the data directory {dir} ({detail}); the batch being written was not stored: free space and run the command again (an ingest resumes after its last stored batch)"
+    )]
+    DiskFull { dir: PathBuf, detail: String },
+    #[error("the data directory {dir} is not writable ({detail}); nothing was written")]
+    NotWritable { dir: PathBuf, detail: String },
+    #[error("{path}: permission denied ({detail}); run as the user that owns the data directory, or pass --data DIR")]
+    Permission { path: PathBuf, detail: String },
+    #[error(
+        "the database {path} is in use by another process{holder}: one process at a time may write it (a running `ipscope serve` lets every command share it)"
+    )]
+    Locked { path: PathBuf, holder: String },
+    #[error(
+        "the database {path} is damaged ({detail}); restore it from a backup, or move it away (e.g. to {path}.damaged) and ingest the logs again: ipscope then creates a new store"
+    )]
+    Damaged { path: PathBuf, detail: String },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -82,13 +100,21 @@ impl Store {
     /// Opens (creating if needed) the database in `data_dir` for reading and writing, and
     /// brings its schema up to date.
     pub fn open(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| StoreError::CreateDir { path: data_dir.to_owned(), source })?;
         let path = data_dir.join(DB_FILE);
-        let config = base_config().map_err(|source| StoreError::Open { path: path.clone(), source })?;
-        let conn = Connection::open_with_flags(&path, config)
-            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
-        let store = Store { conn, path: Some(path) };
+        Store::open_inner(data_dir, &path).map_err(|e| fault::classify(e, Some(&path)))
+    }
+
+    fn open_inner(data_dir: &Path, path: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|source| match source.kind() {
+            std::io::ErrorKind::ReadOnlyFilesystem => {
+                StoreError::NotWritable { dir: data_dir.to_owned(), detail: source.to_string() }
+            }
+            _ => StoreError::CreateDir { path: data_dir.to_owned(), source },
+        })?;
+        let config = base_config().map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
+        let conn = Connection::open_with_flags(path, config)
+            .map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
+        let store = Store { conn, path: Some(path.to_owned()) };
         store.migrate()?;
         Ok(store)
     }
@@ -104,9 +130,9 @@ impl Store {
             .and_then(|c| c.access_mode(AccessMode::ReadOnly))
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
         let conn = Connection::open_with_flags(&path, config)
-            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+            .map_err(|source| fault::classify(StoreError::Open { path: path.clone(), source }, Some(&path)))?;
         let store = Store { conn, path: Some(path) };
-        if store.check_version()? < schema::latest_version() {
+        if store.check_version().map_err(|e| store.fault(e))? < schema::latest_version() {
             // A store written by an older ipscope: bring it up to date once (a short read-write
             // open), so reports never meet a missing table.
             drop(store);
@@ -235,6 +261,10 @@ impl Store {
     /// one transaction: either both land or neither does. [`StoreError::Conflict`] when another
     /// writer advanced the same input since `progress` was read (nothing is stored then).
     pub fn commit_batch(&mut self, progress: &mut InputProgress, batch: EventBatch) -> Result<()> {
+        self.commit_batch_tx(progress, batch).map_err(|e| self.fault(e))
+    }
+
+    fn commit_batch_tx(&mut self, progress: &mut InputProgress, batch: EventBatch) -> Result<()> {
         self.conn.execute_batch("BEGIN TRANSACTION")?;
         let result = self.commit_batch_inner(progress, batch);
         match result {
@@ -306,6 +336,10 @@ impl Store {
     /// `addresses` table (`enrich --refresh`): readers see the old enrichment or the new one,
     /// never a mix.
     pub fn store_addresses(&mut self, batches: Vec<AddressBatch>, replace: bool) -> Result<u64> {
+        self.store_addresses_tx(batches, replace).map_err(|e| self.fault(e))
+    }
+
+    fn store_addresses_tx(&mut self, batches: Vec<AddressBatch>, replace: bool) -> Result<u64> {
         self.conn.execute_batch("BEGIN TRANSACTION")?;
         let run = || -> Result<u64> {
             if replace {
@@ -351,6 +385,10 @@ impl Store {
 
     /// Runs a query and collects the whole result.
     pub fn query(&self, sql: &str) -> Result<Table> {
+        self.query_inner(sql).map_err(|e| self.fault(e))
+    }
+
+    fn query_inner(&self, sql: &str) -> Result<Table> {
         let mut stmt = self.conn.prepare(sql).map_err(|source| StoreError::Query { source })?;
         let mut rows = stmt.query([]).map_err(|source| StoreError::Query { source })?;
         let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
@@ -368,7 +406,8 @@ impl Store {
 
     /// Number of stored events.
     pub fn event_count(&self) -> Result<u64> {
-        let n: i64 = self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+        let n: i64 =
+            self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).map_err(|e| self.fault(e.into()))?;
         Ok(n.max(0) as u64)
     }
 
@@ -376,6 +415,10 @@ impl Store {
     /// A committed purge checkpoints, so the space of fully emptied row groups is reused and the
     /// file does not grow without bound over ingest/purge cycles.
     pub fn purge(&mut self, cutoff: Micros, commit: bool) -> Result<PurgeOutcome> {
+        self.purge_inner(cutoff, commit).map_err(|e| self.fault(e))
+    }
+
+    fn purge_inner(&mut self, cutoff: Micros, commit: bool) -> Result<PurgeOutcome> {
         let cutoff_sql = format!("make_timestamp({cutoff})");
         let n: i64 =
             self.conn.query_row(&format!("SELECT count(*) FROM events WHERE ts < {cutoff_sql}"), [], |r| r.get(0))?;
@@ -392,8 +435,12 @@ impl Store {
 
     /// Writes pending changes to the database file.
     pub fn checkpoint(&self) -> Result<()> {
-        self.conn.execute_batch("CHECKPOINT")?;
-        Ok(())
+        self.conn.execute_batch("CHECKPOINT").map_err(|e| self.fault(e.into()))
+    }
+
+    /// `e` in words a user can act on when it is about the file (see `fault.rs`).
+    fn fault(&self, e: StoreError) -> StoreError {
+        fault::classify(e, self.path.as_deref())
     }
 }
 

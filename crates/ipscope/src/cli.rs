@@ -46,6 +46,11 @@ pub struct Global {
     /// the config's `geoip`, else *.mmdb in the data dir, /var/lib/GeoIP, /usr/share/GeoIP, /usr/local/share/GeoIP]
     #[arg(long, global = true, env = "IPSCOPE_GEOIP", value_delimiter = ',', value_name = "PATH")]
     pub geoip: Vec<PathBuf>,
+    /// Seconds to wait for another process (another `ingest`, a report during an ingest) that
+    /// holds the database file, before giving up
+    #[arg(long, global = true, env = "IPSCOPE_LOCK_WAIT", value_name = "SECONDS",
+          default_value_t = crate::daemon::DEFAULT_LOCK_WAIT_SECS)]
+    pub lock_wait: u64,
     /// More diagnostics on stderr (-v info, -vv debug)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

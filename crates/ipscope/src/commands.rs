@@ -20,6 +20,8 @@ pub struct Ctx {
     pub data_flag: Option<std::path::PathBuf>,
     /// `--geoip`: database files / directories (overrides the config's `geoip`).
     pub geoip: Vec<std::path::PathBuf>,
+    /// `--lock-wait`: how long to wait for another process holding the database file.
+    pub lock_wait: std::time::Duration,
 }
 
 impl Ctx {
@@ -30,7 +32,12 @@ impl Ctx {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let cfg = config::load(cli.global.config.as_deref())?;
-    let ctx = Ctx { cfg, data_flag: cli.global.data, geoip: cli.global.geoip };
+    let ctx = Ctx {
+        cfg,
+        data_flag: cli.global.data,
+        geoip: cli.global.geoip,
+        lock_wait: std::time::Duration::from_secs(cli.global.lock_wait),
+    };
     match cli.command {
         Command::Ingest(a) => ingest::run(&ctx, a),
         Command::Report(a) => query::report(&ctx, a),

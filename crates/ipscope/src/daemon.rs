@@ -10,6 +10,7 @@
 //! or without the daemon. A file left behind by a daemon that died is recognised (its pid is
 //! gone, or nothing answers) and ignored.
 
+use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -102,26 +103,64 @@ fn pid_alive(_pid: u32) -> bool {
     true
 }
 
+/// How long a command waits, by default, for another process that holds the database file (a
+/// cron `ingest` meeting a long one, a report during an ingest) before it gives up
+/// (`--lock-wait`, `IPSCOPE_LOCK_WAIT`).
+pub const DEFAULT_LOCK_WAIT_SECS: u64 = 60;
+/// How often a waiting command tries the file again.
+const LOCK_POLL: Duration = Duration::from_millis(200);
+
+/// Runs `open` until it does not fail on the file lock of another process, or `ctx.lock_wait`
+/// has passed; says once on stderr that it waits, and for whom.
+fn waiting<T>(ctx: &Ctx, mut open: impl FnMut() -> Result<T>) -> Result<T> {
+    let locked = |e: &anyhow::Error| matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Locked { .. }));
+    let deadline = std::time::Instant::now() + ctx.lock_wait;
+    let mut told = false;
+    loop {
+        match open() {
+            Err(e) if locked(&e) && std::time::Instant::now() < deadline => {
+                if !told {
+                    let _ = writeln!(
+                        std::io::stderr().lock(),
+                        "{e}; waiting up to {} s for it (--lock-wait)",
+                        ctx.lock_wait.as_secs()
+                    );
+                    told = true;
+                }
+                std::thread::sleep(LOCK_POLL);
+            }
+            Err(e) if locked(&e) => {
+                return Err(e.context(format!("gave up after waiting {} s (--lock-wait)", ctx.lock_wait.as_secs())));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The store for a command that writes (`ingest`, `purge`, `maint`, `enrich`): the daemon when
 /// one runs, else the database file opened for writing (tuned for a long ingest with
-/// `for_ingest`).
+/// `for_ingest`). Waits for another process that holds the file (see [`waiting`]).
 pub fn open_writable(ctx: &Ctx, data: &Path, for_ingest: bool) -> Result<Box<dyn Backend>> {
-    if let Some(c) = find(ctx, data)? {
-        return Ok(Box::new(c));
-    }
-    let store = Store::open(data)?;
-    if for_ingest {
-        store.tune_for_ingest()?;
-    }
-    Ok(Box::new(store))
+    waiting(ctx, || {
+        if let Some(c) = find(ctx, data)? {
+            return Ok(Box::new(c) as Box<dyn Backend>);
+        }
+        let store = Store::open(data)?;
+        if for_ingest {
+            store.tune_for_ingest()?;
+        }
+        Ok(Box::new(store))
+    })
 }
 
 /// The store for a command that only reads (`report`, `sql`, `status`, `lookup`).
 pub fn open_read_only(ctx: &Ctx, data: &Path) -> Result<Box<dyn Backend>> {
-    if let Some(c) = find(ctx, data)? {
-        return Ok(Box::new(c));
-    }
-    Ok(Box::new(Store::open_read_only(data)?))
+    waiting(ctx, || {
+        if let Some(c) = find(ctx, data)? {
+            return Ok(Box::new(c) as Box<dyn Backend>);
+        }
+        Ok(Box::new(Store::open_read_only(data)?))
+    })
 }
 
 /// A [`Backend`] over the daemon's HTTP API.

@@ -146,7 +146,12 @@ pub fn run_inputs(
     if let Some(w) = rejects {
         w.flush().context("cannot write the rejects file")?;
     }
-    store.checkpoint()?;
+    match store.checkpoint() {
+        Ok(()) => {}
+        // What failed an input (a full disk) fails the checkpoint too: said once is enough.
+        Err(_) if failed > 0 => {}
+        Err(e) => return Err(e.into()),
+    }
     let secs = started.elapsed().as_secs_f64();
     writeln!(
         stderr.lock(),
