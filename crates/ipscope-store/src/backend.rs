@@ -61,22 +61,22 @@ impl Backend for Store {
         Store::path(self).map(ToOwned::to_owned)
     }
     fn find_inputs(&self, head: &[u8]) -> Result<Vec<InputRecord>> {
-        ledger::candidates(&self.conn, head)
+        ledger::candidates(&self.conn, head).map_err(|e| self.fault(e))
     }
     fn find_named_input(&self, name: &str) -> Result<Option<InputRecord>> {
-        ledger::by_name(&self.conn, name)
+        ledger::by_name(&self.conn, name).map_err(|e| self.fault(e))
     }
     fn new_input_id(&mut self) -> Result<i32> {
-        Store::new_input_id(self)
+        Store::new_input_id(self).map_err(|e| self.fault(e))
     }
     fn commit_batch(&mut self, progress: &mut InputProgress, batch: EventBatch) -> Result<()> {
         Store::commit_batch(self, progress, batch)
     }
     fn enriched_addresses(&self) -> Result<Vec<IpAddr>> {
-        Store::enriched_addresses(self)
+        Store::enriched_addresses(self).map_err(|e| self.fault(e))
     }
     fn source_addresses(&self) -> Result<Vec<IpAddr>> {
-        Store::source_addresses(self)
+        Store::source_addresses(self).map_err(|e| self.fault(e))
     }
     fn store_addresses(&mut self, batches: Vec<AddressBatch>, replace: bool) -> Result<u64> {
         Store::store_addresses(self, batches, replace)
@@ -85,7 +85,7 @@ impl Backend for Store {
         Store::event_count(self)
     }
     fn inputs(&self) -> Result<Vec<InputRecord>> {
-        Store::inputs(self)
+        Store::inputs(self).map_err(|e| self.fault(e))
     }
     fn purge(&mut self, cutoff: Micros, commit: bool) -> Result<PurgeOutcome> {
         Store::purge(self, cutoff, commit)

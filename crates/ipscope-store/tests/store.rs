@@ -159,3 +159,22 @@ fn a_schema_1_store_is_migrated_by_a_read_only_open() {
     let t = s.query("SELECT count(*) FROM inputs WHERE mark_len IS NULL AND cursor IS NULL").unwrap();
     assert_eq!(t.rows[0][0], Value::Int(0), "no inputs in this store, but the columns exist");
 }
+
+#[test]
+fn a_new_store_is_created_whole_and_a_killed_creation_leaves_nothing_in_the_way() {
+    let dir = tempfile::tempdir().unwrap();
+    // What a process killed while creating the database leaves (pid 4194305 > pid_max: gone).
+    let stale = dir.path().join("ipscope.duckdb.new-4194305");
+    std::fs::write(&stale, b"").unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.event_count().unwrap(), 0);
+    drop(store);
+    assert!(!stale.exists(), "the half-built database of a dead process was left");
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, vec!["ipscope.duckdb".to_owned()]);
+    // A zero-length database is damage, never a new empty store.
+    std::fs::write(dir.path().join("ipscope.duckdb"), b"").unwrap();
+    let e = Store::open(dir.path()).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("is damaged") && e.contains("backup"), "{e}");
+}
