@@ -9,7 +9,7 @@ use crate::output::OutputFormat;
 #[derive(Parser, Debug)]
 #[command(
     name = "ipscope",
-    version,
+    version = crate::LONG_VERSION,
     about = "Security logs in, answers out: who is hammering us, who got in, and from where.",
     long_about = "ipscope ingests sshd/PAM syslog, iptracking exports, Cowrie honeypot JSON, Zeek \
 conn.log, Cisco ASA syslog and IntelMQ/Shadowserver feed events into an embedded DuckDB store and \
@@ -96,6 +96,12 @@ ipscope lookup 81.2.69.142 2001:db8::1 -o json")]
     /// GeoIP database update), without re-reading the logs
     #[command(after_help = "GeoLite2 changes monthly: after `geoipupdate`, run `ipscope enrich --refresh`.")]
     Enrich(EnrichArgs),
+    /// Print the man page or a shell's completion script, generated from this command line
+    #[command(after_help = "Examples:\n  ipscope generate man | man -l -\n  \
+ipscope generate man --dir /usr/local/share/man/man1    ipscope.1 and one page per command\n  \
+ipscope generate bash > /etc/bash_completion.d/ipscope\n  \
+ipscope generate zsh > \"${fpath[1]}/_ipscope\"")]
+    Generate(GenerateArgs),
     /// Run as a daemon: follow log files, the systemd journal and syslog sockets into the store,
     /// and serve the JSON API and Prometheus /metrics
     #[command(after_help = "While the daemon runs it owns the database: every other ipscope command \
@@ -155,6 +161,28 @@ pub struct ServeArgs {
     /// DuckDB's memory limit while the daemon runs [default: the config's, else 1GB]
     #[arg(long, env = "IPSCOPE_MEMORY_LIMIT", value_name = "SIZE")]
     pub memory_limit: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// What to print
+    #[arg(value_enum)]
+    pub what: Generated,
+    /// man: write ipscope.1 and a page per command (ipscope-ingest.1, ...) into DIR instead of
+    /// printing ipscope.1
+    #[arg(long, env = "IPSCOPE_GENERATE_DIR", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Generated {
+    /// The man page (roff)
+    Man,
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
 }
 
 #[derive(Args, Debug)]

@@ -2,6 +2,7 @@
 
 mod demo;
 pub mod enrich;
+mod generate;
 mod ingest;
 mod maint;
 pub mod query;
@@ -50,5 +51,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lookup(a) => enrich::lookup(&ctx, a),
         Command::Enrich(a) => enrich::enrich(&ctx, a),
         Command::Serve(a) => serve::run(ctx, a),
+        Command::Generate(a) => generate::run(&a),
     }
 }

@@ -11,6 +11,8 @@ mod output;
 
 /// The git commit this binary was built from (`unknown` outside a git checkout).
 pub const GIT_COMMIT: &str = env!("IPSCOPE_GIT_COMMIT");
+/// What `ipscope --version` says: `ipscope 0.1.0 (commit 0123456789ab)`.
+pub const LONG_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("IPSCOPE_GIT_COMMIT"), ")");
 
 use std::io::{self, Write};
 use std::process::ExitCode;
