@@ -14,6 +14,8 @@
 //! | bracketed program, no host or pid | `Mar  3 00:17:22 [sshd]: msg`, `Jun 25 23:53:34 [sshd] msg` |
 //! | program without pid / odd tags | `host sudo: msg`, `host syslogd 1.4.1: restart.`, `host  -- root[2421]: msg` |
 
+pub mod framing;
+
 use crate::clock::{DateTimeParts, SyslogTime, parse_datetime, parse_rfc3164};
 
 /// The timestamp of a header, not yet resolved to an instant.
