@@ -27,7 +27,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn data_dir(&self) -> Result<std::path::PathBuf> {
-        config::data_dir(self.data_flag.as_deref(), &self.cfg)
+        Ok(config::data_dir(self.data_flag.as_deref(), &self.cfg)?)
     }
 }
 

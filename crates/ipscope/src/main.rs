@@ -5,9 +5,11 @@ mod api;
 mod chart;
 mod cli;
 mod commands;
-mod config;
 mod daemon;
 mod output;
+
+/// The config file and the values users type: the `ipscope-config` crate (no DuckDB, fuzzed).
+use ipscope_config as config;
 
 /// The git commit this binary was built from (`unknown` outside a git checkout).
 pub const GIT_COMMIT: &str = env!("IPSCOPE_GIT_COMMIT");

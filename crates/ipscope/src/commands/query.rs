@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
-use chrono::{DateTime, NaiveDate, Utc};
+use anyhow::{Context, Result, anyhow};
+use chrono::Utc;
 use ipscope_report::{By, Filter, HomeNets, Params, Report};
 use ipscope_store::{Backend, Query, Table, Value};
 
@@ -12,42 +12,7 @@ use super::Ctx;
 use crate::cli::{BucketArg, ByArg, OutputArgs, ReportArgs, ReportCmd, SqlArgs};
 use crate::output::{self, Style};
 
-/// Parses `--since/--until`: a date (UTC midnight), an RFC 3339 time, or an age like `7d`,
-/// `24h`, `30m` (that long before `now`).
-pub fn parse_when(s: &str, now: DateTime<Utc>) -> Result<i64> {
-    if let Some(age) = parse_age(s) {
-        return Ok(now.timestamp_micros() - age);
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.timestamp_micros());
-    }
-    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
-        return Ok(t.and_utc().timestamp_micros());
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_micros()).ok_or_else(|| anyhow!("bad date {s}"));
-    }
-    bail!("cannot read time {s:?}: use 2026-11-01, 2026-11-01T12:00:00Z, or an age like 7d / 24h / 30m")
-}
-
-/// `10d`, `36h`, `30m`, `90s` or a plain number of days → microseconds.
-pub fn parse_age(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (num, unit) = match s.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c),
-        _ => (s, 'd'),
-    };
-    let n: f64 = num.parse().ok().filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
-    let secs = match unit {
-        'd' => 86_400.0,
-        'h' => 3_600.0,
-        'm' => 60.0,
-        's' => 1.0,
-        'w' => 604_800.0,
-        _ => return None,
-    };
-    Some((n * secs * 1e6) as i64)
-}
+pub use ipscope_config::{parse_age, parse_when};
 
 pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
     let now = Utc::now();
@@ -115,12 +80,7 @@ pub fn report_table(ctx: &Ctx, a: &ReportCmd, store: &dyn Query) -> Result<(Tabl
     p.registered = a.registered;
     p.prefix_v4 = a.prefix;
     p.prefix_v6 = a.prefix6;
-    p.drill = a
-        .drill
-        .as_deref()
-        .map(|d| d.parse::<ipnet::IpNet>().or_else(|_| d.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)))
-        .transpose()
-        .map_err(|_| anyhow!("--drill: not a network (expected CIDR like 203.0.113.0/24)"))?;
+    p.drill = a.drill.as_deref().map(ipscope_config::parse_net).transpose().context("--drill")?;
     Ok((ipscope_report::run(report, store, &p)?, report))
 }
 
@@ -199,23 +159,4 @@ pub fn status(ctx: &Ctx, o: OutputArgs) -> Result<ExitCode> {
     drop(err);
     print(&t, &o)?;
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_and_times() {
-        assert_eq!(parse_age("10d"), Some(864_000_000_000));
-        assert_eq!(parse_age("10"), Some(864_000_000_000));
-        assert_eq!(parse_age("36h"), Some(129_600_000_000));
-        assert_eq!(parse_age("x"), None);
-        assert_eq!(parse_age("-1d"), None);
-        let now = DateTime::from_timestamp(1_000_000, 0).unwrap_or_default();
-        assert_eq!(parse_when("1970-01-02", now).ok(), Some(86_400_000_000));
-        assert_eq!(parse_when("1970-01-01T00:00:10Z", now).ok(), Some(10_000_000));
-        assert_eq!(parse_when("1s", now).ok(), Some(999_999_000_000));
-        assert!(parse_when("yesterday", now).is_err());
-    }
 }

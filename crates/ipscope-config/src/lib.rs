@@ -25,14 +25,43 @@
 //!
 //! Precedence: command-line flag, then its `IPSCOPE_*` environment twin, then this file, then
 //! the built-in default.
+//!
+//! This crate is the edge where text a user (or whoever can write a config file) typed becomes
+//! settings: the config file here, the values of flags in [`args`] (times, ages, networks).
+//! Nothing in it touches the store, so all of it is fuzzed (`fuzz/`, targets `config` and
+//! `args`) without building DuckDB.
+
+pub mod args;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use ipscope_enrich::HomeNets;
 use ipscope_formats::Zone;
-use ipscope_report::HomeNets;
 use serde::Deserialize;
+
+pub use args::{ArgError, parse_age, parse_net, parse_when};
+
+/// What is wrong with a config file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid config file {path}")]
+    Invalid { path: PathBuf, source: Box<ConfigError> },
+    #[error("{0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("tz: {0}")]
+    Zone(String),
+    #[error("delimiter must be one ASCII character, got {0:?}")]
+    Delimiter(String),
+    #[error("[home] {name}")]
+    Home { name: String, source: ipscope_enrich::EnrichError },
+    #[error("cannot find a home directory for the default data directory; pass --data DIR")]
+    NoHome,
+}
+
+pub type Result<T, E = ConfigError> = std::result::Result<T, E>;
 
 /// The file as written.
 #[derive(Debug, Default, Deserialize)]
@@ -101,22 +130,23 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
             _ => return Ok(Config::default()),
         },
     };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read config file {}", path.display()))?;
-    parse(&text).with_context(|| format!("invalid config file {}", path.display()))
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+    parse(&text).map_err(|e| ConfigError::Invalid { path, source: Box::new(e) })
 }
 
-fn parse(text: &str) -> Result<Config> {
+/// Validates the text of a config file into settings.
+pub fn parse(text: &str) -> Result<Config> {
     let file: ConfigFile = toml::from_str(text)?;
-    let tz = file.tz.as_deref().map(str::parse::<Zone>).transpose().map_err(anyhow::Error::msg)?;
+    let tz = file.tz.as_deref().map(str::parse::<Zone>).transpose().map_err(|e| ConfigError::Zone(e.to_string()))?;
     let delimiter = match file.delimiter.as_deref() {
         None => None,
         Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
-        Some(d) => bail!("delimiter must be one ASCII character, got {d:?}"),
+        Some(d) => return Err(ConfigError::Delimiter(d.to_owned())),
     };
     let mut home = HomeNets::default();
     for (name, cidrs) in &file.home {
         for c in cidrs {
-            home.push(name, c).with_context(|| format!("[home] {name}"))?;
+            home.push(name, c).map_err(|source| ConfigError::Home { name: name.clone(), source })?;
         }
     }
     let services = file.services.into_iter().collect();
@@ -128,9 +158,7 @@ pub fn data_dir(flag: Option<&Path>, cfg: &Config) -> Result<PathBuf> {
     if let Some(p) = flag.or(cfg.data_dir.as_deref()) {
         return Ok(p.to_owned());
     }
-    directories::ProjectDirs::from("", "", "ipscope")
-        .map(|d| d.data_dir().to_owned())
-        .context("cannot find a home directory for the default data directory; pass --data DIR")
+    directories::ProjectDirs::from("", "", "ipscope").map(|d| d.data_dir().to_owned()).ok_or(ConfigError::NoHome)
 }
 
 #[cfg(test)]
