@@ -1,0 +1,33 @@
+//! The values users type: times and ages (`--since`, `--older-than`), networks (`--drill`,
+//! `--home`), zones (`--tz`), format, source and kind names. Each either parses or says why.
+//! A zone that parses must then convert times without panicking.
+#![no_main]
+
+use std::str::FromStr;
+
+use ipscope_formats::{Clock, ClockConfig, YearRule, Zone};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let Ok(s) = std::str::from_utf8(data) else { return };
+    let now = chrono::DateTime::from_timestamp(1_764_460_800, 0).unwrap_or_default();
+    let _ = ipscope_config::parse_when(s, now);
+    if let Some(age) = ipscope_config::parse_age(s) {
+        assert!(age >= 0);
+    }
+    if let Ok(net) = ipscope_config::parse_net(s) {
+        assert!(net.contains(&net.network()));
+    }
+    let _ = ipscope_enrich::HomeNets::parse_list(s);
+    let _ = ipscope_formats::FormatKind::from_str(s);
+    let _ = ipscope_event::SourceFormat::from_str(s);
+    let _ = ipscope_event::EventKind::from_str(s);
+    if let Ok(zone) = Zone::from_str(s) {
+        let _ = zone.to_string();
+        let mut clock = Clock::new(ClockConfig { zone, year: YearRule::Reference }, now.timestamp_micros());
+        for line in [&b"Mar 31 02:30:00"[..], b"Oct 27 02:30:00", b"Feb 29 23:59:59"] {
+            if let Some((t, _)) = ipscope_formats::clock::parse_rfc3164(line) {
+                let _ = clock.syslog_micros(t);
+            }
+        }
+    }
+});
