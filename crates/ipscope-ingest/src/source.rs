@@ -200,9 +200,11 @@ struct Bounded<R> {
 /// Why a compressed input was stopped.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "decompression stopped after {out} bytes from {compressed} compressed bytes: more than {MAX_EXPANSION_RATIO} times \
-     its size past {BOMB_GRACE_BYTES} bytes (MAX_EXPANSION_RATIO), so a decompression bomb rather than a log; \
-     if it really is one, decompress it yourself and ingest the plain file"
+    "decompression stopped after {out} bytes from {compressed} compressed bytes: past the first \
+     {} MiB it grew more than {MAX_EXPANSION_RATIO} times the compressed size (MAX_EXPANSION_RATIO), \
+     so it is taken for a decompression bomb; if it is a real log, decompress it yourself and \
+     ingest the plain file",
+    BOMB_GRACE_BYTES >> 20
 )]
 pub struct Bomb {
     pub out: u64,
