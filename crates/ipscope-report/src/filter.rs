@@ -24,6 +24,8 @@ pub struct Filter {
     /// `--home-only` (true) / `--external` (false): only sources inside / outside these home
     /// networks.
     pub home: Option<(bool, HomeNets)>,
+    /// `--src`: only these source addresses or networks.
+    pub src: Vec<IpNet>,
 }
 
 impl Filter {
@@ -54,6 +56,10 @@ impl Filter {
         if !self.taxonomies.is_empty() {
             parts.push(list("taxonomy", self.taxonomies.clone()));
         }
+        if !self.src.is_empty() {
+            let one: Vec<String> = self.src.iter().map(|n| sql_src(d, n)).collect();
+            parts.push(format!("({})", one.join(" OR ")));
+        }
         if let Some((inside, nets)) = &self.home {
             let is_home = sql_is_home(nets, d);
             parts.push(if *inside { is_home } else { format!("NOT {is_home}") });
@@ -75,6 +81,17 @@ pub fn sql_is_home(home: &HomeNets, d: Dialect) -> String {
     // Home networks are refused beyond /64 when configured, so every one has a predicate.
     let parts: Vec<String> = home.nets.iter().filter_map(|(_, net)| sql_in_net(d, net)).collect();
     if parts.is_empty() { "FALSE".to_owned() } else { format!("(src_ip IS NOT NULL AND ({}))", parts.join(" OR ")) }
+}
+
+/// SQL true for rows from `net`: one address by its canonical text, a network by prefix
+/// arithmetic; an IPv6 network longer than /64 (which `src_ipnum` cannot tell apart) matches
+/// nothing — `Filter::validate` refuses it first.
+pub fn sql_src(d: Dialect, net: &IpNet) -> String {
+    let single = net.prefix_len() == net.max_prefix_len();
+    if single {
+        return format!("src_ip = {}", d.string(&ipscope_event::canonical_ip(net.addr()).to_string()));
+    }
+    sql_in_net(d, net).unwrap_or_else(|| "FALSE".to_owned())
 }
 
 /// SQL true for rows whose source address is inside `net`, by prefix arithmetic on `src_ipnum`

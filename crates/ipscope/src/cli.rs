@@ -236,6 +236,9 @@ pub struct ReportArgs {
     /// Only these CERT taxonomies (comma-separated, e.g. intrusion-attempts)
     #[arg(long, env = "IPSCOPE_TAXONOMY", value_delimiter = ',')]
     pub taxonomy: Vec<String>,
+    /// Only these source addresses or networks (comma-separated: 203.0.113.7,198.51.100.0/24)
+    #[arg(long, env = "IPSCOPE_SRC", value_delimiter = ',', value_name = "ADDR|CIDR")]
+    pub src: Vec<String>,
     /// Home networks (comma-separated CIDRs) in addition to the config file's `[home]` section
     #[arg(long, env = "IPSCOPE_HOME", value_name = "CIDRS")]
     pub home: Option<String>,
@@ -260,7 +263,8 @@ pub struct ReportCmd {
     pub name: String,
     #[command(flatten)]
     pub report: ReportArgs,
-    /// low-success: group by source address or by user
+    /// low-success: by source address or by user; timeline: lines per event kind (ip, the
+    /// default, means kind there) or per source format
     #[arg(long, env = "IPSCOPE_BY", value_enum, default_value_t = ByArg::Ip)]
     pub by: ByArg,
     /// nets: IPv4 prefix length
@@ -278,7 +282,7 @@ pub struct ReportCmd {
     /// services: only connections to this host
     #[arg(long, env = "IPSCOPE_HOST", value_name = "ADDR")]
     pub host: Option<std::net::IpAddr>,
-    /// services: time bucket
+    /// services, timeline: time bucket (UTC)
     #[arg(long, env = "IPSCOPE_BUCKET", value_enum, default_value_t = BucketArg::Day)]
     pub bucket: BucketArg,
     /// Also draw the report as a chart into FILE.svg or FILE.png (see --chart-type)
@@ -296,6 +300,7 @@ pub struct ReportCmd {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BucketArg {
+    Minute,
     Hour,
     Day,
 }
@@ -304,6 +309,8 @@ pub enum BucketArg {
 pub enum ByArg {
     Ip,
     User,
+    Kind,
+    Format,
 }
 
 #[derive(Args, Debug)]
