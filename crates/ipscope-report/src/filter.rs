@@ -24,6 +24,9 @@ pub struct Filter {
     /// `--home-only` (true) / `--external` (false): only sources inside / outside these home
     /// networks.
     pub home: Option<(bool, HomeNets)>,
+    /// `--no-probes`: leave out unanswered connections (`connection` events with outcome
+    /// `failure`: sshd probes, Zeek's never-established states).
+    pub no_probes: bool,
 }
 
 impl Filter {
@@ -53,6 +56,10 @@ impl Filter {
         }
         if !self.taxonomies.is_empty() {
             parts.push(list("taxonomy", self.taxonomies.clone()));
+        }
+        if self.no_probes {
+            // Portable NULL handling: a connection without an outcome stays.
+            parts.push("NOT (kind = 'connection' AND outcome IS NOT NULL AND outcome = 'failure')".to_owned());
         }
         if let Some((inside, nets)) = &self.home {
             let is_home = sql_is_home(nets, d);
@@ -113,6 +120,8 @@ mod tests {
             "ts >= make_timestamp(0) AND sensor IN ('o''host') AND kind IN ('auth', 'session_open')"
         );
         assert_eq!(Filter::default().sql(Dialect::DuckDb), "TRUE");
+        let f = Filter { no_probes: true, ..Filter::default() };
+        assert_eq!(f.sql(Dialect::DuckDb), "NOT (kind = 'connection' AND outcome IS NOT NULL AND outcome = 'failure')");
     }
 
     #[test]

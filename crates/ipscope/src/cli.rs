@@ -186,6 +186,10 @@ pub struct ReportArgs {
     /// Only sources outside the home networks (off campus)
     #[arg(long, env = "IPSCOPE_EXTERNAL")]
     pub external: bool,
+    /// Leave out unanswered connections (connection events with outcome failure): sshd scanner
+    /// probes and connections that ended before authenticating, Zeek's never-established connections
+    #[arg(long, env = "IPSCOPE_NO_PROBES")]
+    pub no_probes: bool,
     /// Session:auth ratio threshold for low-success, in (0, 1]
     #[arg(short = 's', long = "success-ratio-thresh", env = "IPSCOPE_RATIO", default_value_t = 0.05)]
     pub ratio: f64,

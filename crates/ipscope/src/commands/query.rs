@@ -74,6 +74,7 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
             asns: a.asn.clone(),
             taxonomies: a.taxonomy.clone(),
             home: location,
+            no_probes: a.no_probes,
         },
         top: a.top,
         min_events: a.min_events,
