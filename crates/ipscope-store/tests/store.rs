@@ -154,3 +154,44 @@ fn a_schema_1_store_is_migrated_by_a_read_only_open() {
     let t = s.query("SELECT (SELECT count(*) FROM events_geo), (SELECT max(version) FROM schema_migrations)").unwrap();
     assert_eq!(t.rows[0][1].render(), "2");
 }
+
+/// `ipscope sql` prints any type (issue 15): `VARIANT` (which the driver refuses to decode, e.g.
+/// `stats` of `pragma_storage_info`), lists, structs, maps and intervals come out as DuckDB's
+/// text for them, the other columns keep their types; the `PRAGMA` spelling works too.
+#[test]
+fn any_column_type_comes_out_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut p = progress("x", b"x", 1);
+    p.id = store.new_input_id().unwrap();
+    store.commit_events(&mut p, &events(3, 0)).unwrap();
+    store.checkpoint().unwrap();
+    for q in ["SELECT * FROM pragma_storage_info('events')", "PRAGMA storage_info('events');"] {
+        let t = store.query(q).unwrap();
+        let stats = t.column("stats").unwrap();
+        assert!(!t.rows.is_empty(), "{q}");
+        assert!(
+            t.rows.iter().any(|r| matches!(&r[stats], Value::Text(s) if s.contains("has_null"))),
+            "{q}: {:?}",
+            t.rows[0]
+        );
+        // Columns with a Value of their own keep it.
+        assert!(matches!(t.rows[0][t.column("row_group_id").unwrap()], Value::Int(0)), "{q}");
+    }
+    let t = store
+        .query("SELECT [1, 2] AS l, {'a': 1} AS s, MAP {'k': 'v'} AS m, INTERVAL 3 DAY AS i, 7 AS n, 'x' AS t")
+        .unwrap();
+    assert_eq!(
+        t.rows[0],
+        vec![
+            Value::Text("[1, 2]".into()),
+            Value::Text("{'a': 1}".into()),
+            Value::Text("{k=v}".into()),
+            Value::Text("3 days".into()),
+            Value::Int(7),
+            Value::Text("x".into())
+        ]
+    );
+    // A statement that cannot be wrapped still fails with the query's own error.
+    assert!(store.query("SELECT nope FROM nowhere").is_err());
+}

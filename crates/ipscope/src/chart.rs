@@ -92,8 +92,7 @@ fn time_of(v: &Value) -> Option<NaiveDateTime> {
 /// A column is numeric when it has a number and no text (NULLs do not count).
 fn numeric(t: &Table, c: usize) -> bool {
     let cells = || t.rows.iter().filter_map(|r| r.get(c));
-    cells().any(|v| matches!(v, Value::Int(_) | Value::Float(_)))
-        && cells().all(|v| matches!(v, Value::Int(_) | Value::Float(_) | Value::Null))
+    cells().any(Value::is_numeric) && cells().all(|v| v.is_numeric() || matches!(v, Value::Null))
 }
 
 fn col_name(t: &Table, c: usize) -> String {
