@@ -42,8 +42,9 @@ pub struct Global {
     /// Configuration file (TOML) [default: ~/.config/ipscope/config.toml when it exists]
     #[arg(long, global = true, env = "IPSCOPE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// GeoIP / ASN databases (.mmdb files or directories of them; repeat or comma-separate) [default:
-    /// the config's `geoip`, else *.mmdb in the data dir, /var/lib/GeoIP, /usr/share/GeoIP, /usr/local/share/GeoIP]
+    /// GeoIP / ASN databases (.mmdb files or directories of them, `builtin` for the built-in country
+    /// database; repeat or comma-separate) [default: the config's `geoip`, else *.mmdb in the data dir,
+    /// /var/lib/GeoIP, /usr/share/GeoIP, /usr/local/share/GeoIP, else the built-in country database]
     #[arg(long, global = true, env = "IPSCOPE_GEOIP", value_delimiter = ',', value_name = "PATH")]
     pub geoip: Vec<PathBuf>,
     /// More diagnostics on stderr (-v info, -vv debug)
