@@ -269,6 +269,15 @@ fn collapse_spaces(s: &[u8]) -> Vec<u8> {
     v
 }
 
+/// The year-less timestamp of an ASA line relayed with an RFC 3164 header (`Jul 15 13:38:14 host
+/// : %ASA-...`), for the year inference of [`crate::year`]; `None` for lines with a year.
+pub fn yearless_time(line: &[u8]) -> Option<crate::clock::SyslogTime> {
+    match parse_header(header::trim_start(line)) {
+        Parsed::Asa(header::Header { stamp: Stamp::Yearless(t), .. }) => Some(t),
+        _ => None,
+    }
+}
+
 /// Whether a stream whose first lines are `first_lines` is ASA / FTD syslog: of the first
 /// [`crate::detect::DETECT_LINES`] non-blank, non-`#` lines, at least one and at least half carry
 /// an ASA-family message id in the header position (a relay's file may hold other lines too).
