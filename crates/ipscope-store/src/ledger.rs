@@ -31,6 +31,8 @@ pub struct InputRecord {
     pub events: u64,
     pub ignored: u64,
     pub rejected: u64,
+    /// The year of its first year-less line, when it was decided from the input's tail.
+    pub year_anchor: Option<i32>,
 }
 
 /// Progress of one input, as committed with each batch. Counters are totals over the input's
@@ -50,6 +52,8 @@ pub struct InputProgress {
     pub events: u64,
     pub ignored: u64,
     pub rejected: u64,
+    /// The year of its first year-less line (see [`InputRecord::year_anchor`]).
+    pub year_anchor: Option<i32>,
 }
 
 impl InputProgress {
@@ -67,6 +71,7 @@ impl InputProgress {
             events: rec.events,
             ignored: rec.ignored,
             rejected: rec.rejected,
+            year_anchor: rec.year_anchor,
         }
     }
 
@@ -84,14 +89,26 @@ pub(crate) fn upsert(conn: &Connection, p: &InputProgress) -> Result<()> {
         true => {
             conn.execute(
                 "UPDATE inputs SET path = ?, head_len = ?, head_hash = ?, bytes = ?, lines = ?, events = ?, \
-                 ignored = ?, rejected = ?, last_ingest = now()::TIMESTAMP WHERE id = ?",
-                params![p.path, p.head_len, p.head_hash, p.bytes, p.lines, p.events, p.ignored, p.rejected, id],
+                 ignored = ?, rejected = ?, year_anchor = ?, last_ingest = now()::TIMESTAMP WHERE id = ?",
+                params![
+                    p.path,
+                    p.head_len,
+                    p.head_hash,
+                    p.bytes,
+                    p.lines,
+                    p.events,
+                    p.ignored,
+                    p.rejected,
+                    p.year_anchor,
+                    id
+                ],
             )?;
         }
         false => {
             conn.execute(
                 "INSERT INTO inputs (id, path, format, head_len, head_hash, bytes, lines, events, ignored, rejected, \
-                 first_ingest, last_ingest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP)",
+                 year_anchor, first_ingest, last_ingest) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP)",
                 params![
                     id,
                     p.path,
@@ -102,7 +119,8 @@ pub(crate) fn upsert(conn: &Connection, p: &InputProgress) -> Result<()> {
                     p.lines,
                     p.events,
                     p.ignored,
-                    p.rejected
+                    p.rejected,
+                    p.year_anchor
                 ],
             )?;
         }
@@ -111,7 +129,7 @@ pub(crate) fn upsert(conn: &Connection, p: &InputProgress) -> Result<()> {
 }
 
 const SELECT: &str =
-    "SELECT id, path, format, head_len, head_hash, bytes, lines, events, ignored, rejected FROM inputs";
+    "SELECT id, path, format, head_len, head_hash, bytes, lines, events, ignored, rejected, year_anchor FROM inputs";
 
 fn read(r: &duckdb::Row<'_>) -> duckdb::Result<InputRecord> {
     Ok(InputRecord {
@@ -125,6 +143,7 @@ fn read(r: &duckdb::Row<'_>) -> duckdb::Result<InputRecord> {
         events: r.get(7)?,
         ignored: r.get(8)?,
         rejected: r.get(9)?,
+        year_anchor: r.get(10)?,
     })
 }
 

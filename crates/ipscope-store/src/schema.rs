@@ -4,7 +4,7 @@
 //! `schema_migrations`. Never edit a released migration: add a new one.
 
 /// `(version, sql)`; versions start at 1 and increase by one.
-pub const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2)];
+pub const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2), (3, V3)];
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i32 {
@@ -148,6 +148,14 @@ SELECT e.* EXCLUDE (country_code, country_name, continent, region, city, postal_
     coalesce(e.prefix, a.prefix) AS prefix,
     coalesce(e.home_net, a.home_net) AS home_net
 FROM events e LEFT JOIN addresses a ON a.ip = e.src_ip;
+"#;
+
+// The year of a year-less input's first line, decided when it was first ingested (from the
+// file's last lines and modification time, `ipscope_formats::year`): a grown or rotated copy read
+// later gets the same years for the lines already stored. NULL: not decided (lines with years, or
+// `--year`, or a stream whose tail was not read).
+const V3: &str = r#"
+ALTER TABLE inputs ADD COLUMN year_anchor INTEGER;
 "#;
 
 #[cfg(test)]

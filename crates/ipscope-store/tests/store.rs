@@ -144,15 +144,21 @@ fn a_schema_1_store_is_migrated_by_a_read_only_open() {
     let dir = tempfile::tempdir().unwrap();
     {
         let s = Store::open(dir.path()).unwrap();
-        // Undo migration 2 by hand: what an older ipscope left behind.
+        // Undo migrations 2 and 3 by hand: what an older ipscope left behind.
         s.query("DROP VIEW events_geo").unwrap();
         s.query("DROP TABLE addresses").unwrap();
-        s.query("DELETE FROM schema_migrations WHERE version = 2").unwrap();
+        s.query("ALTER TABLE inputs DROP COLUMN year_anchor").unwrap();
+        s.query("DELETE FROM schema_migrations WHERE version >= 2").unwrap();
         s.checkpoint().unwrap();
     }
     let s = Store::open_read_only(dir.path()).unwrap();
-    let t = s.query("SELECT (SELECT count(*) FROM events_geo), (SELECT max(version) FROM schema_migrations)").unwrap();
-    assert_eq!(t.rows[0][1].render(), "2");
+    let t = s
+        .query(
+            "SELECT (SELECT count(*) FROM events_geo), (SELECT max(version) FROM schema_migrations), \
+             (SELECT count(year_anchor) FROM inputs)",
+        )
+        .unwrap();
+    assert_eq!(t.rows[0][1].render(), "3");
 }
 
 /// `ipscope sql` prints any type (issue 15): `VARIANT` (which the driver refuses to decode, e.g.
@@ -194,4 +200,28 @@ fn any_column_type_comes_out_as_text() {
     );
     // A statement that cannot be wrapped still fails with the query's own error.
     assert!(store.query("SELECT nope FROM nowhere").is_err());
+}
+
+/// Schema V3 (issue 15): an input's year anchor is stored with its progress and comes back with
+/// the input, so a grown or rotated copy gets the years its stored head got.
+#[test]
+fn the_year_anchor_is_kept_with_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = b"Nov 30 04:00:00 h sshd[1]: x\n";
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut p = progress("auth.log", head, 29);
+        p.id = store.new_input_id().unwrap();
+        p.year_anchor = Some(2025);
+        store.commit_events(&mut p, &events(2, 0)).unwrap();
+        let mut other = progress("other.log", b"2026-01-01T00:00:00Z h sshd[2]: y\n", 10);
+        other.id = store.new_input_id().unwrap();
+        store.commit_events(&mut other, &events(1, 0)).unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let rec = store.find_input(head, "auth.log.1").unwrap().unwrap();
+    assert_eq!(rec.year_anchor, Some(2025));
+    assert_eq!(ipscope_store::InputProgress::resume(&rec, "auth.log.1").year_anchor, Some(2025));
+    let t = store.query("SELECT path, year_anchor FROM inputs ORDER BY id").unwrap();
+    assert_eq!(t.rows[1], vec![Value::Text("other.log".into()), Value::Null]);
 }
