@@ -11,9 +11,9 @@
 //!   than the last line (by more than a day: the stream crosses a Dec → Jan boundary). The parser
 //!   then runs with [`YearRule::Anchored`]. This needs the last lines of the file, read before
 //!   parsing.
-//! - **From the head** ([`YearRule::Reference`], compressed files and stdin, whose tail is not
-//!   known before reading them all): the **first** line is put at or before the reference time
-//!   (one day of slack), then the walk. For a stream spanning less than a year that ends at or
+//! - **From the head** ([`head_anchor`], or [`YearRule::Reference`] itself; compressed files and
+//!   stdin, whose tail is not known before reading them all): the **first** line is put at or
+//!   before the reference time (one day of slack), then the walk. For a stream spanning less than a year that ends at or
 //!   before the reference this is the same answer; a stream copied with a modification time
 //!   *before* its last lines gets lines after the reference.
 //!
@@ -66,6 +66,18 @@ pub fn tail_anchor(kind: FormatKind, cfg: &ClockConfig, reference: i64, head: &[
     let first = head.iter().find_map(|l| yearless_time(kind, l))?;
     let last = tail.iter().rev().find_map(|l| yearless_time(kind, l))?;
     Some(anchor_year(cfg, reference, first, last))
+}
+
+/// The year of the first line of a stream whose tail is not known before reading it all
+/// (compressed input, stdin): the first line at or before `reference` (one day of slack), which
+/// is what [`YearRule::Reference`] decides; kept so that a later read of the same input (grown,
+/// rotated) gets the same years. `None` as for [`tail_anchor`].
+pub fn head_anchor(kind: FormatKind, cfg: &ClockConfig, reference: i64, head: &[&[u8]]) -> Option<i32> {
+    if cfg.year != YearRule::Reference {
+        return None;
+    }
+    let first = head.iter().find_map(|l| yearless_time(kind, l))?;
+    Some(anchor_year(cfg, reference, first, first))
 }
 
 /// The first line's year when the stream's first line is at `first` and its last at `last`:

@@ -102,7 +102,8 @@ pub struct IngestArgs {
     /// Input format [default: detected from the first lines]
     #[arg(long, env = "IPSCOPE_INPUT_FORMAT", value_name = "FORMAT", value_parser = format_names())]
     pub format: Option<ipscope_formats::FormatKind>,
-    /// Year of year-less syslog timestamps [default: from the file's modification time]
+    /// Year of the first year-less syslog line; later lines follow Dec → Jan [default: the last line
+    /// at or before the file's modification time; compressed files and stdin: the first line]
     #[arg(long, env = "IPSCOPE_YEAR")]
     pub year: Option<i32>,
     /// Time zone of syslog / iptracking timestamps without one: `local`, `UTC`, `Europe/Berlin`, `+02:00`

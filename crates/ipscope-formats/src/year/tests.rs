@@ -118,6 +118,20 @@ fn archive_with_an_mtime_years_later() {
 }
 
 #[test]
+fn head_anchor_is_what_the_reference_rule_decides() {
+    for now in ["2026-01-02T08:00:00Z", "2026-12-31T00:00:00Z", "2026-11-30T05:00:00Z"] {
+        let b = bytes(DEC_JAN);
+        let y = head_anchor(FormatKind::Sshd, &cfg(), utc(now), &b).unwrap();
+        assert_eq!(
+            times(DEC_JAN, YearRule::Anchored(y), utc(now)),
+            times(DEC_JAN, YearRule::Reference, utc(now)),
+            "{now}"
+        );
+    }
+    assert_eq!(head_anchor(FormatKind::Sshd, &cfg(), 0, &bytes(&["no timestamp here"])), None);
+}
+
+#[test]
 fn stdin_decides_from_the_first_line() {
     // No tail: the first line at or before "now" (one day of slack), then the walk.
     for (now, first_year) in [("2026-01-02T08:00:00Z", 2025), ("2026-12-31T00:00:00Z", 2026)] {
