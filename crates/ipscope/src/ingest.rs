@@ -287,9 +287,9 @@ const TAIL_BYTES: u64 = 64 * 1024;
 /// The year of the input's first year-less line (`ipscope_formats::year`, issue 15): the one
 /// recorded when it was first ingested, else from its last lines (a plain file: the last line at
 /// or before its modification time; `plain_size`: its size, `None` when compressed or not a
-/// file), else from its first line (compressed input, stdin). `None`
-/// with `--year`, for formats whose timestamps have years, and for a resumed input that has no
-/// recorded anchor (it keeps the rule it was first read with).
+/// file), else from its first line (compressed input, stdin). `None` with `--year` (which always
+/// wins), for formats whose timestamps have years, and for a resumed input that has no recorded
+/// anchor (it keeps the rule it was first read with).
 fn year_anchor(
     spec: &InputSpec,
     plain_size: Option<u64>,
@@ -300,6 +300,9 @@ fn year_anchor(
     head: &[u8],
 ) -> Option<i32> {
     use ipscope_formats::year;
+    if parse.clock.year != ipscope_formats::YearRule::Reference {
+        return None;
+    }
     if let Some(rec) = known {
         return rec.year_anchor;
     }
