@@ -36,6 +36,14 @@ impl AddressBook {
         self.known.is_empty()
     }
 
+    /// Forgets addresses whose enrichment was not stored after all (their batch failed to
+    /// commit), so the next batch that carries them looks them up again.
+    pub fn forget(&mut self, ips: &[IpAddr]) {
+        for ip in ips {
+            self.known.remove(ip);
+        }
+    }
+
     /// Looks up the source addresses of `events` not seen before; appends their information to
     /// `out` and counts them as known from now on. The caller stores `out` with the events; if
     /// that commit fails, the book is ahead of the store and must be rebuilt from it

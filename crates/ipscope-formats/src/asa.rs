@@ -213,6 +213,10 @@ impl Parser for AsaParser {
         SourceFormat::Asa
     }
 
+    fn set_reference(&mut self, reference_micros: i64) {
+        self.clock.set_reference(reference_micros);
+    }
+
     fn parse_line(&mut self, line: &[u8], out: &mut Vec<Event>) -> LineOutcome {
         let line = line.trim_ascii_end();
         match header::trim_start(line).first() {

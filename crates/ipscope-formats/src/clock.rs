@@ -254,6 +254,23 @@ impl Clock {
         &self.cfg
     }
 
+    /// Moves the reference time of a live stream (a followed file or syslog listener running for
+    /// months: "Jan  2" read on January 2 belongs to the new year). Under
+    /// [`YearRule::Reference`] the next line is anchored at the new reference like a first line
+    /// (at or before it, one day of slack) and the lines after it walk on from there: live lines
+    /// are close to now, so this never runs backwards, and a stream quiet for months does not lag
+    /// a year behind. A fixed or anchored year's walk is kept.
+    pub fn set_reference(&mut self, reference_micros: i64) {
+        let fresh = Clock::new(self.cfg.clone(), reference_micros);
+        self.reference_micros = fresh.reference_micros;
+        self.ref_local_secs = fresh.ref_local_secs;
+        self.ref_year = fresh.ref_year;
+        if matches!(self.cfg.year, YearRule::Reference) {
+            self.cur_year = fresh.cur_year;
+            self.prev_month = 0;
+        }
+    }
+
     pub fn reference_micros(&self) -> i64 {
         self.reference_micros
     }

@@ -85,11 +85,14 @@ pub trait Parser: Send {
     /// Parse one line (without its line terminator; a trailing `\r` may still be present and
     /// must be tolerated). Events are appended to `out`.
     fn parse_line(&mut self, line: &[u8], out: &mut Vec<Event>) -> LineOutcome;
+    /// Moves the stream's reference time (see [`Clock::set_reference`]); a no-op for formats
+    /// whose timestamps carry their year.
+    fn set_reference(&mut self, _reference_micros: i64) {}
 }
 
 /// The formats a user can name with `--format`. Each has a parser file and a `looks_like`
 /// detector; adding one touches its file and the arms below.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FormatKind {
     Sshd,
     Iptracking,

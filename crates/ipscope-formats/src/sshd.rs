@@ -114,6 +114,10 @@ impl Parser for SshdParser {
         SourceFormat::Sshd
     }
 
+    fn set_reference(&mut self, reference_micros: i64) {
+        self.clock.set_reference(reference_micros);
+    }
+
     fn parse_line(&mut self, line: &[u8], out: &mut Vec<Event>) -> LineOutcome {
         let line = trim_end(line);
         match crate::syslog::trim_start(line).first() {

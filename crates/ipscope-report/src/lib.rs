@@ -9,7 +9,7 @@ mod dialect;
 mod filter;
 pub mod reports;
 
-use ipscope_store::{Store, StoreError, Table};
+use ipscope_store::{Query, StoreError, Table};
 
 pub use dialect::Dialect;
 pub use filter::{Filter, HomeNets, sql_is_home};
@@ -115,7 +115,7 @@ impl Params {
 pub struct Report {
     pub name: &'static str,
     pub about: &'static str,
-    pub run: fn(&Store, &Params) -> Result<Table>,
+    pub run: fn(&dyn Query, &Params) -> Result<Table>,
 }
 
 /// The catalogue, in the order `maint` prints it.
@@ -224,7 +224,7 @@ pub fn find(name: &str) -> Option<&'static Report> {
 }
 
 /// Runs a report after validating the parameters.
-pub fn run(report: &Report, store: &Store, params: &Params) -> Result<Table> {
+pub fn run(report: &Report, store: &dyn Query, params: &Params) -> Result<Table> {
     params.validate()?;
     (report.run)(store, params)
 }

@@ -25,9 +25,9 @@ pub fn ip_number(ip: IpAddr) -> u64 {
 /// A batch of events converted for the appender: only the columns that hold at least one
 /// value (the others stay NULL by the table's default). An sshd batch fills ~12 of ~40 columns;
 /// not sending the empty ones cut the append cost per row by about two thirds.
+#[derive(Default)]
 pub struct EventBatch {
     pub(crate) batch: Option<RecordBatch>,
-    pub(crate) columns: Vec<&'static str>,
     pub(crate) rows: usize,
     /// Addresses first seen in this batch, stored in the same transaction.
     pub(crate) addresses: Option<AddressBatch>,
@@ -60,7 +60,6 @@ struct Columns<'a, T> {
     events: &'a [T],
     fields: Vec<Field>,
     arrays: Vec<ArrayRef>,
-    names: Vec<&'static str>,
 }
 
 impl<'a, T> Columns<'a, T> {
@@ -70,7 +69,6 @@ impl<'a, T> Columns<'a, T> {
         }
         self.fields.push(Field::new(name, array.data_type().clone(), true));
         self.arrays.push(array);
-        self.names.push(name);
     }
 
     fn text(&mut self, name: &'static str, f: impl Fn(&'a T) -> Option<&'a str>) {
@@ -120,9 +118,9 @@ impl<'a, T> Columns<'a, T> {
 /// run it on the parser thread so the store thread only appends.
 pub fn prepare(events: &[Event], input_id: i32) -> Result<EventBatch, ArrowError> {
     if events.is_empty() {
-        return Ok(EventBatch { batch: None, columns: Vec::new(), rows: 0, addresses: None });
+        return Ok(EventBatch { batch: None, rows: 0, addresses: None });
     }
-    let mut c = Columns { events, fields: Vec::new(), arrays: Vec::new(), names: Vec::new() };
+    let mut c = Columns { events, fields: Vec::new(), arrays: Vec::new() };
     let mut ts = TimestampMicrosecondBuilder::with_capacity(events.len());
     events.iter().for_each(|e| ts.append_value(e.ts));
     c.push("ts", Arc::new(ts.finish()));
@@ -158,7 +156,7 @@ pub fn prepare(events: &[Event], input_id: i32) -> Result<EventBatch, ArrowError
     events.iter().for_each(|_| input.append_value(input_id));
     c.push("input_id", Arc::new(input.finish()));
     let batch = RecordBatch::try_new(Arc::new(Schema::new(c.fields)), c.arrays)?;
-    Ok(EventBatch { batch: Some(batch), columns: c.names, rows: events.len(), addresses: None })
+    Ok(EventBatch { batch: Some(batch), rows: events.len(), addresses: None })
 }
 
 /// The enrichment of one row: geo, asn, as_org, prefix, home_net.
@@ -185,7 +183,6 @@ fn geo_columns<'a, T>(c: &mut Columns<'a, T>, f: impl Fn(&'a T) -> GeoOf<'a> + C
 /// Rows for the `addresses` table (one per newly enriched address), stamped `enriched_at`.
 pub struct AddressBatch {
     pub(crate) batch: Option<RecordBatch>,
-    pub(crate) columns: Vec<&'static str>,
     pub(crate) rows: usize,
 }
 
@@ -202,16 +199,16 @@ impl AddressBatch {
 /// Converts enrichment results for the appender (pure computation, like [`prepare`]).
 pub fn prepare_addresses(infos: &[AddressInfo], enriched_at: Micros) -> Result<AddressBatch, ArrowError> {
     if infos.is_empty() {
-        return Ok(AddressBatch { batch: None, columns: Vec::new(), rows: 0 });
+        return Ok(AddressBatch { batch: None, rows: 0 });
     }
-    let mut c = Columns { events: infos, fields: Vec::new(), arrays: Vec::new(), names: Vec::new() };
+    let mut c = Columns { events: infos, fields: Vec::new(), arrays: Vec::new() };
     c.ip_text("ip", |i| Some(i.ip));
     geo_columns(&mut c, |i| (&i.geo, i.asn, i.as_org.as_deref(), i.prefix.as_deref(), i.home_net.as_deref()));
     let mut at = TimestampMicrosecondBuilder::with_capacity(infos.len());
     infos.iter().for_each(|_| at.append_value(enriched_at));
     c.push("enriched_at", Arc::new(at.finish()));
     let batch = RecordBatch::try_new(Arc::new(Schema::new(c.fields)), c.arrays)?;
-    Ok(AddressBatch { batch: Some(batch), columns: c.names, rows: infos.len() })
+    Ok(AddressBatch { batch: Some(batch), rows: infos.len() })
 }
 
 #[cfg(test)]

@@ -11,9 +11,12 @@
 //! a ClickHouse backend stays a local change.
 
 mod append;
+mod backend;
 mod ledger;
+pub mod owner;
 mod schema;
 mod table;
+pub mod wire;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -23,7 +26,8 @@ use duckdb::{AccessMode, Config, Connection};
 use ipscope_event::{Event, Micros};
 
 pub use append::{AddressBatch, EventBatch, ip_number, prepare as prepare_batch, prepare_addresses};
-pub use ledger::{InputProgress, InputRecord, head_hash};
+pub use backend::{Backend, Query};
+pub use ledger::{FileId, HEAD_BYTES, InputProgress, InputRecord, head_hash, pick_by_head};
 pub use schema::GEO_COLUMNS;
 pub use table::{Table, Value, format_date, format_float, format_timestamp};
 
@@ -46,6 +50,16 @@ pub enum StoreError {
     Query { source: duckdb::Error },
     #[error("cannot read the result of {0:?} as values or as text")]
     Unreadable(String),
+    #[error(
+        "only read-only queries are allowed here: SELECT, WITH ... SELECT, FROM ..., VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN (for PRAGMA x use SELECT * FROM pragma_x(...))"
+    )]
+    NotReadOnly,
+    #[error("{path}: another writer stored part of this input meanwhile (the daemon follows it?)")]
+    Conflict { path: String },
+    #[error("ipscope daemon: {0}")]
+    Remote(String),
+    #[error("bad batch encoding: {0}")]
+    Wire(String),
     #[error("cannot convert events to a batch: {0}")]
     Batch(#[from] duckdb::arrow::error::ArrowError),
     #[error("database error: {0}")]
@@ -55,7 +69,7 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// What a purge removed (or would remove, on a dry run).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PurgeOutcome {
     pub events: u64,
     pub committed: bool,
@@ -73,7 +87,9 @@ impl Store {
         std::fs::create_dir_all(data_dir)
             .map_err(|source| StoreError::CreateDir { path: data_dir.to_owned(), source })?;
         let path = data_dir.join(DB_FILE);
-        let conn = Connection::open(&path).map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let config = base_config().map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let conn = Connection::open_with_flags(&path, config)
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
         let store = Store { conn, path: Some(path) };
         store.migrate()?;
         Ok(store)
@@ -86,8 +102,8 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::Missing(path));
         }
-        let config = Config::default()
-            .access_mode(AccessMode::ReadOnly)
+        let config = base_config()
+            .and_then(|c| c.access_mode(AccessMode::ReadOnly))
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
         let conn = Connection::open_with_flags(&path, config)
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
@@ -104,8 +120,9 @@ impl Store {
 
     /// A fresh in-memory store (tests, benchmarks, `demo`).
     pub fn open_in_memory() -> Result<Store> {
-        let conn =
-            Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
+        let conn = base_config()
+            .and_then(Connection::open_in_memory_with_flags)
+            .map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
         let store = Store { conn, path: None };
         store.migrate()?;
         Ok(store)
@@ -114,6 +131,36 @@ impl Store {
     /// The database file, if on disk.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// Another connection to the same database, for reading while this one writes (the
+    /// daemon's report and API requests). DuckDB gives each connection a consistent snapshot.
+    pub fn reader(&self) -> Result<Store> {
+        Ok(Store { conn: self.conn.try_clone()?, path: self.path.clone() })
+    }
+
+    /// Runs a query typed by a user (`ipscope sql`, the API): refused unless DuckDB parses it as
+    /// read-only statements (SELECT in any of its forms). Reading or writing files (`read_csv`,
+    /// `COPY`, `ATTACH`, `INSTALL`) is refused by the database itself: every store is opened
+    /// with external access disabled.
+    pub fn query_user(&self, sql: &str) -> Result<Table> {
+        // `EXPLAIN [ANALYZE] q` is as read-only as `q`.
+        let inner = strip_explain(sql);
+        // DuckDB serializes only SELECT statements (DESCRIBE, SHOW and SUMMARIZE are SELECTs
+        // to it); anything else comes back as an error object.
+        let check: String = self
+            .conn
+            .query_row("SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", [inner], |r| r.get(0))
+            .map_err(|source| StoreError::Query { source })?;
+        let parsed: serde_json::Value = serde_json::from_str(&check).unwrap_or(serde_json::Value::Null);
+        if parsed.get("error").and_then(serde_json::Value::as_bool) == Some(true) {
+            let msg = parsed.get("error_message").and_then(serde_json::Value::as_str).unwrap_or_default();
+            if msg.contains("Only SELECT") {
+                return Err(StoreError::NotReadOnly);
+            }
+            // A syntax error: let the query itself report it, with DuckDB's position marker.
+        }
+        self.query(sql)
     }
 
     fn schema_version(&self) -> Result<i32> {
@@ -174,13 +221,21 @@ impl Store {
         Ok(())
     }
 
+    /// Settings for the daemon: DuckDB's memory limit (`1GB`, `512MB`; checked by the caller
+    /// to be a plain size), threads left at DuckDB's default for concurrent reports.
+    pub fn tune_for_daemon(&self, memory_limit: &str) -> Result<()> {
+        self.conn.execute_batch(&format!("SET memory_limit = '{}'", memory_limit.replace('\'', "")))?;
+        Ok(())
+    }
+
     /// Allocates the id of a new input (used to tag its events before its first commit).
     pub fn new_input_id(&self) -> Result<i32> {
         Ok(self.conn.query_row("SELECT nextval('inputs_id_seq')::INTEGER", [], |r| r.get(0))?)
     }
 
     /// Appends a prepared batch (see [`prepare_batch`]) and records the input's progress, in
-    /// one transaction: either both land or neither does.
+    /// one transaction: either both land or neither does. [`StoreError::Conflict`] when another
+    /// writer advanced the same input since `progress` was read (nothing is stored then).
     pub fn commit_batch(&mut self, progress: &mut InputProgress, batch: EventBatch) -> Result<()> {
         self.conn.execute_batch("BEGIN TRANSACTION")?;
         let result = self.commit_batch_inner(progress, batch);
@@ -188,6 +243,7 @@ impl Store {
             Ok(()) => {
                 self.conn.execute_batch("COMMIT")?;
                 progress.recorded = true;
+                progress.committed_bytes = progress.bytes;
                 Ok(())
             }
             Err(e) => {
@@ -200,7 +256,7 @@ impl Store {
     fn commit_batch_inner(&self, progress: &InputProgress, batch: EventBatch) -> Result<()> {
         ledger::upsert(&self.conn, progress)?;
         if let Some(records) = batch.batch {
-            self.append("events", &batch.columns, records)?;
+            self.append("events", records)?;
         }
         if let Some(a) = batch.addresses {
             self.append_addresses(a)?;
@@ -210,14 +266,16 @@ impl Store {
 
     fn append_addresses(&self, a: AddressBatch) -> Result<()> {
         if let Some(records) = a.batch {
-            self.append("addresses", &a.columns, records)?;
+            self.append("addresses", records)?;
         }
         Ok(())
     }
 
-    /// Appends one Arrow batch to `table` through DuckDB's appender.
-    fn append(&self, table: &str, columns: &[&str], records: duckdb::arrow::record_batch::RecordBatch) -> Result<()> {
-        let mut app = self.conn.appender_with_columns(table, columns)?;
+    /// Appends one Arrow batch to `table` through DuckDB's appender (its columns by name).
+    fn append(&self, table: &str, records: duckdb::arrow::record_batch::RecordBatch) -> Result<()> {
+        let schema = records.schema();
+        let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let mut app = self.conn.appender_with_columns(table, &columns)?;
         app.append_record_batch(records)?;
         app.flush()?;
         Ok(())
@@ -282,9 +340,10 @@ impl Store {
     }
 
     /// Finds the already-ingested input whose identity matches the head (first bytes) of a
-    /// stream, preferring one last read from `path`.
+    /// stream, preferring one last read from `path` (head alone; files are checked further by
+    /// the ingest side, see [`Backend::find_inputs`]).
     pub fn find_input(&self, head: &[u8], path: &str) -> Result<Option<InputRecord>> {
-        ledger::find(&self.conn, head, path)
+        Ok(pick_by_head(ledger::candidates(&self.conn, head)?, path))
     }
 
     /// All ingested inputs, newest first.
@@ -390,6 +449,27 @@ impl Store {
         self.conn.execute_batch("CHECKPOINT")?;
         Ok(())
     }
+}
+
+/// `q` of `EXPLAIN [ANALYZE] q`, else the whole text.
+fn strip_explain(sql: &str) -> &str {
+    let t = sql.trim_start();
+    let word = |s: &str, w: &str| {
+        s.get(..w.len()).is_some_and(|p| p.eq_ignore_ascii_case(w))
+            && s[w.len()..].starts_with(|c: char| c.is_whitespace())
+    };
+    if !word(t, "explain") {
+        return sql;
+    }
+    let rest = t["explain".len()..].trim_start();
+    if word(rest, "analyze") { rest["analyze".len()..].trim_start() } else { rest }
+}
+
+/// Settings every connection gets: no access to files other than the database itself, so no
+/// query can read `/etc/passwd` (`read_csv`), write files (`COPY ... TO`), attach other
+/// databases or install extensions; the statically linked extensions (JSON, Parquet) still work.
+fn base_config() -> duckdb::Result<Config> {
+    Config::default().enable_external_access(false)?.enable_autoload_extension(false)
 }
 
 /// Whether the driver refused to decode a column (DuckDB's `VARIANT`).

@@ -144,10 +144,13 @@ fn a_schema_1_store_is_migrated_by_a_read_only_open() {
     let dir = tempfile::tempdir().unwrap();
     {
         let s = Store::open(dir.path()).unwrap();
-        // Undo migrations 2 and 3 by hand: what an older ipscope left behind.
+        // Undo migrations 2 to 4 by hand: what an older ipscope left behind.
         s.query("DROP VIEW events_geo").unwrap();
         s.query("DROP TABLE addresses").unwrap();
         s.query("ALTER TABLE inputs DROP COLUMN year_anchor").unwrap();
+        for c in ["mark_len", "mark_hash", "dev", "inode", "cursor"] {
+            s.query(&format!("ALTER TABLE inputs DROP COLUMN {c}")).unwrap();
+        }
         s.query("DELETE FROM schema_migrations WHERE version >= 2").unwrap();
         s.checkpoint().unwrap();
     }
@@ -158,7 +161,9 @@ fn a_schema_1_store_is_migrated_by_a_read_only_open() {
              (SELECT count(year_anchor) FROM inputs)",
         )
         .unwrap();
-    assert_eq!(t.rows[0][1].render(), "3");
+    assert_eq!(t.rows[0][1].render(), "4");
+    let t = s.query("SELECT count(*) FROM inputs WHERE mark_len IS NULL AND cursor IS NULL").unwrap();
+    assert_eq!(t.rows[0][0], Value::Int(0), "no inputs in this store, but the columns exist");
 }
 
 /// `ipscope sql` prints any type (issue 15): `VARIANT` (which the driver refuses to decode, e.g.
@@ -202,7 +207,7 @@ fn any_column_type_comes_out_as_text() {
     assert!(store.query("SELECT nope FROM nowhere").is_err());
 }
 
-/// Schema V3 (issue 15): an input's year anchor is stored with its progress and comes back with
+/// Schema V4 (issue 15): an input's year anchor is stored with its progress and comes back with
 /// the input, so a grown or rotated copy gets the years its stored head got.
 #[test]
 fn the_year_anchor_is_kept_with_the_input() {

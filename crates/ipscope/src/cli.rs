@@ -92,6 +92,65 @@ ipscope lookup 81.2.69.142 2001:db8::1 -o json")]
     /// GeoIP database update), without re-reading the logs
     #[command(after_help = "GeoLite2 changes monthly: after `geoipupdate`, run `ipscope enrich --refresh`.")]
     Enrich(EnrichArgs),
+    /// Run as a daemon: follow log files, the systemd journal and syslog sockets into the store,
+    /// and serve the JSON API and Prometheus /metrics
+    #[command(after_help = "While the daemon runs it owns the database: every other ipscope command \
+(report, sql, status, lookup, ingest, purge, maint, enrich) finds it through <data dir>/ipscope.serve \
+and works through it, with the same output. SIGTERM / SIGINT commit what was read and exit 0.\n\n\
+API (all GET unless noted; add ?format=json|ndjson|csv|tsv|markdown, default json):\n  \
+/api/reports                      the catalogue\n  \
+/api/report/NAME?since=7d&top=10  any report, with the CLI's flags as parameters (home_only=true, ...)\n  \
+/api/sql?q=SELECT...              a read-only query (or POST the SQL as the body)\n  \
+/api/status                       what `ipscope status` says\n  \
+/api/lookup?ip=ADDR[,ADDR...]     what `ipscope lookup` says\n  \
+/metrics                          Prometheus metrics\n\n\
+Examples:\n  ipscope serve --follow '/var/log/auth.log*' --follow '/var/log/cowrie/cowrie.json*'\n  \
+ipscope serve --journal --syslog-udp 0.0.0.0:5514 --syslog-tcp 0.0.0.0:5514\n  \
+IPSCOPE_TOKEN=secret ipscope serve --listen 0.0.0.0:8479")]
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address of the HTTP API and /metrics [default: the config's `[serve] listen`, else 127.0.0.1:8479]
+    #[arg(long, env = "IPSCOPE_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Bearer token every HTTP request must carry; required when --listen is not a loopback address
+    #[arg(long, env = "IPSCOPE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Follow files matching this glob (repeat, or comma-separate in IPSCOPE_FOLLOW), across rotation
+    #[arg(long = "follow", env = "IPSCOPE_FOLLOW", value_delimiter = ',', value_name = "GLOB")]
+    pub follow: Vec<String>,
+    /// Format of the followed files [default: detected per file]
+    #[arg(long, env = "IPSCOPE_FOLLOW_FORMAT", value_name = "FORMAT", value_parser = format_names())]
+    pub follow_format: Option<ipscope_formats::FormatKind>,
+    /// Follow sshd's entries in the systemd journal
+    #[arg(long, env = "IPSCOPE_JOURNAL")]
+    pub journal: bool,
+    /// Read this journal directory instead of the system journal
+    #[arg(long, env = "IPSCOPE_JOURNAL_DIRECTORY", value_name = "DIR")]
+    pub journal_directory: Option<PathBuf>,
+    /// Read these journal files instead of the system journal (e.g. from systemd-journal-remote)
+    #[arg(long = "journal-file", env = "IPSCOPE_JOURNAL_FILE", value_delimiter = ',', value_name = "FILE")]
+    pub journal_files: Vec<PathBuf>,
+    /// Listen for syslog messages over UDP
+    #[arg(long, env = "IPSCOPE_SYSLOG_UDP", value_name = "ADDR:PORT")]
+    pub syslog_udp: Option<std::net::SocketAddr>,
+    /// Listen for syslog messages over TCP (newline or octet-counted framing)
+    #[arg(long, env = "IPSCOPE_SYSLOG_TCP", value_name = "ADDR:PORT")]
+    pub syslog_tcp: Option<std::net::SocketAddr>,
+    /// Time zone of timestamps logged without one: `local`, `UTC`, `Europe/Berlin`, `+02:00`
+    #[arg(long, env = "IPSCOPE_TZ", value_name = "ZONE")]
+    pub tz: Option<ipscope_formats::Zone>,
+    /// Field delimiter of iptracking exports
+    #[arg(long, env = "IPSCOPE_DELIMITER", value_name = "CHAR")]
+    pub delimiter: Option<char>,
+    /// Do not enrich source addresses
+    #[arg(long, env = "IPSCOPE_NO_ENRICH")]
+    pub no_enrich: bool,
+    /// DuckDB's memory limit while the daemon runs [default: the config's, else 1GB]
+    #[arg(long, env = "IPSCOPE_MEMORY_LIMIT", value_name = "SIZE")]
+    pub memory_limit: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -1,10 +1,11 @@
 //! One function per subcommand.
 
 mod demo;
-mod enrich;
+pub mod enrich;
 mod ingest;
 mod maint;
-mod query;
+pub mod query;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -41,5 +42,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status(a) => query::status(&ctx, a),
         Command::Lookup(a) => enrich::lookup(&ctx, a),
         Command::Enrich(a) => enrich::enrich(&ctx, a),
+        Command::Serve(a) => serve::run(ctx, a),
     }
 }

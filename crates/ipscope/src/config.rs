@@ -13,6 +13,14 @@
 //! [services]                       # service groups for `report services` (replace the defaults)
 //! web = [80, 443, 8080]
 //! ssh = [22]
+//!
+//! [serve]                          # the daemon (`ipscope serve`); see packaging/config.toml
+//! listen = "127.0.0.1:8479"
+//! follow = ["/var/log/auth.log*"]
+//! journal = true
+//! syslog_udp = "0.0.0.0:5514"
+//! syslog_tcp = "0.0.0.0:5514"
+//! token = "..."                    # required when listen is not loopback (also IPSCOPE_TOKEN)
 //! ```
 //!
 //! Precedence: command-line flag, then its `IPSCOPE_*` environment twin, then this file, then
@@ -39,6 +47,31 @@ struct ConfigFile {
     home: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     services: BTreeMap<String, Vec<u16>>,
+    #[serde(default)]
+    serve: ServeConfig,
+}
+
+/// `[serve]`: the daemon's settings (each also a flag and an environment variable of `serve`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Address of the HTTP API, dashboard and `/metrics`.
+    pub listen: Option<std::net::SocketAddr>,
+    /// Bearer token every HTTP request must carry (required for a non-loopback `listen`).
+    pub token: Option<String>,
+    /// Glob patterns of files to follow.
+    #[serde(default)]
+    pub follow: Vec<String>,
+    /// Follow sshd in the systemd journal.
+    pub journal: Option<bool>,
+    /// Journal directory to read instead of the system journal.
+    pub journal_directory: Option<PathBuf>,
+    /// `SYSLOG_IDENTIFIER`s read from the journal.
+    pub journal_identifiers: Option<Vec<String>>,
+    pub syslog_udp: Option<std::net::SocketAddr>,
+    pub syslog_tcp: Option<std::net::SocketAddr>,
+    /// DuckDB's memory limit while the daemon runs (e.g. `1GB`).
+    pub memory_limit: Option<String>,
 }
 
 /// Validated settings.
@@ -52,6 +85,7 @@ pub struct Config {
     pub home: HomeNets,
     /// Service groups (name → destination ports); empty = the built-in defaults.
     pub services: Vec<(String, Vec<u16>)>,
+    pub serve: ServeConfig,
 }
 
 fn default_path() -> Option<PathBuf> {
@@ -86,7 +120,7 @@ fn parse(text: &str) -> Result<Config> {
         }
     }
     let services = file.services.into_iter().collect();
-    Ok(Config { data_dir: file.data_dir, tz, delimiter, geoip: file.geoip, home, services })
+    Ok(Config { data_dir: file.data_dir, tz, delimiter, geoip: file.geoip, home, services, serve: file.serve })
 }
 
 /// The data directory: flag/env, config file, or the per-user default.

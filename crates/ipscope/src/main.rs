@@ -1,13 +1,16 @@
 //! `ipscope`: the command-line entry point. Parses arguments, loads the configuration, runs
 //! one command, and prints the error chain once (exit 1) when it fails.
 
+mod api;
 mod chart;
 mod cli;
 mod commands;
 mod config;
-mod ingest;
+mod daemon;
 mod output;
-mod source;
+
+/// The git commit this binary was built from (`unknown` outside a git checkout).
+pub const GIT_COMMIT: &str = env!("IPSCOPE_GIT_COMMIT");
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -30,6 +30,9 @@ pub struct Style {
     pub format: OutputFormat,
     pub sep: char,
     pub header: bool,
+    /// JSON times in ISO 8601 (`2026-11-22T17:06:05Z`), for the API (Grafana reads them);
+    /// the CLI prints `2026-11-22 17:06:05` everywhere.
+    pub iso_times: bool,
 }
 
 impl Style {
@@ -37,7 +40,7 @@ impl Style {
     pub fn resolve(format: Option<OutputFormat>, sep: char, no_header: bool) -> Style {
         let format =
             format.unwrap_or_else(|| if io::stdout().is_terminal() { OutputFormat::Table } else { OutputFormat::Tsv });
-        Style { format, sep, header: !no_header }
+        Style { format, sep, header: !no_header, iso_times: false }
     }
 }
 
@@ -47,8 +50,8 @@ pub fn write_table(out: &mut dyn Write, t: &Table, style: Style) -> io::Result<(
         OutputFormat::Markdown => write_markdown(out, t),
         OutputFormat::Csv => write_csv(out, t, style.sep, style.header),
         OutputFormat::Tsv => write_tsv(out, t, style.header),
-        OutputFormat::Json => write_json(out, t),
-        OutputFormat::Ndjson => write_ndjson(out, t),
+        OutputFormat::Json => write_json(out, t, style.iso_times),
+        OutputFormat::Ndjson => write_ndjson(out, t, style.iso_times),
     }
 }
 
@@ -122,31 +125,34 @@ fn write_tsv(out: &mut dyn Write, t: &Table, header: bool) -> io::Result<()> {
     Ok(())
 }
 
-fn json_value(v: &Value) -> serde_json::Value {
+fn json_value(v: &Value, iso: bool) -> serde_json::Value {
     match v {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => (*b).into(),
         Value::Int(i) => (*i).into(),
         Value::UInt(u) => (*u).into(),
         Value::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Value::Timestamp(t) if iso => chrono::DateTime::from_timestamp_micros(*t)
+            .map_or_else(|| t.to_string(), |d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            .into(),
         other => other.render().into(),
     }
 }
 
-fn json_object(t: &Table, row: &[Value]) -> serde_json::Value {
-    let map = t.columns.iter().zip(row).map(|(c, v)| (c.clone(), json_value(v))).collect();
+fn json_object(t: &Table, row: &[Value], iso: bool) -> serde_json::Value {
+    let map = t.columns.iter().zip(row).map(|(c, v)| (c.clone(), json_value(v, iso))).collect();
     serde_json::Value::Object(map)
 }
 
-fn write_json(out: &mut dyn Write, t: &Table) -> io::Result<()> {
-    let rows: Vec<_> = t.rows.iter().map(|r| json_object(t, r)).collect();
+fn write_json(out: &mut dyn Write, t: &Table, iso: bool) -> io::Result<()> {
+    let rows: Vec<_> = t.rows.iter().map(|r| json_object(t, r, iso)).collect();
     serde_json::to_writer_pretty(&mut *out, &rows)?;
     writeln!(out)
 }
 
-fn write_ndjson(out: &mut dyn Write, t: &Table) -> io::Result<()> {
+fn write_ndjson(out: &mut dyn Write, t: &Table, iso: bool) -> io::Result<()> {
     for r in &t.rows {
-        serde_json::to_writer(&mut *out, &json_object(t, r))?;
+        serde_json::to_writer(&mut *out, &json_object(t, r, iso))?;
         writeln!(out)?;
     }
     Ok(())
@@ -168,7 +174,7 @@ mod tests {
 
     fn render(format: OutputFormat, sep: char) -> String {
         let mut buf = Vec::new();
-        write_table(&mut buf, &sample(), Style { format, sep, header: true }).unwrap_or_default();
+        write_table(&mut buf, &sample(), Style { format, sep, header: true, iso_times: false }).unwrap_or_default();
         String::from_utf8(buf).unwrap_or_default()
     }
 

@@ -2,70 +2,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use assert_cmd::cargo::CommandCargoExt;
-
-fn corpus(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(rel)
-}
-
-/// `ipscope` with a private data dir and no user config.
-fn ipscope(data: &Path) -> Command {
-    let mut c = Command::cargo_bin("ipscope").unwrap();
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("IPSCOPE_DATA", data)
-        .env("IPSCOPE_CONFIG", "/dev/null")
-        .env("IPSCOPE_TZ", "UTC")
-        // A directory without databases: tests never depend on the machine's GeoIP files.
-        .env("IPSCOPE_GEOIP", Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))
-        .env("NO_COLOR", "1");
-    c
-}
-
-/// The MaxMind test City and ASN databases, as `--geoip` takes them.
-fn test_geoip() -> String {
-    ["GeoIP2-City-Test.mmdb", "GeoLite2-ASN-Test.mmdb"]
-        .map(|f| corpus("mmdb/test-data").join(f).display().to_string())
-        .join(",")
-}
-
-fn run_ok(c: &mut Command) -> (String, String) {
-    let out = c.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "command failed: {c:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    (stdout, stderr)
-}
-
-/// One number from `ipscope sql`.
-fn scalar(data: &Path, sql: &str) -> i64 {
-    let (out, _) = run_ok(ipscope(data).args(["sql", sql, "--format", "csv", "--no-header"]));
-    out.trim().parse().unwrap_or_else(|_| panic!("not a number: {out:?} for {sql}"))
-}
-
-/// Events by kind, as `kind=count` lines, for comparing two stores.
-fn kinds(data: &Path) -> String {
-    let (out, _) = run_ok(ipscope(data).args([
-        "sql",
-        "SELECT kind, coalesce(outcome, '-'), count(*) FROM events GROUP BY ALL ORDER BY ALL",
-        "--format",
-        "csv",
-    ]));
-    out
-}
-
-fn generate(path: &Path, lines: u64, seed: u64) -> ipscope_gen::Truth {
-    let cfg = ipscope_gen::SshConfig {
-        seed,
-        lines,
-        style: ipscope_gen::TimestampStyle::Rfc3339,
-        ..ipscope_gen::SshConfig::default()
-    };
-    ipscope_gen::write_sshd(&cfg, std::fs::File::create(path).unwrap()).unwrap()
-}
+mod common;
+use common::*;
 
 #[test]
 fn ingest_corpus_then_reingest_adds_nothing() {

@@ -233,3 +233,20 @@ fn civil_round_trip() {
     assert_eq!(days_from_civil(1970, 1, 1), 0);
     assert_eq!(days_from_civil(2000, 3, 1), 11_017);
 }
+
+/// Live streams move their reference as time passes: across New Year the lines keep their order
+/// (a late `Dec 31` line read just after midnight stays in the old year, `Jan  1` is the new one),
+/// and after months of silence the next line is in the current year, not a year behind.
+#[test]
+fn a_live_stream_moves_its_reference_without_running_backwards() {
+    let mut c = clock(Zone::Utc, YearRule::Reference, "2026-12-31T23:59:00Z");
+    assert_eq!(c.syslog_micros(st(12, 31, 23, 58, 59)), Ok(utc("2026-12-31T23:58:59Z")));
+    c.set_reference(utc("2027-01-01T00:00:05Z"));
+    assert_eq!(c.syslog_micros(st(12, 31, 23, 59, 59)), Ok(utc("2026-12-31T23:59:59Z")));
+    assert_eq!(c.syslog_micros(st(1, 1, 0, 0, 4)), Ok(utc("2027-01-01T00:00:04Z")));
+    c.set_reference(utc("2027-01-01T00:01:00Z"));
+    assert_eq!(c.syslog_micros(st(1, 1, 0, 0, 59)), Ok(utc("2027-01-01T00:00:59Z")));
+    // Silent from January to the next March: the next line is this March.
+    c.set_reference(utc("2028-03-10T12:00:00Z"));
+    assert_eq!(c.syslog_micros(st(3, 10, 11, 0, 0)), Ok(utc("2028-03-10T11:00:00Z")));
+}

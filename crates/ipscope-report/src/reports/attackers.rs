@@ -3,7 +3,7 @@
 //! `high` ≥ 500), mean seconds between attempts, and where it comes from: country, region, city,
 //! coordinates, ASN and organisation (a feed's values, else enrichment's `addresses`).
 
-use ipscope_store::{Store, Table};
+use ipscope_store::{Query, Table};
 
 use crate::{Dialect, Params, Result};
 
@@ -31,6 +31,6 @@ pub fn sql(d: Dialect, p: &Params) -> String {
     )
 }
 
-pub fn run(store: &Store, p: &Params) -> Result<Table> {
+pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     Ok(store.query(&sql(Dialect::DuckDb, p))?)
 }

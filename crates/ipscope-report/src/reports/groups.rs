@@ -2,7 +2,7 @@
 //! commands, downloads, credentials — written once: the dimension's columns, the events, the
 //! distinct source addresses, first/last seen, and any extra aggregates.
 
-use ipscope_store::{Store, Table};
+use ipscope_store::{Query, Table};
 
 use crate::{Dialect, Params, Result};
 
@@ -179,7 +179,7 @@ impl Keys {
     }
 }
 
-pub fn run(store: &Store, p: &Params, g: &GroupBy) -> Result<Table> {
+pub fn run(store: &dyn Query, p: &Params, g: &GroupBy) -> Result<Table> {
     Ok(store.query(&sql(Dialect::DuckDb, p, g))?)
 }
 
@@ -187,7 +187,7 @@ macro_rules! group_report {
     ($(#[$doc:meta])* $name:ident, $group:expr) => {
         $(#[$doc])*
         pub mod $name {
-            use ipscope_store::{Store, Table};
+            use ipscope_store::{Query, Table};
 
             #[allow(unused_imports)]
             use super::{Agg, GroupBy};
@@ -195,7 +195,7 @@ macro_rules! group_report {
 
             pub const GROUP: GroupBy = $group;
 
-            pub fn run(store: &Store, p: &Params) -> Result<Table> {
+            pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
                 super::run(store, p, &GROUP)
             }
         }
@@ -343,7 +343,7 @@ group_report!(
 );
 
 /// `top-asns --taxonomy X`: `asns` narrowed to one or more taxonomies, refusing to run without.
-pub fn top_asns(store: &Store, p: &Params) -> Result<Table> {
+pub fn top_asns(store: &dyn Query, p: &Params) -> Result<Table> {
     if p.filter.taxonomies.is_empty() {
         return Err(crate::ReportError::Invalid("top-asns needs --taxonomy X (one or more, comma-separated)".into()));
     }

@@ -3,7 +3,7 @@
 //! sessions / auths < the threshold (`-s`, default 0.05). By address, the users that were
 //! granted sessions are listed; by user, the off-campus addresses that got sessions.
 
-use ipscope_store::{Store, Table};
+use ipscope_store::{Query, Table};
 
 use crate::{By, Dialect, Params, Result};
 
@@ -41,6 +41,6 @@ pub fn sql(d: Dialect, p: &Params) -> String {
     )
 }
 
-pub fn run(store: &Store, p: &Params) -> Result<Table> {
+pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     Ok(store.query(&sql(Dialect::DuckDb, p))?)
 }

@@ -9,7 +9,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
-use ipscope_store::{Store, Table, Value};
+use ipscope_store::{Query, Table, Value};
 
 use super::{top, top_ips};
 use crate::{Dialect, Params, ReportError, Result};
@@ -76,7 +76,7 @@ pub fn sql_inside(d: Dialect, net: &IpNet) -> Result<String> {
         .ok_or_else(|| ReportError::Invalid(format!("--drill {net}: IPv6 prefixes longer than /64 are not supported")))
 }
 
-pub fn run(store: &Store, p: &Params) -> Result<Table> {
+pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     if p.registered {
         return super::groups::registered_nets::run(store, p);
     }

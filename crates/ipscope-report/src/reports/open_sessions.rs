@@ -5,7 +5,7 @@
 //! Two phases: the open/close balance needs only session events (few), the total events only
 //! the pairs that survive — instead of grouping every event by (user, address).
 
-use ipscope_store::{Store, Table};
+use ipscope_store::{Query, Table};
 
 use crate::{Dialect, Params, Result};
 
@@ -37,6 +37,6 @@ pub fn sql(d: Dialect, p: &Params) -> String {
     )
 }
 
-pub fn run(store: &Store, p: &Params) -> Result<Table> {
+pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     Ok(store.query(&sql(Dialect::DuckDb, p))?)
 }

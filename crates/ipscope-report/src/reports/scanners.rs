@@ -3,7 +3,7 @@
 //! destination port count too (sshd's scanner probes: sshd does not log its own port); they add
 //! no port.
 
-use ipscope_store::{Store, Table};
+use ipscope_store::{Query, Table};
 
 use crate::{Dialect, Params, Result};
 
@@ -25,6 +25,6 @@ pub fn sql(d: Dialect, p: &Params) -> String {
     )
 }
 
-pub fn run(store: &Store, p: &Params) -> Result<Table> {
+pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     Ok(store.query(&sql(Dialect::DuckDb, p))?)
 }

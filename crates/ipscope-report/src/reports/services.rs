@@ -2,7 +2,7 @@
 //! ssh = 22+7322, ...) per hour or day, for the connections *to* one host (`--host`) or to all.
 //! Bytes in = sent by the clients (`src_bytes`), bytes out = sent back (`dst_bytes`).
 
-use ipscope_store::{Store, Table};
+use ipscope_store::{Query, Table};
 
 use crate::{Dialect, Params, Result};
 
@@ -33,6 +33,6 @@ pub fn sql(d: Dialect, p: &Params) -> String {
     )
 }
 
-pub fn run(store: &Store, p: &Params) -> Result<Table> {
+pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     Ok(store.query(&sql(Dialect::DuckDb, p))?)
 }

@@ -1,7 +1,7 @@
 //! `taxonomy`: CERT feed events per UTC day and classification (taxonomy / type / identifier),
 //! with distinct source addresses.
 
-use ipscope_store::{Store, Table};
+use ipscope_store::{Query, Table};
 
 use crate::{Dialect, Params, Result};
 
@@ -19,6 +19,6 @@ pub fn sql(d: Dialect, p: &Params) -> String {
     )
 }
 
-pub fn run(store: &Store, p: &Params) -> Result<Table> {
+pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     Ok(store.query(&sql(Dialect::DuckDb, p))?)
 }

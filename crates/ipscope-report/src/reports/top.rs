@@ -7,7 +7,7 @@
 //! Two phases keep it fast at tens of millions of rows: rank by the cheap aggregates first,
 //! then compute the expensive `count(DISTINCT ...)` only for the top N rows.
 
-use ipscope_store::{Store, Table};
+use ipscope_store::{Query, Table};
 
 use crate::{Dialect, Params, Result};
 
@@ -67,6 +67,6 @@ pub fn sql(d: Dialect, p: &Params, dim: &Dimension, extra_where: &str) -> String
     )
 }
 
-pub fn run(store: &Store, p: &Params, dim: &Dimension, extra_where: &str) -> Result<Table> {
+pub fn run(store: &dyn Query, p: &Params, dim: &Dimension, extra_where: &str) -> Result<Table> {
     Ok(store.query(&sql(Dialect::DuckDb, p, dim, extra_where))?)
 }

@@ -2,7 +2,7 @@
 //! period, events per day (events / max(period in days, 1)), sessions granted, and (from
 //! enrichment) country, AS organisation and registered prefix.
 
-use ipscope_store::{Store, Table};
+use ipscope_store::{Query, Table};
 
 use super::top::{self, Dimension};
 use crate::{Params, Result};
@@ -16,6 +16,6 @@ pub const DIM: Dimension = Dimension {
     geo: true,
 };
 
-pub fn run(store: &Store, p: &Params) -> Result<Table> {
+pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     top::run(store, p, &DIM, "TRUE")
 }

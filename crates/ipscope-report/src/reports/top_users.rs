@@ -1,7 +1,7 @@
 //! `top-users`: user names ranked by events (including the names attackers guess), with
 //! distinct source addresses, first/last seen, active period and events per day.
 
-use ipscope_store::{Store, Table};
+use ipscope_store::{Query, Table};
 
 use super::top::{self, Dimension};
 use crate::{Params, Result};
@@ -15,6 +15,6 @@ pub const DIM: Dimension = Dimension {
     geo: false,
 };
 
-pub fn run(store: &Store, p: &Params) -> Result<Table> {
+pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     top::run(store, p, &DIM, "TRUE")
 }

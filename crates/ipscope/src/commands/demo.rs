@@ -16,8 +16,7 @@ use super::Ctx;
 use super::ingest::run_inputs;
 use super::maint::write_document;
 use crate::cli::DemoArgs;
-use crate::ingest::{DEFAULT_BATCH_EVENTS, Options};
-use crate::source::InputSpec;
+use ipscope_ingest::{DEFAULT_BATCH_EVENTS, InputSpec, Options};
 
 const DAY: i64 = 86_400_000_000;
 
@@ -71,7 +70,6 @@ pub fn run(ctx: &Ctx, a: DemoArgs) -> Result<ExitCode> {
             delimiter: b'|',
         },
         batch_events: DEFAULT_BATCH_EVENTS,
-        progress: io::stderr().is_terminal(),
         enrich: None,
     };
     let mut home = HomeNets::default();
@@ -81,9 +79,9 @@ pub fn run(ctx: &Ctx, a: DemoArgs) -> Result<ExitCode> {
     // The usual GeoIP databases when the machine has them, and the generator's campus.
     let mut enricher = super::enrich::enricher(ctx, &dir.join("data"))?;
     enricher.home = home.clone();
-    let opts = Options { enrich: Some(enricher), ..opts };
+    let opts = Options { enrich: Some(std::sync::Arc::new(enricher)), ..opts };
     let mut store = Store::open(&dir.join("data"))?;
-    run_inputs(&mut store, &[InputSpec::File(log)], &opts, None)?;
+    run_inputs(&mut store, &[InputSpec::File(log)], &opts, None, io::stderr().is_terminal())?;
 
     let params = Params { home, ..Params::default() };
     let purged = store.purge(now - 10 * DAY, false)?;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use ipscope_enrich::{AddressInfo, Databases, Enricher, default_dirs};
-use ipscope_store::{Store, StoreError, Table, Value, format_timestamp};
+use ipscope_store::{Query, StoreError, Table, Value, format_timestamp};
 
 use super::Ctx;
 use super::query::print;
@@ -67,24 +67,12 @@ pub fn describe(e: &Enricher) -> Vec<String> {
 pub fn lookup(ctx: &Ctx, a: LookupArgs) -> Result<ExitCode> {
     let data = ctx.data_dir()?;
     let e = enricher(ctx, &data)?;
-    let store = match Store::open_read_only(&data) {
+    let store = match crate::daemon::open_read_only(ctx, &data) {
         Ok(s) => Some(s),
-        Err(StoreError::Missing(_)) => None,
-        Err(err) => return Err(err.into()),
+        Err(err) if matches!(err.downcast_ref::<StoreError>(), Some(StoreError::Missing(_))) => None,
+        Err(err) => return Err(err),
     };
-    let mut wide = Table::new(Vec::new());
-    for ip in &a.addrs {
-        let ip = ipscope_event::canonical_ip(*ip);
-        let info = e.lookup(ip)?;
-        let mut fields = info_fields(&info);
-        if let Some(store) = &store {
-            fields.extend(activity(store, ip)?);
-        }
-        if wide.columns.is_empty() {
-            wide.columns = fields.iter().map(|(k, _)| k.clone()).collect();
-        }
-        wide.rows.push(fields.into_iter().map(|(_, v)| v).collect());
-    }
+    let wide = lookup_table(&e, store.as_deref().map(|s| s as &dyn Query), &a.addrs)?;
     let style = Style::resolve(a.output.format, a.output.sep, a.output.no_header);
     if matches!(style.format, OutputFormat::Table | OutputFormat::Markdown) {
         // One address per block of `field value` rows: 20 columns do not fit a terminal.
@@ -101,6 +89,25 @@ pub fn lookup(ctx: &Ctx, a: LookupArgs) -> Result<ExitCode> {
         print(&wide, &a.output)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Everything known about each address, one row per address (what `lookup` prints and the API
+/// returns): enrichment from `e`, activity from `store` when there is one.
+pub fn lookup_table(e: &Enricher, store: Option<&dyn Query>, addrs: &[IpAddr]) -> Result<Table> {
+    let mut wide = Table::new(Vec::new());
+    for ip in addrs {
+        let ip = ipscope_event::canonical_ip(*ip);
+        let info = e.lookup(ip)?;
+        let mut fields = info_fields(&info);
+        if let Some(store) = store {
+            fields.extend(activity(store, ip)?);
+        }
+        if wide.columns.is_empty() {
+            wide.columns = fields.iter().map(|(k, _)| k.clone()).collect();
+        }
+        wide.rows.push(fields.into_iter().map(|(_, v)| v).collect());
+    }
+    Ok(wide)
 }
 
 fn text(s: &Option<String>) -> Value {
@@ -132,7 +139,7 @@ fn info_fields(i: &AddressInfo) -> Vec<(String, Value)> {
 }
 
 /// First/last seen, counts by source and by kind, and the users tried, from the store.
-fn activity(store: &Store, ip: IpAddr) -> Result<Vec<(String, Value)>> {
+fn activity(store: &dyn Query, ip: IpAddr) -> Result<Vec<(String, Value)>> {
     let q = format!(
         "WITH e AS (SELECT * FROM events WHERE src_ip = '{ip}'), \
            k AS (SELECT kind, count(*) AS n FROM e GROUP BY kind), \
@@ -160,7 +167,7 @@ pub fn enrich(ctx: &Ctx, a: EnrichArgs) -> Result<ExitCode> {
     if e.is_empty() {
         anyhow::bail!("nothing to enrich with: no GeoIP database and no home networks");
     }
-    let mut store = Store::open(&data)?;
+    let mut store = crate::daemon::open_writable(ctx, &data, false)?;
     let started = std::time::Instant::now();
     let mut todo = store.source_addresses()?;
     if !a.refresh {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::Utc;
 use ipscope_report::{By, Params};
-use ipscope_store::{Store, format_timestamp};
+use ipscope_store::{Backend, format_timestamp};
 
 use super::Ctx;
 use super::query::{params, parse_age};
@@ -25,7 +25,7 @@ pub fn purge(ctx: &Ctx, a: PurgeArgs) -> Result<ExitCode> {
     let age = parse_age(&a.older_than)
         .ok_or_else(|| anyhow!("--older-than {:?}: expected an age like 10d, 36h or 10", a.older_than))?;
     let cutoff = now_micros()? - age;
-    let mut store = Store::open(&ctx.data_dir()?)?;
+    let mut store = crate::daemon::open_writable(ctx, &ctx.data_dir()?, false)?;
     let out = store.purge(cutoff, a.commit)?;
     let mut stdout = io::stdout().lock();
     if out.committed {
@@ -49,10 +49,10 @@ pub fn maint(ctx: &Ctx, a: MaintArgs) -> Result<ExitCode> {
     base.validate()?;
     let now = now_micros()?;
     let cutoff = now - i64::from(a.purge_days) * 86_400_000_000;
-    let mut store = Store::open(&ctx.data_dir()?)?;
+    let mut store = crate::daemon::open_writable(ctx, &ctx.data_dir()?, false)?;
     let purged = store.purge(cutoff, a.commit)?;
     let mut out = io::BufWriter::new(io::stdout().lock());
-    write_document(&mut out, &store, &base, now, a.purge_days, purged)?;
+    write_document(&mut out, store.as_ref(), &base, now, a.purge_days, purged)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
@@ -60,7 +60,7 @@ pub fn maint(ctx: &Ctx, a: MaintArgs) -> Result<ExitCode> {
 /// The nightly Markdown document: purge result, then every report.
 pub fn write_document(
     out: &mut dyn Write,
-    store: &Store,
+    store: &dyn Backend,
     base: &Params,
     now: i64,
     purge_days: u32,

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate, Utc};
-use ipscope_report::{By, Filter, HomeNets, Params};
-use ipscope_store::{Store, Table, Value};
+use ipscope_report::{By, Filter, HomeNets, Params, Report};
+use ipscope_store::{Backend, Query, Table, Value};
 
 use super::Ctx;
 use crate::cli::{BucketArg, ByArg, OutputArgs, ReportArgs, ReportCmd, SqlArgs};
@@ -97,7 +97,8 @@ pub fn print(t: &Table, o: &OutputArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn report(ctx: &Ctx, a: ReportCmd) -> Result<ExitCode> {
+/// Runs the report `a` names on `store`: what `ipscope report` prints and the API returns.
+pub fn report_table(ctx: &Ctx, a: &ReportCmd, store: &dyn Query) -> Result<(Table, &'static Report)> {
     let report = ipscope_report::find(&a.name).ok_or_else(|| {
         let names: Vec<_> = ipscope_report::CATALOGUE.iter().map(|r| r.name).collect();
         anyhow!("unknown report {:?} (known: {}); see `ipscope reports`", a.name, names.join(", "))
@@ -121,8 +122,12 @@ pub fn report(ctx: &Ctx, a: ReportCmd) -> Result<ExitCode> {
         .map(|d| d.parse::<ipnet::IpNet>().or_else(|_| d.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)))
         .transpose()
         .map_err(|_| anyhow!("--drill: not a network (expected CIDR like 203.0.113.0/24)"))?;
-    let store = Store::open_read_only(&ctx.data_dir()?)?;
-    let t = ipscope_report::run(report, &store, &p)?;
+    Ok((ipscope_report::run(report, store, &p)?, report))
+}
+
+pub fn report(ctx: &Ctx, a: ReportCmd) -> Result<ExitCode> {
+    let store = crate::daemon::open_read_only(ctx, &ctx.data_dir()?)?;
+    let (t, report) = report_table(ctx, &a, store.as_ref())?;
     print(&t, &a.output)?;
     if let Some(path) = &a.chart {
         crate::chart::write(&t, &format!("ipscope report {}", report.name), path, a.log_scale, a.chart_type)?;
@@ -144,19 +149,19 @@ pub fn list_reports() -> Result<ExitCode> {
 }
 
 pub fn sql(ctx: &Ctx, a: SqlArgs) -> Result<ExitCode> {
-    let store = Store::open_read_only(&ctx.data_dir()?)?;
-    let t = store.query(&a.query)?;
+    let store = crate::daemon::open_read_only(ctx, &ctx.data_dir()?)?;
+    let t = store.query_user(&a.query)?;
     print(&t, &a.output)?;
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn status(ctx: &Ctx, o: OutputArgs) -> Result<ExitCode> {
-    let data = ctx.data_dir()?;
-    let store = Store::open_read_only(&data)?;
+/// What `status` says about the store, as lines (stderr) and the table of inputs (stdout).
+pub fn status_info(ctx: &Ctx, data: &std::path::Path, store: &dyn Backend) -> Result<(Vec<String>, Table)> {
     let size = store.path().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
-    let mut err = io::stderr().lock();
-    writeln!(err, "data directory: {}", data.display())?;
-    writeln!(err, "database: {} bytes, {} events", size, store.event_count()?)?;
+    let mut lines = vec![
+        format!("data directory: {}", data.display()),
+        format!("database: {} bytes, {} events", size, store.event_count()?),
+    ];
     let addresses = store.query(
         "SELECT (SELECT count(DISTINCT src_ip) FROM events) AS sources, (SELECT count(*) FROM addresses) AS enriched, \
            (SELECT count(*) FROM addresses WHERE country_code IS NOT NULL) AS located, \
@@ -164,28 +169,35 @@ pub fn status(ctx: &Ctx, o: OutputArgs) -> Result<ExitCode> {
            (SELECT max(enriched_at) FROM addresses) AS last_enriched",
     )?;
     if let Some(r) = addresses.rows.first() {
-        let cell = |i: usize| r.get(i).map_or_else(String::new, ipscope_store::Value::render);
-        writeln!(
-            err,
+        let cell = |i: usize| r.get(i).map_or_else(String::new, Value::render);
+        lines.push(format!(
             "addresses: {} distinct sources, {} enriched ({} located, {} with an ASN), last enriched {}",
             cell(0),
             cell(1),
             cell(2),
             cell(3),
-            if matches!(r.get(4), Some(ipscope_store::Value::Null) | None) { "never".to_owned() } else { cell(4) }
-        )?;
+            if matches!(r.get(4), Some(Value::Null) | None) { "never".to_owned() } else { cell(4) }
+        ));
     }
-    match super::enrich::enricher(ctx, &data) {
-        Ok(e) => {
-            for line in super::enrich::describe(&e) {
-                writeln!(err, "{line}")?;
-            }
-        }
-        Err(e) => writeln!(err, "GeoIP databases: {e:#}")?,
+    match super::enrich::enricher(ctx, data) {
+        Ok(e) => lines.extend(super::enrich::describe(&e)),
+        Err(e) => lines.push(format!("GeoIP databases: {e:#}")),
     }
     let t = store.query(
         "SELECT id, path, format, bytes, lines, events, ignored, rejected, first_ingest, last_ingest FROM inputs ORDER BY id",
     )?;
+    Ok((lines, t))
+}
+
+pub fn status(ctx: &Ctx, o: OutputArgs) -> Result<ExitCode> {
+    let data = ctx.data_dir()?;
+    let store = crate::daemon::open_read_only(ctx, &data)?;
+    let (lines, t) = status_info(ctx, &data, store.as_ref())?;
+    let mut err = io::stderr().lock();
+    for l in lines {
+        writeln!(err, "{l}")?;
+    }
+    drop(err);
     print(&t, &o)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,10 +3,12 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use anyhow::{Context, Result, bail};
+use ipscope_store::FileId;
+
+use crate::{IngestError, Result};
 
 /// Longest line we keep. Logs are hostile input: a longer line is cut here, reported as
 /// rejected ("line too long"), and reading resumes at the next newline.
@@ -39,7 +41,7 @@ pub fn expand(paths: &[String]) -> Result<Vec<InputSpec>> {
         let path = PathBuf::from(p);
         if path.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
-                .with_context(|| format!("cannot list directory {p}"))?
+                .map_err(|source| IngestError::ListDir { path: p.clone(), source })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| f.is_file() && !f.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
                 .collect();
@@ -48,21 +50,60 @@ pub fn expand(paths: &[String]) -> Result<Vec<InputSpec>> {
         } else if path.exists() {
             out.push(InputSpec::File(path));
         } else if p.contains(['*', '?', '[']) {
-            let mut matched: Vec<PathBuf> = glob::glob(p)
-                .with_context(|| format!("bad glob pattern {p}"))?
-                .filter_map(|r| r.ok())
-                .filter(|f| f.is_file())
-                .collect();
+            let matched = glob_files(p)?;
             if matched.is_empty() {
-                bail!("{p}: no file matches this pattern");
+                return Err(IngestError::NoMatch { pattern: p.clone() });
             }
-            matched.sort();
             out.extend(matched.into_iter().map(InputSpec::File));
         } else {
-            bail!("{p}: no such file or directory");
+            return Err(IngestError::NotFound { path: p.clone() });
         }
     }
     Ok(out)
+}
+
+/// The regular files a glob pattern matches now, sorted.
+pub fn glob_files(pattern: &str) -> Result<Vec<PathBuf>> {
+    let mut matched: Vec<PathBuf> = glob::glob(pattern)
+        .map_err(|e| IngestError::Glob { pattern: pattern.to_owned(), reason: e.to_string() })?
+        .filter_map(|r| r.ok())
+        .filter(|f| f.is_file())
+        .collect();
+    matched.sort();
+    Ok(matched)
+}
+
+/// The device and inode of an open file (what a follower tracks across renames).
+#[cfg(unix)]
+pub fn file_id(meta: &std::fs::Metadata) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    Some(FileId { dev: meta.dev(), inode: meta.ino() })
+}
+
+#[cfg(not(unix))]
+pub fn file_id(_meta: &std::fs::Metadata) -> Option<FileId> {
+    None
+}
+
+/// Whether `bytes` start with the magic number of a compression format we read.
+pub fn is_compressed(bytes: &[u8]) -> bool {
+    bytes.starts_with(&GZIP_MAGIC) || bytes.starts_with(&ZSTD_MAGIC)
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Reads exactly `len` bytes at `offset` of the file at `path` (`None` when it is shorter).
+pub fn read_at(path: &Path, offset: u64, len: usize) -> io::Result<Option<Vec<u8>>> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = File::open(path)?;
+    f.seek(SeekFrom::Start(offset))?;
+    let mut buf = vec![0; len];
+    match f.read_exact(&mut buf) {
+        Ok(()) => Ok(Some(buf)),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// An opened input.
@@ -72,29 +113,38 @@ pub struct Opened {
     pub size: Option<u64>,
     pub compressed: bool,
     pub mtime: Option<SystemTime>,
+    /// Which file, for regular files.
+    pub file: Option<FileId>,
 }
 
 pub fn open(spec: &InputSpec) -> Result<Opened> {
-    let (raw, size, mtime): (Box<dyn Read + Send>, _, _) = match spec {
-        InputSpec::Stdin => (Box::new(io::stdin()), None, None),
+    let name = spec.name();
+    let (raw, size, mtime, file): (Box<dyn Read + Send>, _, _, _) = match spec {
+        InputSpec::Stdin => (Box::new(io::stdin()), None, None, None),
         InputSpec::File(p) => {
-            let f = File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
+            let f = File::open(p).map_err(|source| IngestError::Open { name: name.clone(), source })?;
             let meta = f.metadata().ok();
-            (Box::new(f), meta.as_ref().map(|m| m.len()), meta.and_then(|m| m.modified().ok()))
+            let file = meta.as_ref().and_then(file_id);
+            (Box::new(f), meta.as_ref().map(|m| m.len()), meta.and_then(|m| m.modified().ok()), file)
         }
     };
+    let (reader, compressed) = decompress(raw, &name)?;
+    Ok(Opened { reader, size, compressed, mtime, file })
+}
+
+/// Wraps `raw` in a gzip or zstd decoder when its first bytes say so (by magic bytes, not name).
+pub fn decompress(raw: Box<dyn Read + Send>, name: &str) -> Result<(Box<dyn BufRead + Send>, bool)> {
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
-    let magic = buffered.fill_buf().with_context(|| format!("cannot read {}", spec.name()))?;
-    let (reader, compressed): (Box<dyn BufRead + Send>, bool) = if magic.starts_with(&[0x1f, 0x8b]) {
+    let magic = buffered.fill_buf().map_err(|source| IngestError::Read { name: name.to_owned(), source })?;
+    Ok(if magic.starts_with(&GZIP_MAGIC) {
         (Box::new(BufReader::with_capacity(256 * 1024, flate2::bufread::MultiGzDecoder::new(buffered))), true)
-    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+    } else if magic.starts_with(&ZSTD_MAGIC) {
         let dec = zstd::stream::read::Decoder::with_buffer(buffered)
-            .with_context(|| format!("cannot start zstd decoder for {}", spec.name()))?;
+            .map_err(|source| IngestError::Read { name: name.to_owned(), source })?;
         (Box::new(BufReader::with_capacity(256 * 1024, dec)), true)
     } else {
         (Box::new(buffered), false)
-    };
-    Ok(Opened { reader, size, compressed, mtime })
+    })
 }
 
 /// Reads lines of at most [`MAX_LINE_BYTES`], without the `\n` terminator.
@@ -110,6 +160,8 @@ pub struct Line {
     pub end: u64,
     /// Whether the line was longer than [`MAX_LINE_BYTES`] and got cut.
     pub truncated: bool,
+    /// Whether a `\n` ended it (only the last line of a stream may lack one).
+    pub terminated: bool,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -129,7 +181,7 @@ impl<R: BufRead> LineReader<R> {
                 Err(e) => return Err(e),
             };
             if chunk.is_empty() {
-                return Ok(any.then_some(Line { end: self.offset, truncated }));
+                return Ok(any.then_some(Line { end: self.offset, truncated, terminated: false }));
             }
             any = true;
             let (take, done) = match memchr::memchr(b'\n', chunk) {
@@ -145,7 +197,7 @@ impl<R: BufRead> LineReader<R> {
             self.inner.consume(take);
             self.offset += take as u64;
             if done {
-                return Ok(Some(Line { end: self.offset, truncated }));
+                return Ok(Some(Line { end: self.offset, truncated, terminated: true }));
             }
         }
     }

@@ -1,0 +1,260 @@
+//! Lines of one stream → batches ready to commit. Every source (a whole file, stdin, a followed
+//! file, the journal, a syslog listener) feeds its lines through a [`Batcher`]; what comes out is
+//! a [`Batch`]: the events converted for the store's appender, the addresses seen for the first
+//! time with their enrichment, where in the stream the batch ends, and what was counted.
+
+use std::collections::BTreeMap;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use ipscope_enrich::{AddressBook, Enricher};
+use ipscope_event::{Event, EventKind, SourceFormat};
+use ipscope_formats::{LineOutcome, Parser, Reject};
+use ipscope_store::{EventBatch, InputProgress};
+
+use crate::source::MAX_LINE_BYTES;
+use crate::{IngestError, Result};
+
+/// Default events per committed batch: large enough that commit cost vanishes, small enough that
+/// a crash loses little work and memory stays bounded.
+pub const DEFAULT_BATCH_EVENTS: usize = 256 * 1024;
+
+/// A batch ready for `Backend::commit_batch`, with what it moves the input's progress by.
+pub struct Batch {
+    pub events: EventBatch,
+    /// Stream offset and line number after the last line in this batch.
+    pub end_bytes: u64,
+    pub end_lines: u64,
+    /// The last line's length and hash (the input's mark, see the ledger), 0 if it was cut.
+    pub mark_len: u64,
+    pub mark_hash: u64,
+    /// Where a journal resumes after this batch.
+    pub cursor: Option<String>,
+    /// Lines read (new, not replayed), ignored and rejected in this batch.
+    pub lines: u64,
+    pub ignored: u64,
+    pub rejected: u64,
+    /// The same by category / reason, and events by (format, kind), for summaries and metrics.
+    pub ignored_by: BTreeMap<&'static str, u64>,
+    pub rejected_by: BTreeMap<&'static str, u64>,
+    pub kinds: BTreeMap<(SourceFormat, EventKind), u64>,
+    /// Source addresses looked up and stored with this batch.
+    pub new_addresses: Vec<std::net::IpAddr>,
+    /// When the oldest line of the batch was read (follow lag).
+    pub first_read: Option<Instant>,
+}
+
+impl Batch {
+    /// Moves `p` past this batch (before committing it with the batch).
+    pub fn advance(&self, p: &mut InputProgress, head: &[u8]) {
+        p.bytes = self.end_bytes;
+        p.lines = self.end_lines.max(p.lines);
+        p.events += self.events.len() as u64;
+        p.ignored += self.ignored;
+        p.rejected += self.rejected;
+        if self.mark_len > 0 || self.lines > 0 {
+            p.mark_len = self.mark_len;
+            p.mark_hash = self.mark_hash;
+        }
+        if self.cursor.is_some() {
+            p.cursor.clone_from(&self.cursor);
+        }
+        p.set_head(head);
+    }
+}
+
+/// What happened to one new line.
+pub enum Pushed {
+    Events,
+    Ignored,
+    /// With the line number, for the rejects file.
+    Rejected(Reject, u64),
+}
+
+/// The line → batch state of one stream.
+pub struct Batcher {
+    parser: Box<dyn Parser>,
+    input_id: i32,
+    batch_events: usize,
+    events: Vec<Event>,
+    line_no: u64,
+    end_bytes: u64,
+    /// The last new line with its terminator, for the mark (empty if it was cut).
+    last_line: Vec<u8>,
+    cursor: Option<String>,
+    lines: u64,
+    ignored: u64,
+    rejected: u64,
+    ignored_by: BTreeMap<&'static str, u64>,
+    rejected_by: BTreeMap<&'static str, u64>,
+    first_read: Option<Instant>,
+}
+
+impl Batcher {
+    /// `start_bytes` / `start_lines`: where the stream's new part begins (a resumed input's
+    /// committed position; lines before it are replayed with [`Batcher::replay`]).
+    pub fn new(parser: Box<dyn Parser>, input_id: i32, batch_events: usize, start_bytes: u64) -> Self {
+        Batcher {
+            parser,
+            input_id,
+            batch_events: batch_events.max(1),
+            events: Vec::with_capacity(batch_events.clamp(1, DEFAULT_BATCH_EVENTS)),
+            line_no: 0,
+            end_bytes: start_bytes,
+            last_line: Vec::new(),
+            cursor: None,
+            lines: 0,
+            ignored: 0,
+            rejected: 0,
+            ignored_by: BTreeMap::new(),
+            rejected_by: BTreeMap::new(),
+            first_read: None,
+        }
+    }
+
+    /// Sets the id stamped on the events of the next batches (a new input gets its id at its
+    /// first commit).
+    pub fn set_input_id(&mut self, id: i32) {
+        self.input_id = id;
+    }
+
+    pub fn format(&self) -> SourceFormat {
+        self.parser.format()
+    }
+
+    /// Lines seen so far (replayed and new): the number of the last line.
+    pub fn line_no(&self) -> u64 {
+        self.line_no
+    }
+
+    /// Moves the parser's reference time to now (live sources call it as time passes, so
+    /// year-less timestamps get the current year).
+    pub fn set_reference(&mut self, reference_micros: i64) {
+        self.parser.set_reference(reference_micros);
+    }
+
+    /// Feeds an already-committed line through the parser for its state only.
+    pub fn replay(&mut self, line: &[u8]) {
+        self.line_no += 1;
+        self.parser.parse_line(line, &mut self.events);
+        self.events.clear();
+    }
+
+    /// Parses one new line (without its `\n`) that ends at stream offset `end`. `terminated`
+    /// says whether a `\n` followed it; `truncated` that it was longer than
+    /// [`MAX_LINE_BYTES`] and got cut (it is rejected).
+    pub fn push(&mut self, line: &[u8], end: u64, terminated: bool, truncated: bool) -> Pushed {
+        self.line_no += 1;
+        if self.first_read.is_none() {
+            self.first_read = Some(Instant::now());
+        }
+        let outcome = if truncated {
+            LineOutcome::Rejected(Reject::new("line too long", format!("cut at {MAX_LINE_BYTES} bytes")))
+        } else {
+            self.parser.parse_line(line, &mut self.events)
+        };
+        self.lines += 1;
+        self.end_bytes = end;
+        self.last_line.clear();
+        if !truncated {
+            self.last_line.extend_from_slice(line);
+            if terminated {
+                self.last_line.push(b'\n');
+            }
+        }
+        match outcome {
+            LineOutcome::Events(_) => Pushed::Events,
+            LineOutcome::Ignored(why) => {
+                self.ignored += 1;
+                *self.ignored_by.entry(why).or_default() += 1;
+                Pushed::Ignored
+            }
+            LineOutcome::Rejected(r) => {
+                self.rejected += 1;
+                *self.rejected_by.entry(r.reason).or_default() += 1;
+                Pushed::Rejected(r, self.line_no)
+            }
+        }
+    }
+
+    /// Sets where a journal resumes after the last pushed line.
+    pub fn set_cursor(&mut self, cursor: String) {
+        self.cursor = Some(cursor);
+    }
+
+    /// The stream offset after the last line pushed.
+    pub fn end_bytes(&self) -> u64 {
+        self.end_bytes
+    }
+
+    /// Whether a cursor was set since the last batch.
+    pub fn has_cursor(&self) -> bool {
+        self.cursor.is_some()
+    }
+
+    /// Events or lines enough for a batch.
+    pub fn is_full(&self) -> bool {
+        self.events.len() >= self.batch_events || self.lines >= 4 * self.batch_events as u64
+    }
+
+    /// Whether lines were pushed since the last batch.
+    pub fn has_pending(&self) -> bool {
+        self.lines > 0
+    }
+
+    /// When the oldest pending line was read.
+    pub fn pending_since(&self) -> Option<Instant> {
+        self.first_read
+    }
+
+    /// Mutable access to the pending events (a syslog listener names the sender as sensor).
+    pub fn pending_events(&mut self) -> &mut [Event] {
+        &mut self.events
+    }
+
+    /// Takes the pending lines as a batch: converts the events for the appender and, with an
+    /// enricher, looks up the addresses `book` does not know yet. `name` is for errors.
+    pub fn take(&mut self, name: &str, enrich: Option<(&Enricher, &mut AddressBook)>) -> Result<Batch> {
+        let mut events = ipscope_store::prepare_batch(&self.events, self.input_id)
+            .map_err(|source| IngestError::Store { name: name.to_owned(), source: source.into() })?;
+        let mut new_addresses = Vec::new();
+        if let Some((enricher, book)) = enrich {
+            let mut infos = Vec::new();
+            book.enrich_new(enricher, &self.events, &mut infos)
+                .map_err(|source| IngestError::Enrich { name: name.to_owned(), source })?;
+            new_addresses = infos.iter().map(|i| i.ip).collect();
+            let addresses = ipscope_store::prepare_addresses(&infos, now_micros())
+                .map_err(|source| IngestError::Store { name: name.to_owned(), source: source.into() })?;
+            events = events.with_addresses(addresses);
+        }
+        let mut kinds = BTreeMap::new();
+        for e in &self.events {
+            *kinds.entry((e.format, e.kind)).or_default() += 1;
+        }
+        self.events.clear();
+        let (mark_len, mark_hash) = match self.last_line.len() {
+            0 => (0, 0),
+            n => (n as u64, ipscope_store::head_hash(&self.last_line)),
+        };
+        let batch = Batch {
+            events,
+            end_bytes: self.end_bytes,
+            end_lines: self.line_no,
+            mark_len,
+            mark_hash,
+            cursor: self.cursor.take(),
+            lines: std::mem::take(&mut self.lines),
+            ignored: std::mem::take(&mut self.ignored),
+            rejected: std::mem::take(&mut self.rejected),
+            ignored_by: std::mem::take(&mut self.ignored_by),
+            rejected_by: std::mem::take(&mut self.rejected_by),
+            kinds,
+            new_addresses,
+            first_read: self.first_read.take(),
+        };
+        Ok(batch)
+    }
+}
+
+pub(crate) fn now_micros() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}

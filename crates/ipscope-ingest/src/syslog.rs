@@ -1,0 +1,532 @@
+//! A syslog listener: UDP and TCP, RFC 3164 and RFC 5424 messages, each routed to the parser
+//! that reads it by its content (`%ASA-` / `%FTD-` → the ASA parser, everything else → the sshd
+//! parser, which ignores other programs' messages and counts them), the sending host as sensor
+//! when the message names none.
+//!
+//! TCP frames are RFC 6587 octet-counted (`LEN SP MSG`) when a frame starts with a digit 1–9
+//! followed by digits and a space, else newline-terminated (a trailing `\r` is dropped) — the rule
+//! rsyslog, syslog-ng and Vector use. Every message is bounded by [`MAX_MESSAGE`]; oversize,
+//! malformed and dropped messages are counted (`ipscope_syslog_dropped_total{reason}`), never
+//! stored in part. What a SIGKILL can lose: messages received but not committed yet — at most
+//! the last flush interval ([`crate::live::DEFAULT_FLUSH`], 0.5 s) plus what sits in the socket
+//! buffers; a SIGTERM commits them.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, TrySendError};
+use std::time::Duration;
+
+use ipscope_formats::{FormatKind, ParseOptions};
+use ipscope_store::{Backend, InputProgress};
+use tracing::{info, warn};
+
+use crate::batcher::{Batcher, Pushed};
+use crate::live::{CommitError, Context};
+use crate::metrics::{DropLabels, SourceKind, TransportLabel};
+use crate::{IngestError, Result};
+
+/// Longest message accepted, in bytes (RFC 5424 asks receivers for at least 2 048; rsyslog's
+/// default is 8 192). Longer messages are dropped whole and counted as `oversize`.
+pub const MAX_MESSAGE: usize = 16 * 1024;
+/// TCP connections served at once; more are closed at once and counted.
+pub const MAX_TCP_CONNECTIONS: usize = 256;
+/// Messages buffered between the sockets and the parsers. A UDP message that finds it full is
+/// dropped (`queue_full`); a TCP sender waits (TCP's own flow control).
+const QUEUE: usize = 65_536;
+/// The UDP socket's receive buffer, so bursts are not lost in the kernel while a batch commits.
+const UDP_RECV_BUFFER: usize = 8 * 1024 * 1024;
+/// How often blocked socket calls look at the stop flag.
+const TICK: Duration = Duration::from_millis(100);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+    fn source(self) -> SourceKind {
+        match self {
+            Transport::Udp => SourceKind::SyslogUdp,
+            Transport::Tcp => SourceKind::SyslogTcp,
+        }
+    }
+}
+
+/// Where to listen.
+#[derive(Clone, Debug)]
+pub struct SyslogConfig {
+    pub udp: Option<SocketAddr>,
+    pub tcp: Option<SocketAddr>,
+    pub parse: ParseOptions,
+}
+
+/// One received message.
+struct Message {
+    transport: Transport,
+    peer: IpAddr,
+    data: Vec<u8>,
+}
+
+/// The sockets, bound (so a bad address fails at start, before the daemon says it is ready).
+pub struct Listeners {
+    udp: Option<UdpSocket>,
+    tcp: Option<TcpListener>,
+    cfg: SyslogConfig,
+}
+
+impl Listeners {
+    pub fn bind(cfg: &SyslogConfig) -> Result<Listeners> {
+        let udp = cfg.udp.map(bind_udp).transpose()?;
+        let tcp = cfg
+            .tcp
+            .map(|a| {
+                TcpListener::bind(a)
+                    .map_err(|source| IngestError::Source { what: format!("cannot listen on tcp {a}"), source })
+            })
+            .transpose()?;
+        Ok(Listeners { udp, tcp, cfg: cfg.clone() })
+    }
+
+    /// The addresses actually bound (port 0 → the port the system chose).
+    pub fn local_addrs(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
+        (self.udp.as_ref().and_then(|s| s.local_addr().ok()), self.tcp.as_ref().and_then(|s| s.local_addr().ok()))
+    }
+
+    /// Receives and stores until `ctx.stop` is set; then commits what was received and returns.
+    pub fn run(self, ctx: &Context) -> Result<()> {
+        let (tx, rx) = mpsc::sync_channel::<Message>(QUEUE);
+        let sockets = Sockets { metrics: ctx.metrics.clone(), stop: Arc::clone(&ctx.stop) };
+        let sockets = &sockets;
+        std::thread::scope(|s| {
+            if let Some(sock) = self.udp {
+                let tx = tx.clone();
+                s.spawn(move || udp_loop(sockets, &sock, &tx));
+            }
+            if let Some(listener) = self.tcp {
+                let tx = tx.clone();
+                s.spawn(move || tcp_accept_loop(sockets, &listener, &tx));
+            }
+            drop(tx);
+            process(ctx, &self.cfg, &rx)
+        })
+    }
+}
+
+/// What the socket threads need: counters and the stop flag (not the store).
+struct Sockets {
+    metrics: crate::metrics::Metrics,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Sockets {
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+fn bind_udp(addr: SocketAddr) -> Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let err = |source| IngestError::Source { what: format!("cannot listen on udp {addr}"), source };
+    let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP)).map_err(err)?;
+    // A smaller buffer than asked for (the kernel's limit) is still a buffer: not an error.
+    let _ = sock.set_recv_buffer_size(UDP_RECV_BUFFER);
+    sock.bind(&addr.into()).map_err(err)?;
+    let sock: UdpSocket = sock.into();
+    sock.set_read_timeout(Some(TICK)).map_err(err)?;
+    Ok(sock)
+}
+
+fn dropped(ctx: &Sockets, transport: Transport, reason: &'static str) {
+    ctx.metrics.syslog_dropped.get_or_create(&DropLabels { transport: transport.as_str(), reason }).inc();
+}
+
+fn received(ctx: &Sockets, transport: Transport) {
+    ctx.metrics.syslog_messages.get_or_create(&TransportLabel { transport: transport.as_str() }).inc();
+}
+
+fn udp_loop(ctx: &Sockets, sock: &UdpSocket, tx: &mpsc::SyncSender<Message>) {
+    // One datagram at most 64 KiB; longer than MAX_MESSAGE is dropped whole.
+    let mut buf = vec![0u8; 65_536];
+    while !ctx.stopping() {
+        let (n, peer) = match sock.recv_from(&mut buf) {
+            Ok(r) => r,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                warn!(error = %e, "syslog udp receive failed");
+                std::thread::sleep(TICK);
+                continue;
+            }
+        };
+        received(ctx, Transport::Udp);
+        if n > MAX_MESSAGE {
+            dropped(ctx, Transport::Udp, "oversize");
+            continue;
+        }
+        let data = trim_message(&buf[..n]).to_vec();
+        if data.is_empty() {
+            dropped(ctx, Transport::Udp, "empty");
+            continue;
+        }
+        match tx.try_send(Message { transport: Transport::Udp, peer: peer.ip(), data }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => dropped(ctx, Transport::Udp, "queue_full"),
+            Err(TrySendError::Disconnected(_)) => return,
+        }
+    }
+}
+
+/// A datagram or frame without trailing line terminators / NULs.
+fn trim_message(b: &[u8]) -> &[u8] {
+    let end = b.iter().rposition(|c| !matches!(c, b'\n' | b'\r' | 0)).map_or(0, |i| i + 1);
+    &b[..end]
+}
+
+fn tcp_accept_loop(ctx: &Sockets, listener: &TcpListener, tx: &mpsc::SyncSender<Message>) {
+    if let Err(e) = listener.set_nonblocking(true) {
+        warn!(error = %e, "syslog tcp listener unusable");
+        return;
+    }
+    let active = Arc::new(AtomicUsize::new(0));
+    std::thread::scope(|s| {
+        while !ctx.stopping() {
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    if active.load(Ordering::Relaxed) >= MAX_TCP_CONNECTIONS {
+                        dropped(ctx, Transport::Tcp, "too_many_connections");
+                        continue; // dropping the stream closes it
+                    }
+                    active.fetch_add(1, Ordering::Relaxed);
+                    let active = Arc::clone(&active);
+                    let tx = tx.clone();
+                    s.spawn(move || {
+                        tcp_connection(ctx, stream, peer.ip(), &tx);
+                        active.fetch_sub(1, Ordering::Relaxed);
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(TICK),
+                Err(e) => {
+                    warn!(error = %e, "syslog tcp accept failed");
+                    std::thread::sleep(TICK);
+                }
+            }
+        }
+    });
+}
+
+fn tcp_connection(ctx: &Sockets, mut stream: TcpStream, peer: IpAddr, tx: &mpsc::SyncSender<Message>) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(TICK));
+    let mut framer = Framer::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    while !ctx.stopping() {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let mut gone = false;
+        framer.push(&buf[..n], &mut |f| match f {
+            Frame::Message(m) => {
+                received(ctx, Transport::Tcp);
+                let data = trim_message(m);
+                if data.is_empty() {
+                    return;
+                }
+                if tx.send(Message { transport: Transport::Tcp, peer, data: data.to_vec() }).is_err() {
+                    gone = true;
+                }
+            }
+            Frame::Oversize => {
+                received(ctx, Transport::Tcp);
+                dropped(ctx, Transport::Tcp, "oversize");
+            }
+        });
+        if gone {
+            return;
+        }
+    }
+    // A last message without its newline, from a sender that closed the connection.
+    if let Some(m) = framer.finish() {
+        received(ctx, Transport::Tcp);
+        let data = trim_message(&m);
+        if !data.is_empty() {
+            let _ = tx.send(Message { transport: Transport::Tcp, peer, data: data.to_vec() });
+        }
+    }
+}
+
+/// A framed TCP message, or the news that one was too long.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Frame<'a> {
+    Message(&'a [u8]),
+    Oversize,
+}
+
+/// RFC 6587 framing of a TCP syslog stream: octet counting or newline-terminated, decided per
+/// frame; every frame bounded by [`MAX_MESSAGE`].
+#[derive(Default)]
+pub struct Framer {
+    buf: Vec<u8>,
+    /// Bytes still to skip of a frame already reported as oversize.
+    skip: usize,
+    /// Skipping an oversize newline-terminated frame up to its newline.
+    skip_line: bool,
+}
+
+/// Digits of an octet count at most (a count longer than this is not a count).
+const MAX_COUNT_DIGITS: usize = 9;
+
+impl Framer {
+    /// Adds bytes read from the stream; calls `out` for every complete frame.
+    pub fn push(&mut self, mut data: &[u8], out: &mut dyn FnMut(Frame<'_>)) {
+        if self.skip > 0 {
+            let n = self.skip.min(data.len());
+            self.skip -= n;
+            data = &data[n..];
+        }
+        if self.skip_line {
+            match memchr::memchr(b'\n', data) {
+                Some(i) => {
+                    self.skip_line = false;
+                    data = &data[i + 1..];
+                }
+                None => return,
+            }
+        }
+        self.buf.extend_from_slice(data);
+        // A frame reported as oversize before it was all here sets `skip` / `skip_line` and
+        // empties the buffer: the rest of it comes with later reads.
+        while self.skip == 0 && !self.skip_line && self.next_frame(out).is_some() {}
+    }
+
+    /// Takes one frame from the front of the buffer; `None` when it is incomplete.
+    fn next_frame(&mut self, out: &mut dyn FnMut(Frame<'_>)) -> Option<()> {
+        // Blank lines and NULs between frames are not frames.
+        let start = self.buf.iter().position(|b| !matches!(b, b'\n' | b'\r' | 0)).unwrap_or(self.buf.len());
+        self.buf.drain(..start);
+        if self.buf.is_empty() {
+            return None;
+        }
+        if let Some((len, header)) = octet_count(&self.buf) {
+            if len > MAX_MESSAGE {
+                out(Frame::Oversize);
+                let have = self.buf.len() - header;
+                if have >= len {
+                    self.buf.drain(..header + len);
+                } else {
+                    self.skip = len - have;
+                    self.buf.clear();
+                }
+                return Some(());
+            }
+            if self.buf.len() < header + len {
+                return None;
+            }
+            out(Frame::Message(&self.buf[header..header + len]));
+            self.buf.drain(..header + len);
+            return Some(());
+        }
+        match memchr::memchr(b'\n', &self.buf) {
+            Some(i) if i > MAX_MESSAGE => {
+                out(Frame::Oversize);
+                self.buf.drain(..=i);
+                Some(())
+            }
+            Some(i) => {
+                out(Frame::Message(&self.buf[..i]));
+                self.buf.drain(..=i);
+                Some(())
+            }
+            None if self.buf.len() > MAX_MESSAGE => {
+                out(Frame::Oversize);
+                self.buf.clear();
+                self.skip_line = true;
+                Some(())
+            }
+            None => None,
+        }
+    }
+
+    /// What is left when the stream ends: an unterminated last message.
+    pub fn finish(&mut self) -> Option<Vec<u8>> {
+        let rest = std::mem::take(&mut self.buf);
+        (!rest.is_empty() && !self.skip_line && self.skip == 0 && octet_count(&rest).is_none()).then_some(rest)
+    }
+}
+
+/// `LEN SP` at the front of `b` (LEN without leading zero): `(LEN, header length)`.
+fn octet_count(b: &[u8]) -> Option<(usize, usize)> {
+    if !matches!(b.first(), Some(b'1'..=b'9')) {
+        return None;
+    }
+    let digits = b.iter().take(MAX_COUNT_DIGITS + 1).take_while(|c| c.is_ascii_digit()).count();
+    if digits > MAX_COUNT_DIGITS || b.get(digits) != Some(&b' ') {
+        return None;
+    }
+    let len = std::str::from_utf8(&b[..digits]).ok()?.parse().ok()?;
+    Some((len, digits + 1))
+}
+
+/// One parser per (transport, format), each an input of its own in the ledger.
+struct Route {
+    name: String,
+    batcher: Batcher,
+    progress: InputProgress,
+}
+
+fn route_for<'a>(
+    ctx: &Context,
+    cfg: &SyslogConfig,
+    routes: &'a mut HashMap<(Transport, FormatKind), Route>,
+    transport: Transport,
+    format: FormatKind,
+) -> Result<&'a mut Route> {
+    let slot = match routes.entry((transport, format)) {
+        std::collections::hash_map::Entry::Occupied(e) => return Ok(e.into_mut()),
+        std::collections::hash_map::Entry::Vacant(v) => v,
+    };
+    let addr = match transport {
+        Transport::Udp => cfg.udp,
+        Transport::Tcp => cfg.tcp,
+    };
+    let name = format!("syslog-{}:{}#{}", transport.as_str(), addr.map_or_else(String::new, |a| a.to_string()), format);
+    let progress =
+        match ctx.reader.find_named_input(&name).map_err(|source| IngestError::Store { name: name.clone(), source })? {
+            Some(rec) => InputProgress::resume(&rec, &name),
+            None => InputProgress { path: name.clone(), format: format.as_str().to_owned(), ..Default::default() },
+        };
+    let parser = ipscope_formats::new_parser(format, &cfg.parse, crate::batcher::now_micros());
+    let batcher = Batcher::new(parser, progress.id, ctx.batch_events, progress.bytes);
+    Ok(slot.insert(Route { name, batcher, progress }))
+}
+
+/// Which parser reads a message.
+fn format_of(msg: &[u8]) -> FormatKind {
+    if memchr::memmem::find(msg, b"%ASA-").is_some() || memchr::memmem::find(msg, b"%FTD-").is_some() {
+        FormatKind::Asa
+    } else {
+        FormatKind::Sshd
+    }
+}
+
+fn process(ctx: &Context, cfg: &SyslogConfig, rx: &mpsc::Receiver<Message>) -> Result<()> {
+    let mut routes: HashMap<(Transport, FormatKind), Route> = HashMap::new();
+    info!(udp = ?cfg.udp, tcp = ?cfg.tcp, "syslog listener started");
+    let poll = ctx.flush_after.min(Duration::from_millis(200));
+    loop {
+        match rx.recv_timeout(poll) {
+            Ok(m) => {
+                let route = route_for(ctx, cfg, &mut routes, m.transport, format_of(&m.data))?;
+                route.batcher.set_reference(crate::batcher::now_micros());
+                let before = route.batcher.pending_events().len();
+                let end = route.batcher.end_bytes() + m.data.len() as u64 + 1;
+                if let Pushed::Rejected(r, _) = route.batcher.push(&m.data, end, true, false) {
+                    tracing::debug!(reason = %r, "rejected syslog message");
+                }
+                // The sending host is the sensor of messages that name none.
+                for e in &mut route.batcher.pending_events()[before..] {
+                    if e.sensor.is_none() {
+                        e.sensor = Some(m.peer.to_string());
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        for (&(transport, _), route) in routes.iter_mut() {
+            if ctx.due(&route.batcher) {
+                commit(ctx, transport, route)?;
+            }
+        }
+    }
+    for (&(transport, _), route) in routes.iter_mut() {
+        if route.batcher.has_pending() {
+            commit(ctx, transport, route)?;
+        }
+    }
+    Ok(())
+}
+
+fn commit(ctx: &Context, transport: Transport, route: &mut Route) -> Result<()> {
+    match ctx.commit(transport.source(), &route.name, &mut route.batcher, &mut route.progress, &[]) {
+        Ok(()) => Ok(()),
+        Err(CommitError::Conflict) => {
+            // Only this daemon writes a listener's input; a conflict means its ledger row moved
+            // under us (a second daemon?): take the ledger's word and go on.
+            if let Some(rec) = ctx
+                .reader
+                .find_named_input(&route.name)
+                .map_err(|source| IngestError::Store { name: route.name.clone(), source })?
+            {
+                route.progress = InputProgress::resume(&rec, &route.name);
+            }
+            Ok(())
+        }
+        Err(CommitError::Other(e)) => Err(*e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(chunks: &[&[u8]]) -> Vec<String> {
+        let mut f = Framer::default();
+        let mut out = Vec::new();
+        for c in chunks {
+            f.push(c, &mut |fr| {
+                out.push(match fr {
+                    Frame::Message(m) => String::from_utf8_lossy(m).into_owned(),
+                    Frame::Oversize => "<oversize>".to_owned(),
+                })
+            });
+        }
+        if let Some(rest) = f.finish() {
+            out.push(format!("<rest>{}", String::from_utf8_lossy(&rest)));
+        }
+        out
+    }
+
+    #[test]
+    fn newline_and_octet_counted_frames_in_any_split() {
+        let stream = b"<13>Nov 30 01:02:03 h sshd[1]: one\n10 <13>two\nxx\r\n<13>three\n";
+        let want = vec!["<13>Nov 30 01:02:03 h sshd[1]: one", "<13>two\nxx", "<13>three"];
+        // The octet-counted frame holds a newline: it must not split there.
+        assert_eq!(frames(&[stream]), want);
+        for cut in 1..stream.len() {
+            assert_eq!(frames(&[&stream[..cut], &stream[cut..]]), want, "split at {cut}");
+        }
+        // A digit-first line that is not a count is newline-framed.
+        assert_eq!(frames(&[b"2026-11-30T01:02:03Z h sshd[1]: x\n"]), vec!["2026-11-30T01:02:03Z h sshd[1]: x"]);
+        // A last line without newline is kept when the stream ends.
+        assert_eq!(frames(&[b"a\nb"]), vec!["a", "<rest>b"]);
+    }
+
+    #[test]
+    fn oversize_frames_are_dropped_whole_and_the_stream_resyncs() {
+        let big = vec![b'x'; MAX_MESSAGE + 1];
+        let mut s = big.clone();
+        s.extend_from_slice(b"\nok\n");
+        assert_eq!(frames(&[&s]), vec!["<oversize>", "ok"]);
+        // In pieces: the oversize line is reported once and skipped to its newline.
+        assert_eq!(frames(&[&big[..MAX_MESSAGE / 2], &big[MAX_MESSAGE / 2..], b"\nok\n"]), vec!["<oversize>", "ok"]);
+        let mut counted = format!("{} ", MAX_MESSAGE + 5).into_bytes();
+        counted.extend(vec![b'y'; MAX_MESSAGE + 5]);
+        counted.extend_from_slice(b"3 abc");
+        assert_eq!(frames(&[&counted]), vec!["<oversize>", "abc"]);
+        assert_eq!(frames(&[&counted[..100], &counted[100..]]), vec!["<oversize>", "abc"]);
+    }
+}

@@ -1,0 +1,201 @@
+//! Helpers shared by the end-to-end tests: the real binary with a private data dir, corpus
+//! paths, generated logs, and a running daemon.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt;
+
+pub fn corpus(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(rel)
+}
+
+/// `ipscope` with a private data dir and no user config.
+pub fn ipscope(data: &Path) -> Command {
+    let mut c = Command::cargo_bin("ipscope").unwrap();
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("IPSCOPE_DATA", data)
+        .env("IPSCOPE_CONFIG", "/dev/null")
+        .env("IPSCOPE_TZ", "UTC")
+        // A directory without databases: tests never depend on the machine's GeoIP files.
+        .env("IPSCOPE_GEOIP", Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// The MaxMind test City and ASN databases, as `--geoip` takes them.
+pub fn test_geoip() -> String {
+    ["GeoIP2-City-Test.mmdb", "GeoLite2-ASN-Test.mmdb"]
+        .map(|f| corpus("mmdb/test-data").join(f).display().to_string())
+        .join(",")
+}
+
+pub fn run_ok(c: &mut Command) -> (String, String) {
+    let out = c.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "command failed: {c:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    (stdout, stderr)
+}
+
+/// One number from `ipscope sql`.
+pub fn scalar(data: &Path, sql: &str) -> i64 {
+    let (out, _) = run_ok(ipscope(data).args(["sql", sql, "--format", "csv", "--no-header"]));
+    out.trim().parse().unwrap_or_else(|_| panic!("not a number: {out:?} for {sql}"))
+}
+
+/// Events by kind, as `kind=count` lines, for comparing two stores.
+pub fn kinds(data: &Path) -> String {
+    let (out, _) = run_ok(ipscope(data).args([
+        "sql",
+        "SELECT kind, coalesce(outcome, '-'), count(*) FROM events GROUP BY ALL ORDER BY ALL",
+        "--format",
+        "csv",
+    ]));
+    out
+}
+
+pub fn generate(path: &Path, lines: u64, seed: u64) -> ipscope_gen::Truth {
+    let cfg = ipscope_gen::SshConfig {
+        seed,
+        lines,
+        style: ipscope_gen::TimestampStyle::Rfc3339,
+        ..ipscope_gen::SshConfig::default()
+    };
+    ipscope_gen::write_sshd(&cfg, std::fs::File::create(path).unwrap()).unwrap()
+}
+
+/// A running `ipscope serve` on an ephemeral loopback port; killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub url: String,
+    pub info: serde_json::Value,
+    pub data: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `ipscope serve ARGS` on `data` and waits until it says where it listens.
+    pub fn start(data: &Path, args: &[&str]) -> Daemon {
+        Daemon::start_with(ipscope(data), data, args)
+    }
+
+    pub fn start_with(mut cmd: Command, data: &Path, args: &[&str]) -> Daemon {
+        let info_path = data.join("ipscope.serve");
+        let _ = std::fs::remove_file(&info_path);
+        let child = cmd
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut d = Daemon { child, url: String::new(), info: serde_json::Value::Null, data: data.to_owned() };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = d.child.try_wait().unwrap() {
+                let mut err = String::new();
+                std::io::Read::read_to_string(d.child.stderr.as_mut().unwrap(), &mut err).unwrap();
+                panic!("ipscope serve exited with {status}:\n{err}");
+            }
+            if let Ok(text) = std::fs::read_to_string(&info_path)
+                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+            {
+                d.url = v["url"].as_str().unwrap().to_owned();
+                d.info = v;
+                break;
+            }
+            assert!(Instant::now() < deadline, "ipscope serve did not start within 60 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Drain stderr so the daemon never blocks on a full pipe.
+        let err = d.child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut std::io::BufReader::new(err), &mut std::io::sink());
+        });
+        d
+    }
+
+    /// GET a path of the API: (status, body).
+    pub fn get(&self, path: &str) -> (u16, String) {
+        http(&format!("{}{path}", self.url), None, None)
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        signal(&self.child, "TERM");
+        let status = wait_for(&mut self.child, Duration::from_secs(60));
+        std::mem::forget(self);
+        status
+    }
+
+    /// SIGKILL: no cleanup at all.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill").args([&format!("-{sig}"), &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+}
+
+pub fn wait_for(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "process did not exit within {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One HTTP request: (status, body). `body` makes it a POST.
+pub fn http(url: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let res = match body {
+        Some(b) => {
+            let mut r = agent.post(url);
+            if let Some(t) = token {
+                r = r.header("Authorization", format!("Bearer {t}"));
+            }
+            r.send(b)
+        }
+        None => {
+            let mut r = agent.get(url);
+            if let Some(t) = token {
+                r = r.header("Authorization", format!("Bearer {t}"));
+            }
+            r.call()
+        }
+    };
+    let mut res = res.unwrap();
+    let status = res.status().as_u16();
+    (status, res.body_mut().read_to_string().unwrap())
+}
+
+/// Polls `f` until it returns true or `limit` passes; the last value of `f` otherwise.
+pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the real programs some tests need, from Debian's packages, when they are missing:
+#   journal      systemd-journal-remote, which writes a real journal file for the journal source's test
+#   openmetrics  Python's prometheus_client (PyPI), whose strict OpenMetrics parser reads /metrics
+#   systemd      systemd-analyze, which verifies the packaged unit
+# Tests call it themselves (so `cargo test` works on a fresh machine); .ci/run calls it once up front.
+# Usage: scripts/test-deps.sh [journal]...   (no argument: all of them)
+set -euo pipefail
+
+want=("$@")
+[ ${#want[@]} -gt 0 ] || want=(journal openmetrics systemd)
+
+need=()
+pip=()
+for w in "${want[@]}"; do
+  case "$w" in
+    journal) [ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote) ;;
+    openmetrics) python3 -c 'import prometheus_client' 2>/dev/null || pip+=(prometheus-client) ;;
+    systemd) command -v systemd-analyze >/dev/null || need+=(systemd) ;;
+    *) echo "test-deps.sh: unknown dependency $w" >&2; exit 2 ;;
+  esac
+done
+[ ${#need[@]} -eq 0 ] && [ ${#pip[@]} -eq 0 ] && exit 0
+
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+# One installer at a time: tests run in parallel.
+exec 9>/tmp/ipscope-test-deps.lock
+flock 9
+if [ ${#pip[@]} -gt 0 ]; then
+  python3 -m pip install --quiet --disable-pip-version-check "${pip[@]}" 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${pip[@]}"
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 \
+  || { "${sudo[@]}" apt-get update >/dev/null && "${sudo[@]}" apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; }
