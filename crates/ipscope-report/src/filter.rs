@@ -26,6 +26,9 @@ pub struct Filter {
     pub home: Option<(bool, HomeNets)>,
     /// `--src`: only these source addresses or networks.
     pub src: Vec<IpNet>,
+    /// `--no-probes`: leave out unanswered connections (`connection` events with outcome
+    /// `failure`: sshd probes, Zeek's never-established states).
+    pub no_probes: bool,
 }
 
 impl Filter {
@@ -59,6 +62,10 @@ impl Filter {
         if !self.src.is_empty() {
             let one: Vec<String> = self.src.iter().map(|n| sql_src(d, n)).collect();
             parts.push(format!("({})", one.join(" OR ")));
+        }
+        if self.no_probes {
+            // Portable NULL handling: a connection without an outcome stays.
+            parts.push("NOT (kind = 'connection' AND outcome IS NOT NULL AND outcome = 'failure')".to_owned());
         }
         if let Some((inside, nets)) = &self.home {
             let is_home = sql_is_home(nets, d);
@@ -130,6 +137,8 @@ mod tests {
             "ts >= make_timestamp(0) AND sensor IN ('o''host') AND kind IN ('auth', 'session_open')"
         );
         assert_eq!(Filter::default().sql(Dialect::DuckDb), "TRUE");
+        let f = Filter { no_probes: true, ..Filter::default() };
+        assert_eq!(f.sql(Dialect::DuckDb), "NOT (kind = 'connection' AND outcome IS NOT NULL AND outcome = 'failure')");
     }
 
     #[test]

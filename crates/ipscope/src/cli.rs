@@ -42,8 +42,9 @@ pub struct Global {
     /// Configuration file (TOML) [default: ~/.config/ipscope/config.toml when it exists]
     #[arg(long, global = true, env = "IPSCOPE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// GeoIP / ASN databases (.mmdb files or directories of them; repeat or comma-separate) [default:
-    /// the config's `geoip`, else *.mmdb in the data dir, /var/lib/GeoIP, /usr/share/GeoIP, /usr/local/share/GeoIP]
+    /// GeoIP / ASN databases (.mmdb files or directories of them, `builtin` for the built-in country
+    /// database; repeat or comma-separate) [default: the config's `geoip`, else *.mmdb in the data dir,
+    /// /var/lib/GeoIP, /usr/share/GeoIP, /usr/local/share/GeoIP, else the built-in country database]
     #[arg(long, global = true, env = "IPSCOPE_GEOIP", value_delimiter = ',', value_name = "PATH")]
     pub geoip: Vec<PathBuf>,
     /// More diagnostics on stderr (-v info, -vv debug)
@@ -160,7 +161,8 @@ pub struct IngestArgs {
     /// Input format [default: detected from the first lines]
     #[arg(long, env = "IPSCOPE_INPUT_FORMAT", value_name = "FORMAT", value_parser = format_names())]
     pub format: Option<ipscope_formats::FormatKind>,
-    /// Year of year-less syslog timestamps [default: from the file's modification time]
+    /// Year of the first year-less syslog line; later lines follow Dec → Jan [default: the last line
+    /// at or before the file's modification time; compressed files and stdin: the first line]
     #[arg(long, env = "IPSCOPE_YEAR")]
     pub year: Option<i32>,
     /// Time zone of syslog / iptracking timestamps without one: `local`, `UTC`, `Europe/Berlin`, `+02:00`
@@ -248,6 +250,10 @@ pub struct ReportArgs {
     /// Only sources outside the home networks (off campus)
     #[arg(long, env = "IPSCOPE_EXTERNAL")]
     pub external: bool,
+    /// Leave out unanswered connections (connection events with outcome failure): sshd scanner
+    /// probes and connections that ended before authenticating, Zeek's never-established connections
+    #[arg(long, env = "IPSCOPE_NO_PROBES")]
+    pub no_probes: bool,
     /// Session:auth ratio threshold for low-success, in (0, 1]
     #[arg(short = 's', long = "success-ratio-thresh", env = "IPSCOPE_RATIO", default_value_t = 0.05)]
     pub ratio: f64,

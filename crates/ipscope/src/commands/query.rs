@@ -83,6 +83,7 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
                         .map_err(|_| anyhow!("--src {s:?}: not an address or network (203.0.113.7, 198.51.100.0/24)"))
                 })
                 .collect::<Result<Vec<_>>>()?,
+            no_probes: a.no_probes,
         },
         top: a.top,
         min_events: a.min_events,
