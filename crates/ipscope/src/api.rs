@@ -41,8 +41,11 @@ const API_BODY: usize = 1024 * 1024;
 const STORE_BODY: usize = 1024 * 1024 * 1024;
 /// Longest request URI (path and query string).
 const MAX_URI: usize = 16 * 1024;
-/// Report flags that write files on the machine running the daemon: not over HTTP.
-const REFUSED_FLAGS: &[&str] = &["chart", "chart-type", "log-scale", "format", "output"];
+/// Parameters the API reads itself (`format`, and `chart`/`chart_type`/`log_scale`, which
+/// answer with the picture instead of writing a file): not passed on as report flags.
+const API_PARAMS: &[&str] = &["format", "chart", "chart-type", "log-scale"];
+/// Report flags that are not for HTTP (`--output` is the CLI's output format).
+const REFUSED_FLAGS: &[&str] = &["output"];
 
 /// What every handler can reach.
 pub struct State {
@@ -316,6 +319,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("uPlot.iife.min.js", "text/javascript; charset=utf-8", include_str!("dashboard/vendor/uPlot.iife.min.js")),
     ("uPlot.min.css", "text/css; charset=utf-8", include_str!("dashboard/vendor/uPlot.min.css")),
     ("LICENSE-uPlot.txt", "text/plain; charset=utf-8", include_str!("dashboard/vendor/LICENSE-uPlot")),
+    ("icon.svg", "image/svg+xml", include_str!("dashboard/icon.svg")),
 ];
 /// Only this origin, no inline script or style: data shown on the page can never run.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -356,7 +360,7 @@ async fn asset(Path(file): Path<String>) -> Response {
 async fn info(St(state): St<Shared>) -> ApiResult {
     let zone = zone_name(state.ctx.cfg.tz.as_ref());
     let home = !state.ctx.cfg.home.is_empty();
-    let (kinds, sensors) = blocking(move || {
+    let (kinds, sensors, span) = blocking(move || {
         let b = state.backend()?;
         let kinds = b
             .query(
@@ -366,9 +370,18 @@ async fn info(St(state): St<Shared>) -> ApiResult {
         let sensors = b
             .query("SELECT sensor FROM events WHERE sensor IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 100")
             .map_err(ApiError::store)?;
-        Ok((kinds, sensors))
+        let span = b.query("SELECT min(ts), max(ts) FROM events").map_err(ApiError::store)?;
+        Ok((kinds, sensors, span))
     })
     .await?;
+    let iso = |v: Option<&Value>| match v {
+        Some(Value::Timestamp(t)) => {
+            chrono::DateTime::from_timestamp_micros(*t).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        }
+        _ => None,
+    };
+    let first = span.rows.first().and_then(|r| iso(r.first()));
+    let last = span.rows.first().and_then(|r| iso(r.get(1)));
     let mut formats = serde_json::Map::new();
     let mut by_kind = serde_json::Map::new();
     for r in &kinds.rows {
@@ -387,6 +400,8 @@ async fn info(St(state): St<Shared>) -> ApiResult {
         "formats": formats,
         "kinds": by_kind,
         "sensors": sensors.rows.iter().map(|r| r[0].render()).collect::<Vec<_>>(),
+        "first": first,
+        "last": last,
     });
     json_response(&body)
 }
@@ -502,7 +517,7 @@ fn report_args(name: &str, pairs: &[(String, String)]) -> Result<ReportCmd, ApiE
     let mut argv = vec![name.to_owned()];
     for (key, value) in pairs {
         let flag = key.replace('_', "-");
-        if flag == "format" {
+        if API_PARAMS.contains(&flag.as_str()) {
             continue; // the API's own
         }
         if REFUSED_FLAGS.contains(&flag.as_str()) {
@@ -532,14 +547,52 @@ async fn report(
     Params(pairs): Params<Vec<(String, String)>>,
 ) -> ApiResult {
     let format = format_param(&pairs)?;
+    let chart = chart_param(&pairs)?;
     let cmd = report_args(&name, &pairs)?;
     let sep = cmd.output.sep;
-    let t = blocking(move || {
+    let (t, title) = blocking(move || {
         let backend = state.backend()?;
-        crate::commands::query::report_table(&state.ctx, &cmd, &backend).map(|(t, _)| t).map_err(ApiError::any)
+        crate::commands::query::report_table(&state.ctx, &cmd, &backend)
+            .map(|(t, r)| (t, format!("ipscope report {}", r.name)))
+            .map_err(ApiError::any)
     })
     .await?;
-    render(&t, format, sep)
+    match chart {
+        None => render(&t, format, sep),
+        Some((image, kind, log)) => {
+            let bytes = tokio::task::spawn_blocking(move || crate::chart::render(&t, &title, log, kind, image))
+                .await
+                .map_err(|e| ApiError::bad(e.to_string()))?
+                .map_err(|e| ApiError::bad(format!("{e:#}")))?;
+            let ctype = match image {
+                crate::chart::ImageFormat::Svg => "image/svg+xml",
+                crate::chart::ImageFormat::Png => "image/png",
+            };
+            Ok(([(header::CONTENT_TYPE, ctype), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")], bytes).into_response())
+        }
+    }
+}
+
+/// `chart=svg|png` (with `chart_type=auto|map|bars|lines`, `log_scale=true`): the report drawn
+/// as `ipscope report --chart` draws it.
+fn chart_param(
+    pairs: &[(String, String)],
+) -> Result<Option<(crate::chart::ImageFormat, crate::chart::ChartType, bool)>, ApiError> {
+    use clap::ValueEnum;
+    let get = |k: &str| pairs.iter().rev().find(|(key, _)| key.replace('-', "_") == k).map(|(_, v)| v.as_str());
+    let image = match get("chart") {
+        None => return Ok(None),
+        Some("svg") => crate::chart::ImageFormat::Svg,
+        Some("png") => crate::chart::ImageFormat::Png,
+        Some(other) => return Err(ApiError::bad(format!("chart={other}: expected svg or png"))),
+    };
+    let kind = match get("chart_type") {
+        None => crate::chart::ChartType::Auto,
+        Some(v) => crate::chart::ChartType::from_str(v, true)
+            .map_err(|_| ApiError::bad(format!("chart_type={v}: expected auto, map, bars or lines")))?,
+    };
+    let log = matches!(get("log_scale"), Some("true" | "1" | "yes" | ""));
+    Ok(Some((image, kind, log)))
 }
 
 async fn run_sql(state: Shared, sql: String, pairs: Vec<(String, String)>) -> ApiResult {

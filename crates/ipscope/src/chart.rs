@@ -239,9 +239,37 @@ fn register_font() -> Result<()> {
     if ok { Ok(()) } else { Err(anyhow!("embedded chart font is not a valid font")) }
 }
 
+/// An image format a chart is drawn in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageFormat {
+    Svg,
+    Png,
+}
+
+impl ImageFormat {
+    /// The format a file name asks for by its extension.
+    pub fn of_path(path: &Path) -> Option<ImageFormat> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("svg") => Some(ImageFormat::Svg),
+            Some("png") => Some(ImageFormat::Png),
+            _ => None,
+        }
+    }
+}
+
 /// Draws `t` into `path` as `kind`; the file name's extension (`svg` or `png`) picks the format.
 /// `log_scale` applies to the value axis of lines and bars, not to maps.
 pub fn write(t: &Table, title: &str, path: &Path, log_scale: bool, kind: ChartType) -> Result<()> {
+    let Some(format) = ImageFormat::of_path(path) else {
+        bail!("--chart {}: use a file name ending in .svg or .png", path.display());
+    };
+    let bytes = render(t, title, log_scale, kind, format)?;
+    std::fs::write(path, bytes).with_context(|| format!("cannot write chart {}", path.display()))
+}
+
+/// Draws `t` as `kind` into the bytes of an SVG or PNG file (`report --chart`, and the API's
+/// `chart=svg|png` for the dashboard's downloads and its map).
+pub fn render(t: &Table, title: &str, log_scale: bool, kind: ChartType, format: ImageFormat) -> Result<Vec<u8>> {
     let plan = plan_as(t, kind)?;
     register_font()?;
     let height = match &plan {
@@ -249,18 +277,30 @@ pub fn write(t: &Table, title: &str, path: &Path, log_scale: bool, kind: ChartTy
         Plan::Bars { bars, .. } => 140 + 26 * u32::try_from(bars.len()).unwrap_or(u32::MAX / 64).max(6),
         Plan::Map(_) => map::Layout::new(WIDTH).height,
     };
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    let ctx = || format!("cannot write chart {}", path.display());
-    match ext.as_deref() {
-        Some("svg") => draw(SVGBackend::new(path, (WIDTH, height)).into_drawing_area(), &plan, title, log_scale),
-        Some("png") => {
-            let font = ab_glyph::FontRef::try_from_slice(FONT).map_err(err)?;
-            let png = glyphs::Glyphs::new(BitMapBackend::new(path, (WIDTH, height)), font);
-            draw(png.into_drawing_area(), &plan, title, log_scale)
+    match format {
+        ImageFormat::Svg => {
+            let mut svg = String::new();
+            draw(SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area(), &plan, title, log_scale)?;
+            Ok(svg.into_bytes())
         }
-        _ => bail!("--chart {}: use a file name ending in .svg or .png", path.display()),
+        ImageFormat::Png => {
+            let mut rgb = vec![0u8; WIDTH as usize * height as usize * 3];
+            {
+                let font = ab_glyph::FontRef::try_from_slice(FONT).map_err(err)?;
+                let png = glyphs::Glyphs::new(BitMapBackend::with_buffer(&mut rgb, (WIDTH, height)), font);
+                draw(png.into_drawing_area(), &plan, title, log_scale)?;
+            }
+            let mut out = Vec::new();
+            {
+                let mut enc = png::Encoder::new(&mut out, WIDTH, height);
+                enc.set_color(png::ColorType::Rgb);
+                enc.set_depth(png::BitDepth::Eight);
+                let mut w = enc.write_header().map_err(err)?;
+                w.write_image_data(&rgb).map_err(err)?;
+            }
+            Ok(out)
+        }
     }
-    .with_context(ctx)
 }
 
 fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {

@@ -146,13 +146,30 @@
 
   function note(text, cls = 'note') { return el('p', { class: cls }, text); }
 
-  /** Where a cell links to: addresses to their page, prefixes to the network's. */
+  /** The current time range and filters, as the query part of a page link. */
+  function query() {
+    const q = (location.hash.split('?')[1] || '');
+    return q ? '?' + q : '';
+  }
+
+  /** Where a cell links to: addresses to their page, prefixes to the network's (same time range
+   *  and filters). */
   function cellLink(column, value) {
     if (typeof value !== 'string' || value === '') return null;
-    if (['ip', 'src_ip'].includes(column)) return '#/ip/' + encodeURIComponent(value);
-    if (column === 'prefix' && value.includes('/')) return '#/net/' + encodeURIComponent(value);
+    if (['ip', 'src_ip'].includes(column)) return '#/ip/' + encodeURIComponent(value) + query();
+    if (column === 'prefix' && value.includes('/')) return '#/net/' + encodeURIComponent(value) + query();
     return null;
   }
+
+  /** Control and bidirectional-override characters shown as escapes: typed by attackers, they
+   *  would otherwise reorder or hide what is shown around them. */
+  const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+  function visible(text) {
+    return String(text).replace(INVISIBLE, (ch) => '\\u{' + ch.codePointAt(0).toString(16) + '}');
+  }
+
+  /** Columns whose numbers are names (ports, AS numbers), printed without thousands separators. */
+  const PLAIN = new Set(['port', 'dst_port', 'src_port', 'asn', 'hour']);
 
   function table(rows, columns) {
     if (!rows.length) return null;
@@ -161,7 +178,8 @@
     const thead = el('thead', {}, el('tr', {}, ...cols.map((c, i) => el('th', { class: numeric[i] ? 'num' : null, scope: 'col' }, c))));
     const tbody = el('tbody', {}, ...rows.map((r) => el('tr', {}, ...cols.map((c, i) => {
       const v = r[c];
-      const text = v === null || v === undefined ? '' : typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 4 }) : fmtTime(String(v));
+      const text = v === null || v === undefined ? '' : typeof v === 'number'
+        ? (PLAIN.has(c) ? String(v) : v.toLocaleString('en-US', { maximumFractionDigits: 4 })) : visible(fmtTime(String(v)));
       const link = cellLink(c, v);
       const td = el('td', { class: numeric[i] ? 'num' : 'text', title: typeof v === 'string' && v.length > 40 ? v : null, 'data-col': c, 'data-value': v === null ? '' : String(v) },
         link ? el('a', { href: link }, text) : text);
@@ -190,28 +208,53 @@
   }
 
   // ---- time series (uPlot) ------------------------------------------------------------------
-  function bucketFor() {
-    const [since, until] = window_();
-    const span = (until || Date.now()) - (since || Date.now() - 365 * 86400e3);
+  /** The bucket for a span of milliseconds: minutes up to 3 hours, hours up to 4 days, else days. */
+  function bucketFor(span) {
     if (span <= 3 * 3600e3) return 'minute';
     if (span <= 4 * 86400e3) return 'hour';
     return 'day';
   }
 
+  /** The span a time series covers: the chosen window, narrowed to the first and last event
+   *  that match (an address seen on one afternoon is drawn by the minute, not over years). */
+  async function spanOf(extra) {
+    const [since, until] = window_();
+    let first = since;
+    let last = until || Date.now();
+    try {
+      const rows = await getJson(reportUrl('summary', extra, 'json'));
+      const f = rows.map((r) => Date.parse(r.first_seen)).filter((x) => !isNaN(x));
+      const l = rows.map((r) => Date.parse(r.last_seen)).filter((x) => !isNaN(x));
+      if (f.length) first = Math.max(first || -Infinity, Math.min(...f));
+      if (l.length) last = Math.min(last, Math.max(...l));
+    } catch (_) { /* the series query reports the error */ }
+    return Math.max(0, last - (first === null ? last - 365 * 86400e3 : first));
+  }
+
   const COLORS = ['#1f5fbf', '#d1495b', '#2a9d8f', '#e9a03b', '#6a4c93', '#4c956c', '#8a5a44', '#ef476f', '#118ab2', '#555'];
 
   async function timelinePanel(c, by, extra) {
-    const bucket = bucketFor();
+    const bucket = bucketFor(await spanOf(extra));
     const ex = Object.assign({ by, bucket, top: 1000000 }, extra || {});
     downloads(c, 'timeline', ex, true);
     let rows;
     try { rows = await getJson(reportUrl('timeline', ex, 'json')); } catch (e) { setBody(c, note(e.message, 'error')); return; }
     if (!rows.length) { setBody(c, note('No events in this time range.')); return; }
     const keyCol = Object.keys(rows[0])[1];
-    const times = [...new Set(rows.map((r) => Date.parse(r.time) / 1000))].sort((a, b) => a - b);
+    const step = { minute: 60, hour: 3600, day: 86400 }[bucket];
+    const seen = rows.map((r) => Date.parse(r.time) / 1000);
+    // One empty bucket on each side, so a single busy bucket is a peak, not a dot.
+    const lo = Math.min(...seen) - step;
+    const hi = Math.max(...seen) + step;
+    // Every bucket of the range gets a point: a bucket without events is a 0, not a line drawn
+    // across the gap. (Past 20 000 buckets, only those with events, and the lines break.)
+    const dense = (hi - lo) / step <= 20000;
+    const times = dense
+      ? Array.from({ length: Math.round((hi - lo) / step) + 1 }, (_, i) => lo + i * step)
+      : [...new Set(seen)].sort((a, b) => a - b);
     const keys = [...new Set(rows.map((r) => r[keyCol]))];
     const index = new Map(times.map((t, i) => [t, i]));
-    const series = keys.map(() => new Array(times.length).fill(0));
+    const series = keys.map(() => new Array(times.length).fill(dense ? 0 : null));
     for (const r of rows) series[keys.indexOf(r[keyCol])][index.get(Date.parse(r.time) / 1000)] = r.events;
     const box = el('div', { class: 'plot', 'data-series': keys.join(',') });
     setBody(c, box);
@@ -219,7 +262,7 @@
     const plot = new uPlot({
       width, height: 220,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), state.zone),
-      series: [{}].concat(keys.map((k, i) => ({ label: String(k), stroke: COLORS[i % COLORS.length], width: 1.5, points: { show: times.length < 60 } }))),
+      series: [{}].concat(keys.map((k, i) => ({ label: visible(k), stroke: COLORS[i % COLORS.length], width: 1.5, points: { show: times.length < 60 } }))),
       axes: [{}, { size: 60 }],
       scales: { x: { time: true } },
     }, [times].concat(series), box);
@@ -309,7 +352,7 @@
       const r = rows[0] || {};
       const fields = Object.entries(r).filter(([, v]) => v !== null && v !== '');
       setBody(head, el('table', { class: 'fields' }, el('tbody', {}, ...fields.map(([k, v]) => el('tr', {}, el('td', {}, k),
-        el('td', { 'data-col': k }, k === 'prefix' ? el('a', { href: '#/net/' + encodeURIComponent(String(v)) }, String(v)) : typeof v === 'number' ? String(v) : fmtTime(String(v))))))));
+        el('td', { 'data-col': k }, k === 'prefix' ? el('a', { href: '#/net/' + encodeURIComponent(String(v)) + query() }, String(v)) : typeof v === 'number' ? String(v) : visible(fmtTime(String(v)))))))));
       const list = (text) => (text ? String(text).split(', ').map((p) => { const i = p.lastIndexOf(':'); return { what: p.slice(0, i), events: +p.slice(i + 1) }; }) : []);
       setBody(kinds, table(list(r.by_kind).map((x) => ({ kind: x.what, events: x.events }))
         .concat(list(r.by_source).map((x) => ({ kind: 'source: ' + x.what, events: x.events })))) || note('No stored activity.'));

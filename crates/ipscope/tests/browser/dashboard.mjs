@@ -53,6 +53,7 @@ try {
     img: !!document.querySelector('img[src="x"], img[src="y"]'),
     script: [...document.scripts].some((s) => s.textContent.includes('__xss')),
   }));
+  out.user_cells = await page.evaluate(() => [...document.querySelectorAll('#card-top-users td[data-col="user"]')].map((td) => td.textContent));
   await page.screenshot({ path: `${cfg.shots}/overview.png`, fullPage: true });
 
   // Live: a syslog line sent now is on the page within seconds, without a reload.
