@@ -4,7 +4,7 @@
 //! syslog line shows up within 2 s without a reload, the time range and a filter change the
 //! numbers, clicking an address opens its page, and attacker-typed markup stays text.
 //! Screenshots land in `$CARGO_TARGET_TMPDIR/dashboard/` (overview, address, network, print).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
