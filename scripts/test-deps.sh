@@ -4,12 +4,13 @@
 #   openmetrics  Python's prometheus_client (PyPI), whose strict OpenMetrics parser reads /metrics
 #   systemd      systemd-analyze, which verifies the packaged unit
 #   browser      Debian's chromium, and playwright-core (npm, crates/ipscope/tests/browser) to drive it
+#   mail         aiosmtpd (PyPI), a real SMTP server on loopback, and openssl for its certificate
 # Tests call it themselves (so `cargo test` works on a fresh machine); .ci/run calls it once up front.
 # Usage: scripts/test-deps.sh [journal]...   (no argument: all of them)
 set -euo pipefail
 
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(journal openmetrics systemd browser)
+[ ${#want[@]} -gt 0 ] || want=(journal openmetrics systemd browser mail)
 browser_dir=crates/ipscope/tests/browser
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,10 @@ for w in "${want[@]}"; do
     journal) [ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote) ;;
     openmetrics) python3 -c 'import prometheus_client' 2>/dev/null || pip+=(prometheus-client) ;;
     systemd) command -v systemd-analyze >/dev/null || need+=(systemd) ;;
+    mail)
+      python3 -c 'import aiosmtpd' 2>/dev/null || pip+=(aiosmtpd)
+      command -v openssl >/dev/null || need+=(openssl)
+      ;;
     browser)
       [ -x /usr/bin/chromium ] || need+=(chromium)
       command -v npm >/dev/null || need+=(npm)

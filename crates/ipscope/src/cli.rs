@@ -339,6 +339,35 @@ pub struct MaintArgs {
     pub commit: bool,
     #[command(flatten)]
     pub report: ReportArgs,
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+/// Mailing the maint document. Unset flags fall back to the config's `[maint]` section.
+#[derive(Args, Debug, Clone, Default)]
+pub struct MailArgs {
+    /// Also mail the document (Markdown, with an HTML alternative) to these addresses (repeat or
+    /// comma-separate)
+    #[arg(long, env = "IPSCOPE_EMAIL", value_delimiter = ',', value_name = "ADDR")]
+    pub email: Vec<String>,
+    /// SMTP relay [default: the config's `[maint] smtp`, else localhost:25]
+    #[arg(long, env = "IPSCOPE_SMTP", value_name = "HOST:PORT")]
+    pub smtp: Option<String>,
+    /// Sender address [default: the config's, else ipscope@HOSTNAME]
+    #[arg(long, env = "IPSCOPE_MAIL_FROM", value_name = "ADDR")]
+    pub from: Option<String>,
+    /// Connection security to the relay [default: the config's, else starttls]
+    #[arg(long, env = "IPSCOPE_SMTP_TLS", value_enum)]
+    pub smtp_tls: Option<crate::mail::TlsMode>,
+    /// A CA certificate (PEM) to trust for the relay, besides the usual roots
+    #[arg(long, env = "IPSCOPE_SMTP_CA", value_name = "FILE")]
+    pub smtp_ca: Option<PathBuf>,
+    /// SMTP user name (with IPSCOPE_SMTP_PASSWORD)
+    #[arg(long, env = "IPSCOPE_SMTP_USER")]
+    pub smtp_user: Option<String>,
+    /// SMTP password; prefer the environment variable to the command line
+    #[arg(long, env = "IPSCOPE_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -3,7 +3,7 @@
 mod demo;
 pub mod enrich;
 mod ingest;
-mod maint;
+pub mod maint;
 pub mod query;
 mod serve;
 

@@ -49,6 +49,35 @@ struct ConfigFile {
     services: BTreeMap<String, Vec<u16>>,
     #[serde(default)]
     serve: ServeConfig,
+    #[serde(default)]
+    maint: MaintConfig,
+}
+
+/// `[maint]`: the nightly report the daemon runs and mails, and the relay `maint --email` uses.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaintConfig {
+    /// Time of day (`06:00`, `06:00:30`) in the configured `tz` at which `serve` runs maint.
+    pub at: Option<String>,
+    /// Recipients.
+    #[serde(default)]
+    pub email: Vec<String>,
+    pub from: Option<String>,
+    /// Relay `host:port`.
+    pub smtp: Option<String>,
+    pub smtp_tls: Option<crate::mail::TlsMode>,
+    pub smtp_ca: Option<PathBuf>,
+    pub smtp_user: Option<String>,
+    /// Prefer IPSCOPE_SMTP_PASSWORD in the service's environment.
+    pub smtp_password: Option<String>,
+    /// Purge before the report (what `maint --commit` does); off by default.
+    #[serde(default)]
+    pub purge: bool,
+    pub purge_days: Option<u32>,
+    /// `-N` of the reports.
+    pub top: Option<usize>,
+    /// `-s` of low-success.
+    pub ratio: Option<f64>,
 }
 
 /// `[serve]`: the daemon's settings (each also a flag and an environment variable of `serve`).
@@ -86,6 +115,7 @@ pub struct Config {
     /// Service groups (name → destination ports); empty = the built-in defaults.
     pub services: Vec<(String, Vec<u16>)>,
     pub serve: ServeConfig,
+    pub maint: MaintConfig,
 }
 
 fn default_path() -> Option<PathBuf> {
@@ -120,7 +150,19 @@ fn parse(text: &str) -> Result<Config> {
         }
     }
     let services = file.services.into_iter().collect();
-    Ok(Config { data_dir: file.data_dir, tz, delimiter, geoip: file.geoip, home, services, serve: file.serve })
+    if let Some(at) = &file.maint.at {
+        crate::schedule::parse_time_of_day(at).with_context(|| format!("[maint] at = {at:?}"))?;
+    }
+    Ok(Config {
+        data_dir: file.data_dir,
+        tz,
+        delimiter,
+        geoip: file.geoip,
+        home,
+        services,
+        serve: file.serve,
+        maint: file.maint,
+    })
 }
 
 /// The data directory: flag/env, config file, or the per-user default.

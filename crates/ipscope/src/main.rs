@@ -7,7 +7,9 @@ mod cli;
 mod commands;
 mod config;
 mod daemon;
+mod mail;
 mod output;
+mod schedule;
 
 /// The git commit this binary was built from (`unknown` outside a git checkout).
 pub const GIT_COMMIT: &str = env!("IPSCOPE_GIT_COMMIT");

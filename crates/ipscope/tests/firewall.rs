@@ -5,29 +5,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
-use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
-
-fn ipscope(data: &Path) -> Command {
-    let mut c = Command::cargo_bin("ipscope").unwrap();
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("IPSCOPE_DATA", data)
-        .env("IPSCOPE_CONFIG", "/dev/null")
-        .env("IPSCOPE_TZ", "UTC")
-        .env("IPSCOPE_GEOIP", Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))
-        .env("NO_COLOR", "1");
-    c
-}
-
-fn run_ok(c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{c:?}\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    stdout
-}
+mod common;
+use common::{ipscope, stdout_ok as run_ok};
 
 /// CSV rows as maps column → value.
 fn csv_rows(text: &str) -> Vec<BTreeMap<String, String>> {

@@ -4,27 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
-
-fn ipscope(data: &Path) -> Command {
-    let mut c = Command::cargo_bin("ipscope").unwrap();
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("IPSCOPE_DATA", data)
-        .env("IPSCOPE_CONFIG", "/dev/null")
-        .env("IPSCOPE_TZ", "UTC")
-        .env("IPSCOPE_GEOIP", Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))
-        .env("NO_COLOR", "1");
-    c
-}
-
-fn out(c: &mut Command) -> String {
-    let o = c.output().unwrap();
-    assert!(o.status.success(), "{c:?}\n{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+mod common;
+use common::{ipscope, stdout_ok as out};
 
 /// The `ip,events` pairs of `top-ips` (csv).
 fn top_ips(data: &Path, extra: &[&str]) -> Vec<String> {

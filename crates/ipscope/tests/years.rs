@@ -6,31 +6,14 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
+use common::{ipscope, stdout_ok as ok};
 
 /// The documented out-of-order tolerance (`STRAGGLER_SECS`).
 const TOLERANCE_SECS: i64 = 86_400;
-
-fn ipscope(data: &Path) -> Command {
-    let mut c = Command::cargo_bin("ipscope").unwrap();
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("IPSCOPE_DATA", data)
-        .env("IPSCOPE_CONFIG", "/dev/null")
-        .env("IPSCOPE_TZ", "UTC")
-        .env("IPSCOPE_GEOIP", Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))
-        .env("NO_COLOR", "1");
-    c
-}
-
-fn ok(c: &mut Command) -> String {
-    let o = c.output().unwrap();
-    assert!(o.status.success(), "{c:?}\n{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 /// `sshd` lines, pid = line number, from `(month day, hh:mm:ss)`.
 fn log(stamps: &[&str], first_pid: usize) -> String {

@@ -98,6 +98,22 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
     })
 }
 
+/// Parameters with no filter: the configured home networks and service groups, `top` and
+/// `ratio` (the daemon's nightly maint).
+pub fn base_params(ctx: &Ctx, top: usize, ratio: f64) -> Params {
+    Params {
+        top,
+        ratio,
+        home: ctx.cfg.home.clone(),
+        service_groups: if ctx.cfg.services.is_empty() {
+            Params::default().service_groups
+        } else {
+            ctx.cfg.services.clone()
+        },
+        ..Params::default()
+    }
+}
+
 pub fn print(t: &Table, o: &OutputArgs) -> Result<()> {
     let style = Style::resolve(o.format, o.sep, o.no_header);
     let mut out = io::BufWriter::new(io::stdout().lock());
