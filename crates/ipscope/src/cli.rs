@@ -353,7 +353,7 @@ pub struct MailArgs {
     /// SMTP relay [default: the config's `[maint] smtp`, else localhost:25]
     #[arg(long, env = "IPSCOPE_SMTP", value_name = "HOST:PORT")]
     pub smtp: Option<String>,
-    /// Sender address [default: the config's, else `ipscope@HOSTNAME`]
+    /// Sender address [default: the config's `from`, else ipscope at this host's name]
     #[arg(long, env = "IPSCOPE_MAIL_FROM", value_name = "ADDR")]
     pub from: Option<String>,
     /// Connection security to the relay [default: the config's, else starttls]
