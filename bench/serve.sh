@@ -8,7 +8,9 @@
 #    (crates/ipscope-bench/examples/serve.rs);
 # 2. API report latency on a store of LINES generated sshd lines: every report through
 #    `curl /api/report/NAME` (warm, median of 3) and through `ipscope report` with the daemon
-#    running, beside `ipscope report` on the file without the daemon.
+#    running, beside `ipscope report` on the file without the daemon;
+# 3. the dashboard on that store: first paint, full load, page weight, live-update latency
+#    (bench/dashboard.mjs in headless Chromium).
 # Scratch: WORK=/var/tmp/ipscope-bench. Build: CARGO_TARGET_DIR (default /var/tmp/ipscope-target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,7 +68,7 @@ for name in $names; do
   plain[$name]=$(median3 "$(secs "$BIN" --data "$data" report "$name" "${extra[@]}" -o csv)" \
     "$(secs "$BIN" --data "$data" report "$name" "${extra[@]}" -o csv)" "$(secs "$BIN" --data "$data" report "$name" "${extra[@]}" -o csv)")
 done
-"$BIN" --data "$data" serve --listen 127.0.0.1:0 --no-enrich 2> /dev/null &
+"$BIN" --data "$data" serve --listen 127.0.0.1:0 --no-enrich --syslog-udp 127.0.0.1:0 2> /dev/null &
 pid=$!
 for _ in $(seq 100); do [ -s "$data/ipscope.serve" ] && break; sleep 0.1; done
 url=$(sed -n 's/.*"url": "\(.*\)".*/\1/p' "$data/ipscope.serve")
@@ -78,6 +80,17 @@ for name in $names; do
     "$(secs "$BIN" --data "$data" report "$name" "${extra[@]}" -o csv)" "$(secs "$BIN" --data "$data" report "$name" "${extra[@]}" -o csv)")
   printf '| %s | %.3f | %.3f | %.3f |\n' "$name" "${plain[$name]}" "$api" "$via" >> "$OUT.tmp"
 done
+# The dashboard on the same store, in Debian's headless Chromium.
+scripts/test-deps.sh browser
+udp=$(sed -n 's/.*"syslog_udp": "\(.*\)".*/\1/p' "$data/ipscope.serve")
+{
+  echo
+  echo "### Dashboard on $ev events (headless Chromium, median of 3 loads)"
+  echo
+  echo "| | |"
+  echo "|---|---:|"
+  node bench/dashboard.mjs "$url" "$udp"
+} >> "$OUT.tmp"
 kill -TERM "$pid"; wait "$pid" || true
 mv "$OUT.tmp" "$OUT"
 cat "$OUT"

@@ -1,5 +1,5 @@
-//! The values users type: times and ages (`--since`, `--older-than`), networks (`--drill`,
-//! `--home`), zones (`--tz`), format, source and kind names. Each either parses or says why.
+//! The values users type: times and ages (`--since`, `--older-than`), times of day (`[maint]
+//! at`), networks (`--drill`, `--home`), zones (`--tz`), format, source and kind names. Each either parses or says why.
 //! A zone that parses must then convert times without panicking.
 #![no_main]
 
@@ -11,6 +11,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else { return };
     let now = chrono::DateTime::from_timestamp(1_764_460_800, 0).unwrap_or_default();
     let _ = ipscope_config::parse_when(s, now);
+    let _ = ipscope_config::parse_time_of_day(s);
     if let Some(age) = ipscope_config::parse_age(s) {
         assert!(age >= 0);
     }

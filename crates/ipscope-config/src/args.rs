@@ -12,6 +12,8 @@ pub enum ArgError {
     Time(String),
     #[error("not a network: {0:?} (expected CIDR like 203.0.113.0/24, or an address)")]
     Net(String),
+    #[error("expected a time of day such as 06:00 or 06:00:30, got {0:?}")]
+    TimeOfDay(String),
 }
 
 /// Longest age accepted, in days (`100000d`): beyond it a time is out of every range the store
@@ -58,6 +60,13 @@ pub fn parse_age(s: &str) -> Option<i64> {
     };
     let micros = n * secs * 1e6;
     (micros <= MAX_AGE_DAYS * 86_400e6).then_some(micros as i64)
+}
+
+/// `06:00` or `06:00:30` (`[maint] at`, `serve --maint-at`).
+pub fn parse_time_of_day(s: &str) -> Result<chrono::NaiveTime, ArgError> {
+    chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M:%S")
+        .or_else(|_| chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M"))
+        .map_err(|_| ArgError::TimeOfDay(s.to_owned()))
 }
 
 /// A network (`203.0.113.0/24`) or a single address (`/32`, `/128`), as `nets --drill` takes it.

@@ -40,7 +40,20 @@ use ipscope_enrich::HomeNets;
 use ipscope_formats::Zone;
 use serde::Deserialize;
 
-pub use args::{ArgError, parse_age, parse_net, parse_when};
+pub use args::{ArgError, parse_age, parse_net, parse_time_of_day, parse_when};
+
+/// How the connection to the mail relay is protected (`[maint] smtp_tls`, `--smtp-tls`).
+#[derive(clap::ValueEnum, serde::Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain SMTP, then STARTTLS, required (submission, port 587)
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465)
+    Tls,
+    /// No encryption: only for a relay on this machine or a trusted network
+    None,
+}
 
 /// What is wrong with a config file.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +72,8 @@ pub enum ConfigError {
     Home { name: String, source: ipscope_enrich::EnrichError },
     #[error("cannot find a home directory for the default data directory; pass --data DIR")]
     NoHome,
+    #[error("[maint] at = {at:?}")]
+    MaintAt { at: String, source: ArgError },
 }
 
 pub type Result<T, E = ConfigError> = std::result::Result<T, E>;
@@ -78,6 +93,35 @@ struct ConfigFile {
     services: BTreeMap<String, Vec<u16>>,
     #[serde(default)]
     serve: ServeConfig,
+    #[serde(default)]
+    maint: MaintConfig,
+}
+
+/// `[maint]`: the nightly report the daemon runs and mails, and the relay `maint --email` uses.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaintConfig {
+    /// Time of day (`06:00`, `06:00:30`) in the configured `tz` at which `serve` runs maint.
+    pub at: Option<String>,
+    /// Recipients.
+    #[serde(default)]
+    pub email: Vec<String>,
+    pub from: Option<String>,
+    /// Relay `host:port`.
+    pub smtp: Option<String>,
+    pub smtp_tls: Option<TlsMode>,
+    pub smtp_ca: Option<PathBuf>,
+    pub smtp_user: Option<String>,
+    /// Prefer IPSCOPE_SMTP_PASSWORD in the service's environment.
+    pub smtp_password: Option<String>,
+    /// Purge before the report (what `maint --commit` does); off by default.
+    #[serde(default)]
+    pub purge: bool,
+    pub purge_days: Option<u32>,
+    /// `-N` of the reports.
+    pub top: Option<usize>,
+    /// `-s` of low-success.
+    pub ratio: Option<f64>,
 }
 
 /// `[serve]`: the daemon's settings (each also a flag and an environment variable of `serve`).
@@ -115,6 +159,7 @@ pub struct Config {
     /// Service groups (name → destination ports); empty = the built-in defaults.
     pub services: Vec<(String, Vec<u16>)>,
     pub serve: ServeConfig,
+    pub maint: MaintConfig,
 }
 
 fn default_path() -> Option<PathBuf> {
@@ -150,7 +195,19 @@ pub fn parse(text: &str) -> Result<Config> {
         }
     }
     let services = file.services.into_iter().collect();
-    Ok(Config { data_dir: file.data_dir, tz, delimiter, geoip: file.geoip, home, services, serve: file.serve })
+    if let Some(at) = &file.maint.at {
+        parse_time_of_day(at).map_err(|source| ConfigError::MaintAt { at: at.clone(), source })?;
+    }
+    Ok(Config {
+        data_dir: file.data_dir,
+        tz,
+        delimiter,
+        geoip: file.geoip,
+        home,
+        services,
+        serve: file.serve,
+        maint: file.maint,
+    })
 }
 
 /// The data directory: flag/env, config file, or the per-user default.

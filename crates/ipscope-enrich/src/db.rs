@@ -59,6 +59,18 @@ impl Db {
     pub fn open(path: &Path) -> Result<Db> {
         let open_err = |e: MaxMindDbError| EnrichError::Open { path: path.to_owned(), reason: e.to_string() };
         let reader = Reader::open_readfile(path).map_err(open_err)?;
+        Db::from_reader(path, reader)
+    }
+
+    /// Opens a database held in memory (the built-in one), checked like [`Db::open`]; `label`
+    /// stands for its path in messages.
+    pub fn open_bytes(label: &Path, bytes: Vec<u8>) -> Result<Db> {
+        let reader = Reader::from_source(bytes)
+            .map_err(|e| EnrichError::Open { path: label.to_owned(), reason: e.to_string() })?;
+        Db::from_reader(label, reader)
+    }
+
+    fn from_reader(path: &Path, reader: Reader<Vec<u8>>) -> Result<Db> {
         let meta = reader.metadata();
         let kind = meta.database_type.clone();
         let lower = kind.to_ascii_lowercase();

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 
 pub use book::AddressBook;
 pub use db::{Db, Role};
-pub use discover::{Databases, default_dirs};
+pub use discover::{BUILTIN_NAME, Databases, builtin, default_dirs};
 pub use home::HomeNets;
 pub use ipscope_event::AddressInfo;
 

@@ -273,3 +273,65 @@ fn the_address_book_looks_each_address_up_once() {
     book.enrich_new(&e, &events, &mut out).unwrap();
     assert!(out.is_empty());
 }
+
+/// Issue 15: in a directory, an unreadable or corrupt database is skipped and reported by name
+/// and the directory's other databases are used; named as a file, it is still an error.
+#[test]
+fn a_bad_file_in_a_directory_is_skipped_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(test_db("GeoLite2-City-Test.mmdb"), dir.path().join("a-city.mmdb")).unwrap();
+    let broken = mmdb_dir().join("bad-data/maxminddb-golang/cyclic-data-structure.mmdb");
+    std::fs::copy(&broken, dir.path().join("b-broken.mmdb")).unwrap();
+    std::fs::write(dir.path().join("c-empty.mmdb"), b"").unwrap();
+    for dbs in [
+        Databases::open_explicit(&[dir.path().to_owned()]).unwrap(),
+        Databases::discover(&[dir.path().to_owned()]).unwrap(),
+    ] {
+        assert_eq!(dbs.geo.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>(), ["GeoLite2-City"]);
+        let skipped: Vec<String> =
+            dbs.skipped.iter().map(|(p, why)| format!("{} {why}", p.file_name().unwrap().to_string_lossy())).collect();
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert!(skipped[0].starts_with("b-broken.mmdb ") && skipped[0].contains("not used"), "{skipped:?}");
+        assert!(skipped[1].starts_with("c-empty.mmdb unreadable"), "{skipped:?}");
+        // The usable one answers.
+        let e = Enricher::new(dbs, HomeNets::default());
+        assert_eq!(e.lookup(ip("81.2.69.142")).unwrap().geo.country_code.as_deref(), Some("GB"));
+    }
+    // Named as a file: an error naming it.
+    let e = Databases::open_explicit(&[dir.path().join("b-broken.mmdb")]).unwrap_err();
+    assert!(e.to_string().contains("b-broken.mmdb"), "{e}");
+}
+
+/// The built-in country database: found by discovery when nothing else gives locations, never
+/// when a location database is there; by name with `builtin`; it answers country codes for
+/// IPv4 and IPv6.
+#[test]
+fn the_builtin_database_is_the_lowest_priority_default() {
+    let empty = tempfile::tempdir().unwrap();
+    let dbs = Databases::discover(&[empty.path().to_owned()]).unwrap();
+    assert!(dbs.uses_builtin());
+    assert_eq!(dbs.geo.len(), 1);
+    // An ASN database alone does not keep the built-in one away: it gives no location.
+    let asn_only = tempfile::tempdir().unwrap();
+    std::fs::copy(test_db("GeoLite2-ASN-Test.mmdb"), asn_only.path().join("asn.mmdb")).unwrap();
+    let dbs = Databases::discover(&[asn_only.path().to_owned()]).unwrap();
+    assert!(dbs.uses_builtin() && dbs.asn.len() == 1);
+    // A real location database wins: the built-in one is not even opened.
+    let city = tempfile::tempdir().unwrap();
+    std::fs::copy(test_db("GeoLite2-City-Test.mmdb"), city.path().join("city.mmdb")).unwrap();
+    let dbs = Databases::discover(&[city.path().to_owned()]).unwrap();
+    assert!(!dbs.uses_builtin());
+    // Explicit lists use it only when named.
+    assert!(!Databases::open_explicit(&[empty.path().to_owned()]).unwrap().uses_builtin());
+    let dbs = Databases::open_explicit(&[PathBuf::from(ipscope_enrich::BUILTIN_NAME)]).unwrap();
+    assert!(dbs.uses_builtin());
+    // Google's DNS is in the US in every source; the other values may change with a refresh, so
+    // only their shape is checked: a two-letter code for routed IPv4 and IPv6, none for private.
+    let e = Enricher::new(dbs, HomeNets::default());
+    assert_eq!(e.lookup(ip("8.8.8.8")).unwrap().geo.country_code.as_deref(), Some("US"));
+    for addr in ["193.0.6.139", "2001:218::1", "2a00:1450:4001:80b::200e"] {
+        let cc = e.lookup(ip(addr)).unwrap().geo.country_code.unwrap_or_default();
+        assert!(cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_uppercase()), "{addr}: {cc:?}");
+    }
+    assert_eq!(e.lookup(ip("10.1.2.3")).unwrap().geo.country_code, None);
+}

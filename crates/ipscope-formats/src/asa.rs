@@ -33,10 +33,16 @@
 //! | 305011 / 305012 `Built\|Teardown dynamic\|static P translation from I:A/p to I:B/q[ duration D]` | other, none | proto, src = the real address, duration, `src_if`, `mapped` |
 //! | 313001 / 313004 `Denied ICMP type=T, code=C from [laddr ]A on interface I[ to B: ...]` | deny, failure | proto icmp, src, dst, src_port = type, dst_port = code, `if` |
 //! | 3380xx `Dynamic Filter dropped\|permitted\|monitored LIST P traffic from I:A/p (m) to I:B/q (m), TAIL` | dropped: deny, failure; else connection, success | proto, src, dst, `action`, `list`, `match` = TAIL |
-//! | 710002 / 710003 / 710005 `P access permitted\|access denied by ACL\|request discarded from A/p to I:B/q` | 710002 connection, success; else deny, failure | proto, src, dst, `dst_if` |
+//! | 710002 / 710003 / 710005 / 710006 `P access permitted\|access denied by ACL\|request discarded from A[/p] to I:B[/q]` | 710002 connection, success; else deny, failure | proto, src, dst, `dst_if` |
 //! | 733100 `[ OBJECT] drop rate-N exceeded. Current burst rate is ...` | other, none | src = OBJECT if an address, else `object`; `rate`, `burst`, `burst_max`, `average`, `average_max`, `total` |
 //! | 733101 `Host\|Subnet A is attacking\|targeted. Current burst rate is ...` | other, none | src (attacking) or dst (targeted), `action`, `object`, rates |
-//! | 113039 `Group <G> User <U> IP <A> AnyConnect parent session started.` | session_open, none | src, user, `group` |
+//! | 302022-302027 `Built ROLE stub P connection ...` / `Teardown stub P connection ... forwarded bytes N REASON` | connection, none | src = the `for` side, dst, `role`, `stub=1`; teardown: duration, dst_bytes, conn_state |
+//! | 302035 / 302036 SCTP Built / Teardown | connection, none | as 302013 / 302014 |
+//! | 303002 `FTP connection from I:A/p to I:B/q, user U ACTION file F` | connection, success | user, `action`, `file` |
+//! | 313005 `No matching connection for ICMP error message: icmp src I:A dst I:B (type T, code C) on I interface. Original IP payload: ...` | deny, failure | src, dst, type/code, `if`, `payload` |
+//! | 609001 / 609002 `Built\|Teardown local-host Z:A[ duration D]` | other, none | src, `zone` |
+//! | 805001 / 805002 `[Offloaded ]P Flow [is no longer offloaded ]for connection ID from ... to ...` | other, none | src, dst, session |
+//! | logins: 109005/109006, 1092xx, 113004/113005/113008/113012/113015/113019/113039, 605004/605005, 611101-611103, 716001/716002/716038/716039/716058, 722022/722023/722028/722037/722041/722051/722055, 751025 | auth / session_open / session_close / connection / other (`asa/auth.rs`) | user, src, outcome, reason; a service verdict echoing an AAA verdict is `other` |
 //!
 //! **Direction**: `Built inbound` means the `for` side (the lower-security, "foreign" side)
 //! started the connection, `Built outbound` the `to` side; the source is the side that started
@@ -96,11 +102,12 @@ pub const IGNORED: &[(u32, &str)] = &[
 pub struct AsaParser {
     clock: Clock,
     conns: ConnMap,
+    aaa: auth::AaaMemory,
 }
 
 impl AsaParser {
     pub fn new(clock: Clock) -> AsaParser {
-        AsaParser { clock, conns: ConnMap::default() }
+        AsaParser { clock, conns: ConnMap::default(), aaa: auth::AaaMemory::default() }
     }
 
     /// The header's timestamp → UTC microseconds.
@@ -143,16 +150,29 @@ impl AsaParser {
             }
             106010 | 106014 | 106023 => deny::src_dst(ctx, body, e),
             106100 => deny::access_list(ctx, body, e),
-            113039 => other::anyconnect(ctx, body, e),
-            302013 | 302015 => self.built(ctx, body, e),
-            302014 | 302016 => self.teardown(ctx, body, e),
+            109005 | 109006 => self.cut_through(ctx, body, e),
+            109201..=109213 => self.uauth(ctx, body, e),
+            113004 | 113005 | 113008 | 113012 | 113015 => self.aaa(ctx, body, e),
+            113019 => self.session_disconnected(ctx, body, e),
+            113039 | 716001 | 716002 | 716038 | 716039 | 716058 | 722022 | 722023 | 722028 | 722037 | 722041
+            | 722051 | 722055 => self.group_user_ip(ctx, body, e),
+            302013 | 302015 | 302035 => self.built(ctx, body, e),
+            302014 | 302016 | 302036 => self.teardown(ctx, body, e),
             302020 | 302021 => self.icmp_conn(ctx, body, e),
+            302022..=302027 => conn::stub(ctx, body, e),
+            303002 => conn::ftp_file(ctx, body, e),
             304001 => conn::url_accessed(ctx, body, e),
             304002 => deny::url_denied(ctx, body, e),
             305011 | 305012 => conn::xlate(ctx, body, e),
             313001 | 313004 => deny::icmp_denied(ctx, body, e),
+            313005 => deny::icmp_no_connection(ctx, body, e),
             338001..=338008 | 338101..=338104 | 338201..=338204 => conn::dynamic_filter(ctx, body, e),
-            710002 | 710003 | 710005 => deny::to_the_box(ctx, body, e),
+            605004 | 605005 => self.mgmt_login(ctx, body, e),
+            609001 | 609002 => conn::local_host(ctx, body, e),
+            611101..=611103 => self.user_auth(ctx, body, e),
+            710002 | 710003 | 710005 | 710006 => deny::to_the_box(ctx, body, e),
+            751025 => self.ikev2_assigned(ctx, body, e),
+            805001 | 805002 => conn::offload(ctx, body, e),
             733100 => other::drop_rate(ctx, body, e),
             733101 => other::attack(ctx, body, e),
             id => {
@@ -253,6 +273,15 @@ fn collapse_spaces(s: &[u8]) -> Vec<u8> {
     v
 }
 
+/// The year-less timestamp of an ASA line relayed with an RFC 3164 header (`Jul 15 13:38:14 host
+/// : %ASA-...`), for the year inference of [`crate::year`]; `None` for lines with a year.
+pub fn yearless_time(line: &[u8]) -> Option<crate::clock::SyslogTime> {
+    match parse_header(header::trim_start(line)) {
+        Parsed::Asa(header::Header { stamp: Stamp::Yearless(t), .. }) => Some(t),
+        _ => None,
+    }
+}
+
 /// Whether a stream whose first lines are `first_lines` is ASA / FTD syslog: of the first
 /// [`crate::detect::DETECT_LINES`] non-blank, non-`#` lines, at least one and at least half carry
 /// an ASA-family message id in the header position (a relay's file may hold other lines too).
@@ -273,6 +302,7 @@ pub fn looks_like(first_lines: &[&[u8]]) -> bool {
     asa > 0 && asa * 2 >= seen
 }
 
+mod auth;
 mod conn;
 mod conns;
 mod deny;

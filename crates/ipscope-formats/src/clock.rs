@@ -11,18 +11,23 @@
 //!
 //! ## Year rule (year-less RFC 3164)
 //!
-//! * [`YearRule::Reference`] (default): a line gets the year of the stream's reference time (the
-//!   file's mtime, or now for stdin), unless that would put it more than one day after the
-//!   reference; then it gets the previous year. A file spanning Dec → Jan whose mtime is in
-//!   January thus puts its December lines in the previous year. The one day of slack absorbs
-//!   clock skew and a zone difference between the logging host and us.
-//! * [`YearRule::Fixed`]`(y)`: the first line gets year `y`; after that the year follows the
-//!   months: a step back by more than 6 months from the previous line's month (Dec → Jan) is a
-//!   new year (+1). Small steps back (out-of-order lines) keep the year, and so do steps forward
-//!   (a quiet file may jump from January to August). One exception, the other direction of the
-//!   rollover: a line more than 6 months ahead that, put in the previous year, falls within
-//!   [`STRAGGLER_SECS`] BEFORE the previous line (a late `Dec 31 23:59:59` among the first
-//!   `Jan 1` lines of a merged stream) gets the previous year and leaves the state alone.
+//! Every rule decides the year of the stream's **first** line and then *walks*: the year follows
+//! the months, so a stream's years never run backwards. A step back by more than 6 months from
+//! the previous line's month (Dec → Jan) is a new year (+1). Small steps back (out-of-order
+//! lines) keep the year, and so do steps forward (a quiet file may jump from January to August).
+//! One exception, the other direction of the rollover: a line more than 6 months ahead that, put
+//! in the previous year, falls within [`STRAGGLER_SECS`] BEFORE the previous line (a late
+//! `Dec 31 23:59:59` among the first `Jan 1` lines of a merged stream) gets the previous year and
+//! leaves the state alone. The first line's year:
+//!
+//! * [`YearRule::Reference`] (default): the year of the stream's reference time (the file's
+//!   mtime, or now for stdin), unless that would put the first line more than one day after the
+//!   reference; then the previous year. A stream spanning Dec → Jan read in January thus puts
+//!   its December lines in the previous year. The one day of slack absorbs clock skew and a
+//!   zone difference between the logging host and us.
+//! * [`YearRule::Anchored`]`(y)`: `y`, decided from the stream's last lines before parsing
+//!   ([`crate::year`]: the last line at or before the reference).
+//! * [`YearRule::Fixed`]`(y)`: `y`, given by the user (`--year`).
 //!
 //! Feb 29 in a year that is not a leap year (and any other day that does not exist) is an error.
 //!
@@ -111,10 +116,14 @@ impl fmt::Display for Zone {
 /// Where the year of a year-less RFC 3164 timestamp comes from (see the module doc).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum YearRule {
-    /// The reference time's year, or the previous one for lines more than a day in its future.
+    /// The first line in the reference time's year, or the previous one when it would be more
+    /// than a day in its future; then follow the stream's Dec → Jan rollovers.
     #[default]
     Reference,
-    /// Start in this year; follow Dec → Jan rollovers inside the stream.
+    /// The first line in this year, inferred from the stream's last lines ([`crate::year`]);
+    /// then follow the rollovers.
+    Anchored(i32),
+    /// The first line in this year, given (`--year`); then follow the rollovers.
     Fixed(i32),
 }
 
@@ -226,7 +235,7 @@ impl Clock {
         // Clamped into MIN_YEAR..=MAX_YEAR, so the conversion cannot fail.
         let ref_year = i32::try_from(ref_year.clamp(i64::from(MIN_YEAR), i64::from(MAX_YEAR))).unwrap_or(MAX_YEAR);
         let cur_year = match cfg.year {
-            YearRule::Fixed(y) => y,
+            YearRule::Fixed(y) | YearRule::Anchored(y) => y,
             YearRule::Reference => ref_year,
         };
         Clock {
@@ -246,8 +255,11 @@ impl Clock {
     }
 
     /// Moves the reference time of a live stream (a followed file or syslog listener running for
-    /// months: "Jan  2" read on January 2 belongs to the new year). The year-rule state of a
-    /// fixed year is kept.
+    /// months: "Jan  2" read on January 2 belongs to the new year). Under
+    /// [`YearRule::Reference`] the next line is anchored at the new reference like a first line
+    /// (at or before it, one day of slack) and the lines after it walk on from there: live lines
+    /// are close to now, so this never runs backwards, and a stream quiet for months does not lag
+    /// a year behind. A fixed or anchored year's walk is kept.
     pub fn set_reference(&mut self, reference_micros: i64) {
         let fresh = Clock::new(self.cfg.clone(), reference_micros);
         self.reference_micros = fresh.reference_micros;
@@ -255,6 +267,7 @@ impl Clock {
         self.ref_year = fresh.ref_year;
         if matches!(self.cfg.year, YearRule::Reference) {
             self.cur_year = fresh.cur_year;
+            self.prev_month = 0;
         }
     }
 
@@ -298,31 +311,32 @@ impl Clock {
         }
     }
 
+    /// The year that puts `month/day secs` (local) at or before the reference time, with one day
+    /// of slack: the reference's year or the one before.
+    pub fn reference_year_of(&self, month: u32, day: u32, secs: u32) -> i32 {
+        let y = self.ref_year;
+        // Lenient day arithmetic: Feb 29 of a common year counts as Mar 1 here; the date itself
+        // is validated afterwards.
+        if year_seconds(y, month, day, secs) > self.ref_local_secs + 86_400 { y - 1 } else { y }
+    }
+
     fn year_for(&mut self, month: u32, day: u32, secs: u32) -> i32 {
-        match self.cfg.year {
-            YearRule::Reference => {
-                let y = self.ref_year;
-                // Lenient day arithmetic: Feb 29 of a common year counts as Mar 1 here; the
-                // date itself is validated afterwards.
-                let local = days_from_civil(i64::from(y), month, day) * 86_400 + i64::from(secs);
-                if local > self.ref_local_secs + 86_400 { y - 1 } else { y }
-            }
-            YearRule::Fixed(_) => {
-                let at = |y: i32| days_from_civil(i64::from(y), month, day) * 86_400 + i64::from(secs);
-                let prev = self.prev_month;
-                if prev != 0 && month + 6 < prev {
-                    self.cur_year = (self.cur_year + 1).min(MAX_YEAR);
-                } else if prev != 0 && month > prev + 6 {
-                    let y = (self.cur_year - 1).max(MIN_YEAR);
-                    if (0..=STRAGGLER_SECS).contains(&(self.prev_local - at(y))) {
-                        return y;
-                    }
-                }
-                self.prev_month = month;
-                self.prev_local = at(self.cur_year);
-                self.cur_year
+        let prev = self.prev_month;
+        if prev == 0 && self.cfg.year == YearRule::Reference {
+            self.cur_year = self.reference_year_of(month, day, secs);
+        }
+        let at = |y: i32| year_seconds(y, month, day, secs);
+        if prev != 0 && month + 6 < prev {
+            self.cur_year = (self.cur_year + 1).min(MAX_YEAR);
+        } else if prev != 0 && month > prev + 6 {
+            let y = (self.cur_year - 1).max(MIN_YEAR);
+            if (0..=STRAGGLER_SECS).contains(&(self.prev_local - at(y))) {
+                return y;
             }
         }
+        self.prev_month = month;
+        self.prev_local = at(self.cur_year);
+        self.cur_year
     }
 
     fn local_to_utc(&mut self, local: i64) -> i64 {
@@ -352,6 +366,12 @@ impl Clock {
             }
         }
     }
+}
+
+/// Civil seconds since the epoch of `month/day secs` in year `y` (lenient: Feb 29 of a common
+/// year is Mar 1).
+pub(crate) fn year_seconds(y: i32, month: u32, day: u32, secs: u32) -> i64 {
+    days_from_civil(i64::from(y), month, day) * 86_400 + i64::from(secs)
 }
 
 /// Local civil seconds since the epoch of a validated date-time.

@@ -21,6 +21,7 @@ pub mod intelmq;
 pub mod iptracking;
 pub mod sshd;
 pub mod syslog;
+pub mod year;
 pub mod zeek_conn;
 
 #[cfg(test)]

@@ -32,10 +32,15 @@
 //! | `pam_unix(<other>:...)` under sshd | ignored `other pam service` |
 //! | `input_userauth_request: invalid user X [preauth]` | ignored `invalid user echo` (no address; duplicates `Invalid user`) |
 //! | `reverse mapping checking getaddrinfo ...`, `Address A maps to H, but this does not map back ...` | ignored `reverse mapping` |
-//! | `Received disconnect`, `Connection closed by`, `Connection reset by`, `Disconnected from`, `Disconnecting ...` | ignored `disconnect` |
+//! | `Did not receive identification string from A[ port N]` | `connection` failure, `conn_state` `no identification` (a scanner probe, `sshd/probe.rs`) |
+//! | `banner exchange: Connection from A port N: invalid format`, `Bad protocol version identification '...' from A[ port N]` | `connection` failure, `conn_state` `bad banner`, detail = why |
+//! | `[fatal: ]Unable to negotiate with A port N: no matching ... found. Their offer: ...` | `connection` failure, `conn_state` `negotiation failure`, detail = why |
+//! | `Connection closed by [authenticating user U \|invalid user U ]A port N [preauth]`, `Received disconnect from A port N:11: ... [preauth]`, `Disconnected from ... [preauth]`, `Connection reset by ... [preauth]`, when the connection logged no authentication line | `connection` failure, user U, `conn_state` `closed preauth` / `disconnect preauth` / `reset preauth`: one per connection (a silent attempt) |
+//! | the same end lines after an authentication line (or after the connection's probe), and without `[preauth]` | ignored `disconnect` |
+//! | `Disconnecting ...` | ignored `disconnect` |
 //! | `Disconnecting: Too many authentication failures ...`, `error: maximum authentication attempts exceeded ...` | ignored `too many failures` (the attempts themselves were logged) |
-//! | `Did not receive identification string`, `Bad protocol version identification`, `error: kex_exchange_identification:`, `banner exchange:` | ignored `no identification` |
-//! | `[fatal: ]Unable to negotiate ...`, `fatal: no matching ... found` | ignored `negotiation failure` |
+//! | `error: kex_exchange_identification: ...`, `Protocol major versions differ` (no address) | ignored `no identification` |
+//! | `fatal: no matching ... found` (no address) | ignored `negotiation failure` |
 //! | `ssh_dispatch_run_fatal: ...`, `Corrupted MAC ...`, `Bad packet length ...` | ignored `protocol error` |
 //! | `[fatal: ]Timeout before authentication ...` | ignored `timeout` |
 //! | `User X [from A ]not allowed because ...`, `ROOT LOGIN REFUSED FROM A` | ignored `user not allowed` (policy; the attempt is logged as `Failed ...`) |
@@ -81,12 +86,19 @@ pub const MAX_TRACKED_SESSIONS: usize = 65_536;
 pub struct SshdParser {
     clock: Clock,
     sessions: SessionMap,
+    /// Connections that logged an authentication line or a probe (see `sshd/probe.rs`).
+    seen: probe::Seen,
     from: memmem::Finder<'static>,
 }
 
 impl SshdParser {
     pub fn new(clock: Clock) -> SshdParser {
-        SshdParser { clock, sessions: SessionMap::default(), from: memmem::Finder::new(b" from ") }
+        SshdParser {
+            clock,
+            sessions: SessionMap::default(),
+            seen: probe::Seen::default(),
+            from: memmem::Finder::new(b" from "),
+        }
     }
 }
 
@@ -184,9 +196,15 @@ impl SshdParser {
             if let Some(p) = r.strip_prefix(b"PAM: ") {
                 return self.pam_error(ctx, p, out);
             }
+            if let Some(p) = probe::parse(r) {
+                return self.probe(ctx, p, r, out);
+            }
             return LineOutcome::Ignored(category(r).unwrap_or("error"));
         }
         if let Some(r) = msg.strip_prefix(b"fatal: ") {
+            if let Some(p) = probe::parse(r) {
+                return self.probe(ctx, p, r, out);
+            }
             return LineOutcome::Ignored(category(r).unwrap_or("fatal"));
         }
         if let Some(r) = msg.strip_prefix(b"Connection from ") {
@@ -198,7 +216,34 @@ impl SshdParser {
         if let Some(r) = msg.strip_prefix(b"(pam_unix) ") {
             return self.old_pam(ctx, r, out);
         }
+        if let Some(p) = probe::parse(msg) {
+            return self.probe(ctx, p, msg, out);
+        }
         LineOutcome::Ignored(category(msg).unwrap_or("other sshd message"))
+    }
+
+    /// A probe line (`sshd/probe.rs`): one `connection` failure per connection that ended without
+    /// authenticating; an end line of a connection that authenticated stays ignored.
+    fn probe(&mut self, ctx: &Ctx<'_>, p: probe::Probe<'_>, msg: &[u8], out: &mut Vec<Event>) -> LineOutcome {
+        let key = probe::conn_key(ctx, p.addr, p.port);
+        if p.end_only && self.seen.contains(key) {
+            return LineOutcome::Ignored(category(msg).unwrap_or("disconnect"));
+        }
+        self.seen.mark(key);
+        let e = self.event(ctx, EventKind::Connection, out);
+        e.outcome = Some(Outcome::Failure);
+        set_src(e, p.addr);
+        e.src_port = p.port;
+        e.user = p.user.map(text);
+        e.conn_state = Some(p.state.to_owned());
+        e.detail = p.detail.map(text);
+        LineOutcome::Events(1)
+    }
+
+    /// Remembers that the connection of an authentication line authenticated (its `[preauth]`
+    /// end is then not a probe).
+    fn authenticated(&mut self, ctx: &Ctx<'_>, addr: Addr<'_>, port: Option<u16>) {
+        self.seen.mark(probe::conn_key(ctx, addr, port));
     }
 
     /// `Failed|Accepted <method> for [invalid user ]X from A ...`
@@ -219,6 +264,7 @@ impl SshdParser {
         } else {
             EventKind::KeyAuth
         };
+        self.authenticated(ctx, uf.addr, uf.port);
         let e = self.event(ctx, kind, out);
         e.outcome = Some(outcome);
         e.user = Some(text(uf.user));
@@ -238,6 +284,7 @@ impl SshdParser {
         let Some(uf) = self.user_from(r, false) else {
             return reject("bad address", r);
         };
+        self.authenticated(ctx, uf.addr, uf.port);
         let e = self.event(ctx, EventKind::InvalidUser, out);
         e.user = Some(text(uf.user));
         set_src(e, uf.addr);
@@ -259,6 +306,7 @@ impl SshdParser {
         let Some(uf) = self.user_from(rest, true) else {
             return reject("bad address", r);
         };
+        self.authenticated(ctx, uf.addr, uf.port);
         let e = self.event(ctx, EventKind::Auth, out);
         e.outcome = Some(Outcome::Failure);
         e.user = Some(text(uf.user));
@@ -282,6 +330,14 @@ impl SshdParser {
         let inner = inner.strip_prefix(b" ").unwrap_or(inner);
         let start = out.len();
         match self.message(ctx, inner, out, true) {
+            // A repeated probe line: one process, one connection, one probe.
+            LineOutcome::Events(k)
+                if out.get(start..).is_some_and(|v| {
+                    v.iter().all(|e| e.kind == EventKind::Connection && e.outcome == Some(Outcome::Failure))
+                }) =>
+            {
+                LineOutcome::Events(k)
+            }
             LineOutcome::Events(k) => {
                 let once: Vec<Event> = out.get(start..).unwrap_or_default().to_vec();
                 for _ in 1..count {
@@ -370,6 +426,9 @@ impl SshdParser {
                 None => return reject("bad address", r),
             },
         };
+        if let Some(a) = addr {
+            self.authenticated(ctx, a, None);
+        }
         let e = self.event(ctx, EventKind::Auth, out);
         e.outcome = Some(Outcome::Failure);
         e.detail = Some("pam".to_owned());
@@ -503,6 +562,9 @@ fn category(m: &[u8]) -> Option<&'static str> {
 }
 
 mod addr;
+mod probe;
 mod sessions;
+
+pub use probe::MAX_TRACKED_CONNECTIONS;
 #[cfg(test)]
 mod tests;

@@ -378,7 +378,10 @@ proptest! {
     #[test]
     fn asa_looking_noise(
         head in prop_oneof![Just("Apr 15 2013 09:36:50: "), Just("<165>Jul 15 13:38:14 fw : "), Just("Apr 15 2014 09:34:34 EDT: "), Just("2019-10-04T15:27:55Z h ")],
-        id in prop_oneof![Just("%ASA-4-106023:"), Just("%ASA-6-302013:"), Just("%ASA-6-302014"), Just("%FTD-6-302021:"), Just("%ASA-5-106100:"), Just("%ASA-4-733100:"), Just("%ASA-5-304001:"), Just("%ASA-4-338008:"), Just("%ASA-3-313004:"), Just("%ASA-6-305012:"), Just("%ASA-6-113039:"), Just("%ASA-3-710003:"), Just("%ASA-2-106001:")],
+        id in prop_oneof![Just("%ASA-4-106023:"), Just("%ASA-6-302013:"), Just("%ASA-6-302014"), Just("%FTD-6-302021:"), Just("%ASA-5-106100:"), Just("%ASA-4-733100:"), Just("%ASA-5-304001:"), Just("%ASA-4-338008:"), Just("%ASA-3-313004:"), Just("%ASA-6-305012:"), Just("%ASA-6-113039:"), Just("%ASA-3-710003:"), Just("%ASA-2-106001:"),
+            Just("%ASA-6-113005:"), Just("%ASA-6-113015:"), Just("%ASA-4-113019:"), Just("%FTD-6-716039:"), Just("%ASA-6-605004:"),
+            Just("%ASA-6-611101:"), Just("%ASA-5-109201:"), Just("%ASA-5-751025:"), Just("%ASA-6-722051:"), Just("%ASA-6-302022:"),
+            Just("%ASA-6-302023:"), Just("%ASA-4-313005:"), Just("%ASA-6-303002:"), Just("%ASA-6-805001:"), Just("%ASA-7-609002:")],
         words in prop::collection::vec(prop_oneof![
             Just("Deny"), Just("Built"), Just("Teardown"), Just("inbound"), Just("outbound"), Just("tcp"), Just("ICMP"), Just("connection"),
             Just("for"), Just("to"), Just("src"), Just("dst"), Just("from"), Just("outside:1.2.3.4/80"), Just("inside/10.0.0.1(22)"),
@@ -387,6 +390,10 @@ proptest! {
             Just("hit-cnt"), Just("access-list"), Just("permitted"), Just("denied"), Just("by access-group \"x\""), Just("["), Just("]"),
             Just("Accessed URL"), Just("Dynamic Filter"), Just("traffic from"), Just("dropped"), Just(","), Just("<"), Just(">"),
             Just("Group <g>"), Just("User <u>"), Just("IP <1.2.3.4>"), Just("::"), Just("192.1682.2.2"), Just(""),
+            Just("AAA user authentication"), Just("Rejected"), Just("Successful"), Just(":"), Just("="), Just("user IP"),
+            Just("Login denied"), Just("UAUTH: Session=x, User=y, Assigned IP=1.2.3.4,"), Just("Local:1.2.3.4:500"),
+            Just("Remote:1.2.3.4:x"), Just("stub"), Just("forwarded bytes"), Just("Session disconnected."), Just("Duration: 1h:2m:3s,"),
+            Just("Original IP payload:"), Just("local-host"), Just("Uname:"), Just("Authentication: rejected,"),
         ], 0..18),
     ) {
         let line = format!("{head}{id} {}", words.join(" "));

@@ -30,6 +30,8 @@ fn actual(parsed: &[Parsed]) -> Counts {
 /// Independent expectation from the raw text.
 fn expected(bytes: &[u8]) -> Counts {
     let mut c = Counts::new();
+    // Probes: processes (pids) whose first authentication-or-end line is an end line.
+    let mut seen = std::collections::HashSet::new();
     let mut add = |k: &str, n: usize| {
         if n > 0 {
             *c.entry(k.to_owned()).or_default() += n;
@@ -91,6 +93,36 @@ fn expected(bytes: &[u8]) -> Counts {
         );
         add("connection", n(has("]: Connection from ")));
         add("deny", n(has("refused connect from ")));
+        // Issue 15: a scanner probe, or the end of a process that never authenticated, is one
+        // connection failure. Keyed by the host word and the pid here (the parser keys by host,
+        // pid and address).
+        let pid = l.split_once("sshd[").and_then(|(host, r)| {
+            let host = host.trim_end().rsplit(' ').next().unwrap_or("");
+            r.split_once(']').map(|(p, _)| format!("{host} {p}"))
+        });
+        let authed = has("]: Failed ")
+            || has("]: Accepted ")
+            || has("]: Invalid user ")
+            || has("]: Illegal user ")
+            || has("]: error: PAM: ")
+            || has("message repeated ");
+        if authed {
+            seen.insert(pid.clone());
+        }
+        let always = has("Did not receive identification string from ")
+            || has("banner exchange: Connection from ")
+            || (has("Bad protocol version identification") && has(" from "))
+            || has("Unable to negotiate with ");
+        let end = l.ends_with(" [preauth]")
+            && (has("]: Connection closed by ")
+                || has("]: Received disconnect from ")
+                || has("]: error: Received disconnect from ")
+                || has("]: Disconnected from ")
+                || has("]: Connection reset by "));
+        if always || (end && !seen.contains(&pid)) {
+            add("connection/failure", 1);
+            seen.insert(pid);
+        }
     }
     c
 }
@@ -167,6 +199,7 @@ fn openssh_2k() {
         counts(&[
             ("auth/failure", 528),
             ("auth/success", 1),
+            ("connection/failure", 20),
             ("invalid_user", 113),
             ("key_auth/failure", 4),
             ("session_close", 1),
@@ -197,6 +230,7 @@ fn fail2ban_sshd() {
             ("auth/failure", 31),
             ("auth/success", 3),
             ("connection", 7),
+            ("connection/failure", 28),
             ("deny", 1),
             ("invalid_user", 4),
             ("key_auth/failure", 10),
@@ -216,9 +250,19 @@ fn fail2ban_pam_generic() {
 #[test]
 fn beats_test_log() {
     let (got, s) = check_file("beats/test.log");
-    assert_eq!(got, counts(&[("auth/failure", 1), ("auth/success", 1), ("invalid_user", 1), ("key_auth/success", 1)]));
+    assert_eq!(
+        got,
+        counts(&[
+            ("auth/failure", 1),
+            ("auth/success", 1),
+            ("connection/failure", 1),
+            ("invalid_user", 1),
+            ("key_auth/success", 1)
+        ])
+    );
     assert_eq!(s.ignored.get("other program"), Some(&5));
-    assert_eq!(s.ignored.get("no identification"), Some(&1));
+    // Its `Did not receive identification string` line is a probe now (issue 15).
+    assert_eq!(s.ignored.get("no identification"), None);
 }
 
 #[test]

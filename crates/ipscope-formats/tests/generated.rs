@@ -101,9 +101,17 @@ fn check(format: GenFormat, seed: u64, kinds: &[&str]) {
     assert!(truth.total_events() >= LINES / 2, "{format}: {} events", truth.total_events());
 }
 
-/// What the sshd generator writes (OpenSSH wording, see `ipscope_gen::write_sshd`).
-const SSHD: &[&str] =
-    &["auth/failure", "auth/success", "invalid_user", "key_auth/success", "session_open", "session_close"];
+/// What the sshd generator writes (OpenSSH wording, see `ipscope_gen::write_sshd`); its probes
+/// (connections that never authenticate) are `connection/failure`.
+const SSHD: &[&str] = &[
+    "auth/failure",
+    "auth/success",
+    "connection/failure",
+    "invalid_user",
+    "key_auth/success",
+    "session_open",
+    "session_close",
+];
 
 #[test]
 fn sshd_parses_exactly_as_generated() {

@@ -43,9 +43,10 @@ fn render(mut p: SshdParser, bytes: &[u8], range: std::ops::RangeInclusive<usize
         .collect()
 }
 
-/// fail2ban/sshd is a shuffled collection of test lines from many years, not a log: under the
-/// Fixed rule every big step back in months would be a new year. The Reference rule with an
-/// end-of-2005 reference puts every year-less line in 2005, like most of its failJSON times.
+/// fail2ban/sshd is a shuffled collection of test lines from many years, not a log. Every year
+/// rule walks a stream forward (issue 15: years never run backwards), so each big step back in
+/// months is a new year and the years grow through the file from 2005 (the first line's year
+/// at an end-of-2005 reference); the snapshots pin that.
 fn reference_2005() -> SshdParser {
     let reference = chrono::DateTime::parse_from_rfc3339("2005-12-31T23:59:59Z").unwrap().timestamp_micros();
     SshdParser::new(Clock::new(ClockConfig { zone: Zone::Utc, year: YearRule::Reference }, reference))

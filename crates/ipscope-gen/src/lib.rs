@@ -17,7 +17,15 @@
 //! port) that writes a short script of lines. Arrivals are drawn from these groups, all scaled
 //! with `cfg.lines`:
 //!
-//! - **Heavy brute-forcers** (45 % of the randomly arriving connections): 3 addresses at 50 k
+//! - **Probes** (sshd only: 12 % of the randomly arriving connections, drawn first): connections
+//!   that never authenticate, 70 % from one-off scanner addresses and 30 % from the heavy
+//!   brute-forcers: `Did not receive identification string` (35 %), `Unable to negotiate ...`
+//!   (15 %), `banner exchange: ... invalid format` (10 %), `Connection closed by A port P
+//!   [preauth]` (15 %), `Received disconnect ... Bye Bye [preauth]` + `Disconnected from
+//!   authenticating user root ...` (15 %, a password bot on a key-only server) and `Connection
+//!   closed by authenticating user root ...` (10 %). Each is one `connection/failure` event in
+//!   [`Truth::events`]; the `Disconnected` line after a `Bye Bye` is noise.
+//! - **Heavy brute-forcers** (45 % of the other randomly arriving connections): 3 addresses at 50 k
 //!   lines, one more per doubling (10 at 10 M, 14 max), with Zipf weights and activity windows
 //!   (the first is active all the time), one of them IPv6. Mostly `root`, then `admin`; half the
 //!   connections use all 6 tries of `MaxAuthTries`. 4·10^4 .. 2·10^6 lines each at 10 M lines.

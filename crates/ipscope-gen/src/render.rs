@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::TimestampStyle;
 use crate::population::Addr;
-use crate::sim::{Conn, Noise, Step};
+use crate::sim::{Conn, Noise, Probe, Step};
 
 /// Room for the longest address text (a full IPv6 address is 39 bytes).
 pub(crate) const ADDR_TEXT: usize = 40;
@@ -328,6 +328,40 @@ impl<W: Write> Sink for SshdSink<W> {
                 b.extend_from_slice(b"pam_unix(sshd:session): session closed for user ");
                 b.extend_from_slice(c.user.as_bytes());
             }
+            Step::Probe(p) => match p {
+                Probe::NoIdent => {
+                    b.extend_from_slice(b"Did not receive identification string from ");
+                    addr_port(b, c);
+                }
+                Probe::Negotiate => {
+                    b.extend_from_slice(b"Unable to negotiate with ");
+                    addr_port(b, c);
+                    b.extend_from_slice(
+                        b": no matching key exchange method found. Their offer: diffie-hellman-group1-sha1,diffie-hellman-group14-sha1 [preauth]",
+                    );
+                }
+                Probe::Banner => {
+                    b.extend_from_slice(b"banner exchange: Connection from ");
+                    addr_port(b, c);
+                    b.extend_from_slice(b": invalid format");
+                }
+                Probe::Closed => {
+                    b.extend_from_slice(b"Connection closed by ");
+                    addr_port(b, c);
+                    b.extend_from_slice(b" [preauth]");
+                }
+                Probe::ByeBye => {
+                    b.extend_from_slice(b"Received disconnect from ");
+                    addr_port(b, c);
+                    b.extend_from_slice(b":11: Bye Bye [preauth]");
+                }
+                Probe::ClosedByUser => {
+                    b.extend_from_slice(b"Connection closed by ");
+                    who(b, c);
+                    addr_port(b, c);
+                    b.extend_from_slice(b" [preauth]");
+                }
+            },
             Step::Noise(n) => match n {
                 Noise::ByeBye => {
                     b.extend_from_slice(b"Received disconnect from ");

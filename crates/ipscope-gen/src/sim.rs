@@ -12,7 +12,7 @@ use std::io;
 
 mod script;
 
-pub(crate) use script::{Conn, Noise, Step};
+pub(crate) use script::{Conn, Noise, Probe, Step};
 
 use crate::SshConfig;
 use crate::population::{self as pop, Addr, LEGIT_USERS, SLOW_NETS, UserTable};
@@ -386,6 +386,7 @@ impl<'a> Sim<'a> {
                 tr.t.noise_lines += 1;
                 tr.t.ignored_lines += 1;
             }
+            Step::Probe(_) => tr.event(Ev::ConnectionFailure),
         }
 
         // Advance the script.

@@ -71,11 +71,19 @@ fn who(s: &str) -> Option<(bool, &str)> {
 #[derive(Debug, PartialEq)]
 enum Msg<'a> {
     Invalid(&'a str, IpAddr),
-    Failed { invalid: bool, user: &'a str, addr: IpAddr, n: u64 },
+    Failed {
+        invalid: bool,
+        user: &'a str,
+        addr: IpAddr,
+        n: u64,
+    },
     AcceptedPw(&'a str, IpAddr),
     AcceptedKey(&'a str, IpAddr),
     Opened(&'a str, u32),
     Closed(&'a str),
+    /// A line only a connection that never authenticates writes.
+    Probe(IpAddr),
+    /// A line that ends a connection: a probe when it is the connection's first line.
     Noise(IpAddr),
 }
 
@@ -117,6 +125,16 @@ fn classify(m: &str) -> Option<Msg<'_>> {
     }
     if let Some(u) = m.strip_prefix("pam_unix(sshd:session): session closed for user ") {
         return (!u.contains(' ')).then_some(Msg::Closed(u));
+    }
+    if let Some(r) = m.strip_prefix("Did not receive identification string from ") {
+        return Some(Msg::Probe(addr_port(r)?.0));
+    }
+    if let Some(r) = m.strip_prefix("banner exchange: Connection from ") {
+        return Some(Msg::Probe(addr_port(r.strip_suffix(": invalid format")?)?.0));
+    }
+    if let Some(r) = m.strip_prefix("Unable to negotiate with ") {
+        let (r, offer) = r.split_once(": no matching key exchange method found. Their offer: ")?;
+        return offer.ends_with(" [preauth]").then_some(Msg::Probe(addr_port(r)?.0));
     }
     // Noise.
     let addr = if let Some(r) = m.strip_prefix("Received disconnect from ") {
@@ -240,6 +258,16 @@ fn recount_sshd(text: &str, cfg: &SshConfig) -> Truth {
                 *open.entry((u.to_owned(), a)).or_default() -= 1;
                 None
             }
+            Msg::Probe(a) => {
+                *t.events.entry("connection/failure").or_default() += 1;
+                Some(a)
+            }
+            // A connection's end without any line before it: the probe of a connection that
+            // never authenticated (the parser counts it as one).
+            Msg::Noise(a) if !pid_addr.contains_key(&pid) => {
+                *t.events.entry("connection/failure").or_default() += 1;
+                Some(a)
+            }
             Msg::Noise(a) => {
                 t.noise_lines += 1;
                 t.ignored_lines += 1;
@@ -279,6 +307,11 @@ fn sshd_truth_matches_the_text() {
         assert_eq!(recount, truth, "seed {seed}");
         // Every group of the model shows up.
         assert!(truth.invalid_users > 0 && truth.repeated_lines > 0 && truth.noise_lines > 0);
+        // Probes: every shape, and a probe's end line after it is noise.
+        assert!(truth.events.get("connection/failure").is_some_and(|&n| n > truth.lines / 100), "seed {seed}");
+        for shape in ["Did not receive identification", "Unable to negotiate", "banner exchange", "Bye Bye"] {
+            assert!(text.contains(shape), "seed {seed}: no {shape}");
+        }
         assert!(truth.accepted_passwords > 0 && truth.accepted_publickeys > 0);
         assert!(truth.sessions_closed > 0 && truth.sessions_opened > truth.sessions_closed);
         assert!(truth.breach.is_some(), "seed {seed}: no breach");
@@ -328,7 +361,7 @@ fn output_is_pinned() {
     let got = (fnv(text.as_bytes()), fnv(rows.as_bytes()));
     assert_eq!(
         got,
-        (3_170_253_928_287_607_801, 11_842_794_041_010_319_442),
+        (12_343_387_639_798_636_299, 11_842_794_041_010_319_442),
         "output changed; first lines:\n{}",
         &text[..400]
     );

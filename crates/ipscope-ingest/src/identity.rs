@@ -84,6 +84,7 @@ mod tests {
             mark_hash: head_hash(&content[start..bytes]),
             file,
             cursor: None,
+            year_anchor: None,
         }
     }
 

@@ -194,7 +194,13 @@ fn ingest_once(
 
     progress.start(&name, if opened.compressed { None } else { opened.size });
     let stream = Cursor::new(head.clone()).chain(reader);
-    let parser = ipscope_formats::new_parser(format, &opts.parse, reference);
+    let mut parse = opts.parse.clone();
+    let plain_size = if opened.compressed { None } else { opened.size };
+    if let Some(y) = year_anchor(spec, plain_size, known.as_ref(), format, &parse, reference, &head) {
+        parse.clock.year = ipscope_formats::YearRule::Anchored(y);
+        input.year_anchor = Some(y);
+    }
+    let parser = ipscope_formats::new_parser(format, &parse, reference);
     let mut batcher = Batcher::new(parser, input.id, opts.batch_events, skip);
     let (tx, rx) = mpsc::sync_channel::<Batch>(CHANNEL_DEPTH);
 
@@ -269,4 +275,54 @@ fn ingest_once(
     }
     info!(input = %name, status = summary.status, lines = summary.lines, events = summary.events, "ingest done");
     Ok(summary)
+}
+
+/// Bytes read from the end of a plain file to decide the year of its year-less lines.
+const TAIL_BYTES: u64 = 64 * 1024;
+
+/// The year of the input's first year-less line (`ipscope_formats::year`, issue 15): the one
+/// recorded when it was first ingested, else from its last lines (a plain file: the last line at
+/// or before its modification time; `plain_size`: its size, `None` when compressed or not a
+/// file), else from its first line (compressed input, stdin). `None` with `--year` (which always
+/// wins), for formats whose timestamps have years, and for a resumed input that has no recorded
+/// anchor (it keeps the rule it was first read with).
+fn year_anchor(
+    spec: &InputSpec,
+    plain_size: Option<u64>,
+    known: Option<&ipscope_store::InputRecord>,
+    format: FormatKind,
+    parse: &ParseOptions,
+    reference: i64,
+    head: &[u8],
+) -> Option<i32> {
+    use ipscope_formats::year;
+    if parse.clock.year != ipscope_formats::YearRule::Reference {
+        return None;
+    }
+    if let Some(rec) = known {
+        return rec.year_anchor;
+    }
+    let head_lines = year::window_lines(head, false);
+    let tail = match (spec, plain_size) {
+        (InputSpec::File(path), Some(size)) => read_tail(path, size).ok(),
+        _ => None,
+    };
+    match tail {
+        Some(t) => year::tail_anchor(format, &parse.clock, reference, &head_lines, &year::window_lines(&t, true)),
+        None => year::head_anchor(format, &parse.clock, reference, &head_lines),
+    }
+}
+
+/// The last [`TAIL_BYTES`] of a plain file (all of it when smaller).
+fn read_tail(path: &std::path::Path, size: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(size.saturating_sub(TAIL_BYTES)))?;
+    let mut tail = Vec::with_capacity(TAIL_BYTES as usize);
+    f.take(TAIL_BYTES).read_to_end(&mut tail)?;
+    // A file that fits whole: its first line is complete (the window starts at the file's start).
+    if size <= TAIL_BYTES {
+        tail.insert(0, b'\n');
+    }
+    Ok(tail)
 }

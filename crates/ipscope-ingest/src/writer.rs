@@ -4,7 +4,8 @@
 //! ([`Store::reader`]), which see each commit as a whole.
 
 use std::net::IpAddr;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 use ipscope_event::Micros;
@@ -28,6 +29,7 @@ enum Job {
 #[derive(Clone)]
 pub struct WriterHandle {
     tx: mpsc::SyncSender<Job>,
+    commits: Arc<AtomicU64>,
 }
 
 /// The writer thread. Dropping every [`WriterHandle`] and calling [`Writer::finish`] checkpoints
@@ -43,15 +45,19 @@ impl Writer {
     /// Starts the writer on `store`.
     pub fn spawn(mut store: Store) -> std::io::Result<(Writer, WriterHandle)> {
         let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&commits);
         let thread = std::thread::Builder::new().name("ipscope-writer".into()).spawn(move || {
             for job in rx {
-                run(&mut store, job);
+                if run(&mut store, job) {
+                    counter.fetch_add(1, Ordering::Release);
+                }
             }
             if let Err(e) = store.checkpoint() {
                 warn!(error = %e, "final checkpoint failed");
             }
         })?;
-        Ok((Writer { thread }, WriterHandle { tx }))
+        Ok((Writer { thread }, WriterHandle { tx, commits }))
     }
 
     /// Waits until every handle is dropped and the last job is done.
@@ -60,20 +66,29 @@ impl Writer {
     }
 }
 
-fn run(store: &mut Store, job: Job) {
+/// Does one job; true when it changed the data (what live pages wait for).
+fn run(store: &mut Store, job: Job) -> bool {
     match job {
         Job::Commit { mut progress, events, reply } => {
             let r = store.commit_batch(&mut progress, events).map(|()| *progress);
+            let changed = r.is_ok();
             let _ = reply.send(r);
+            return changed;
         }
         Job::NewInputId { reply } => {
             let _ = reply.send(store.new_input_id());
         }
         Job::StoreAddresses { batches, replace, reply } => {
-            let _ = reply.send(store.store_addresses(batches, replace));
+            let r = store.store_addresses(batches, replace);
+            let changed = r.is_ok();
+            let _ = reply.send(r);
+            return changed;
         }
         Job::Purge { cutoff, commit, reply } => {
-            let _ = reply.send(store.purge(cutoff, commit));
+            let r = store.purge(cutoff, commit);
+            let changed = commit && r.is_ok();
+            let _ = reply.send(r);
+            return changed;
         }
         Job::Checkpoint { reply } => {
             let _ = reply.send(store.checkpoint());
@@ -82,9 +97,15 @@ fn run(store: &mut Store, job: Job) {
             let _ = reply.send(store.enriched_addresses());
         }
     }
+    false
 }
 
 impl WriterHandle {
+    /// How many writes changed the data so far (a live page refreshes when it moves).
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
+    }
+
     fn call<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T> {
         let (reply, rx) = mpsc::sync_channel(1);
         self.tx.send(job(reply)).map_err(|_| IngestError::WriterGone)?;

@@ -53,9 +53,11 @@ impl Dialect {
         }
     }
 
-    /// A timestamp truncated to the start of its hour or day.
+    /// A timestamp truncated to the start of its minute, hour or day.
     pub fn truncate(self, bucket: crate::Bucket, ts: &str) -> String {
         match (self, bucket) {
+            (Dialect::DuckDb, crate::Bucket::Minute) => format!("date_trunc('minute', {ts})"),
+            (Dialect::ClickHouse, crate::Bucket::Minute) => format!("toStartOfMinute({ts})"),
             (Dialect::DuckDb, crate::Bucket::Hour) => format!("date_trunc('hour', {ts})"),
             (Dialect::DuckDb, crate::Bucket::Day) => format!("date_trunc('day', {ts})"),
             (Dialect::ClickHouse, crate::Bucket::Hour) => format!("toStartOfHour({ts})"),

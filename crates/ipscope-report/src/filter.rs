@@ -24,6 +24,11 @@ pub struct Filter {
     /// `--home-only` (true) / `--external` (false): only sources inside / outside these home
     /// networks.
     pub home: Option<(bool, HomeNets)>,
+    /// `--src`: only these source addresses or networks.
+    pub src: Vec<IpNet>,
+    /// `--no-probes`: leave out unanswered connections (`connection` events with outcome
+    /// `failure`: sshd probes, Zeek's never-established states).
+    pub no_probes: bool,
 }
 
 impl Filter {
@@ -54,6 +59,14 @@ impl Filter {
         if !self.taxonomies.is_empty() {
             parts.push(list("taxonomy", self.taxonomies.clone()));
         }
+        if !self.src.is_empty() {
+            let one: Vec<String> = self.src.iter().map(|n| sql_src(d, n)).collect();
+            parts.push(format!("({})", one.join(" OR ")));
+        }
+        if self.no_probes {
+            // Portable NULL handling: a connection without an outcome stays.
+            parts.push("NOT (kind = 'connection' AND outcome IS NOT NULL AND outcome = 'failure')".to_owned());
+        }
         if let Some((inside, nets)) = &self.home {
             let is_home = sql_is_home(nets, d);
             parts.push(if *inside { is_home } else { format!("NOT {is_home}") });
@@ -75,6 +88,17 @@ pub fn sql_is_home(home: &HomeNets, d: Dialect) -> String {
     // Home networks are refused beyond /64 when configured, so every one has a predicate.
     let parts: Vec<String> = home.nets.iter().filter_map(|(_, net)| sql_in_net(d, net)).collect();
     if parts.is_empty() { "FALSE".to_owned() } else { format!("(src_ip IS NOT NULL AND ({}))", parts.join(" OR ")) }
+}
+
+/// SQL true for rows from `net`: one address by its canonical text, a network by prefix
+/// arithmetic; an IPv6 network longer than /64 (which `src_ipnum` cannot tell apart) matches
+/// nothing — `Filter::validate` refuses it first.
+pub fn sql_src(d: Dialect, net: &IpNet) -> String {
+    let single = net.prefix_len() == net.max_prefix_len();
+    if single {
+        return format!("src_ip = {}", d.string(&ipscope_event::canonical_ip(net.addr()).to_string()));
+    }
+    sql_in_net(d, net).unwrap_or_else(|| "FALSE".to_owned())
 }
 
 /// SQL true for rows whose source address is inside `net`, by prefix arithmetic on `src_ipnum`
@@ -113,6 +137,8 @@ mod tests {
             "ts >= make_timestamp(0) AND sensor IN ('o''host') AND kind IN ('auth', 'session_open')"
         );
         assert_eq!(Filter::default().sql(Dialect::DuckDb), "TRUE");
+        let f = Filter { no_probes: true, ..Filter::default() };
+        assert_eq!(f.sql(Dialect::DuckDb), "NOT (kind = 'connection' AND outcome IS NOT NULL AND outcome = 'failure')");
     }
 
     #[test]

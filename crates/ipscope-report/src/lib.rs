@@ -24,17 +24,21 @@ pub enum ReportError {
 
 pub type Result<T, E = ReportError> = std::result::Result<T, E>;
 
-/// Whether `low-success` groups by source address or by user.
+/// `--by`: what a report groups or splits by (`low-success`: ip or user; `timeline`: kind or
+/// format).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum By {
     #[default]
     Ip,
     User,
+    Kind,
+    Format,
 }
 
 /// Time bucket of a time-series report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Bucket {
+    Minute,
     Hour,
     #[default]
     Day,
@@ -106,6 +110,16 @@ impl Params {
         }
         if self.top == 0 {
             return Err(ReportError::Invalid("--top must be at least 1".into()));
+        }
+        if let Some(n) = self
+            .filter
+            .src
+            .iter()
+            .find(|n| matches!(n, ipnet::IpNet::V6(v6) if v6.prefix_len() > 64 && v6.prefix_len() < 128))
+        {
+            return Err(ReportError::Invalid(format!(
+                "--src {n}: IPv6 networks can be at most /64 (or one address, /128)"
+            )));
         }
         Ok(())
     }
@@ -211,6 +225,22 @@ pub const CATALOGUE: &[Report] = &[
         run: reports::asn_trend::run,
     },
     Report { name: "activity", about: "events by hour of day (UTC) and weekday", run: reports::activity::run },
+    Report {
+        name: "timeline",
+        about: "events per minute, hour or day (--bucket, UTC) per event kind or source format (--by kind|format)",
+        run: reports::timeline::run,
+    },
+    Report { name: "recent", about: "the latest -N events, newest first", run: reports::recent::run },
+    Report {
+        name: "summary",
+        about: "events, addresses, first and last event per source format and event kind",
+        run: reports::summary::run,
+    },
+    Report {
+        name: "sensors",
+        about: "events per sensor (syslog host, honeypot, Zeek node)",
+        run: reports::groups::sensors::run,
+    },
     Report {
         name: "services",
         about: "connections and bytes in/out per service group per day or hour (--bucket), to one --host",

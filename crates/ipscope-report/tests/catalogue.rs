@@ -233,3 +233,83 @@ fn invalid_parameters_are_refused() {
     }
     assert!(ipscope_report::run(r, &store, &Params { prefix_v4: 33, ..Params::default() }).is_err());
 }
+
+#[test]
+fn timeline_counts_per_bucket_and_kind_or_format() {
+    let store = fixture();
+    let p = Params { bucket: ipscope_report::Bucket::Day, ..Params::default() };
+    let t = run(&store, "timeline", &p);
+    assert_eq!(t.columns, ["time", "kind", "events"]);
+    // Day 1: A 60 + B 10 auths, B 1 open + 1 close, D 1 open + 1 close; day 2: A 40, C 3 auths,
+    // D 1 open, E 5 invalid users; day 3: A 1 auth + 1 open, F 1 auth at midnight, G 1 open a
+    // microsecond before the next midnight.
+    assert_eq!(
+        rows(&t),
+        [
+            "2026-11-02 00:00:00 | auth | 70",
+            "2026-11-02 00:00:00 | session_close | 2",
+            "2026-11-02 00:00:00 | session_open | 2",
+            "2026-11-03 00:00:00 | auth | 43",
+            "2026-11-03 00:00:00 | invalid_user | 5",
+            "2026-11-03 00:00:00 | session_open | 1",
+            "2026-11-04 00:00:00 | auth | 2",
+            "2026-11-04 00:00:00 | session_open | 2",
+        ]
+    );
+    let p = Params { bucket: ipscope_report::Bucket::Hour, by: By::Format, ..Params::default() };
+    let t = run(&store, "timeline", &p);
+    assert_eq!(t.columns, ["time", "format", "events"]);
+    let total: i64 = t.rows.iter().map(|r| r[2].as_i64().unwrap()).sum();
+    assert_eq!(total, 127);
+    // A's 60 failures at 10:00 on day 1 and D's close: one hour bucket.
+    assert_eq!(rows(&t)[1], "2026-11-02 10:00:00 | sshd | 61");
+    let p = Params { bucket: ipscope_report::Bucket::Minute, by: By::User, ..Params::default() };
+    assert!(ipscope_report::run(ipscope_report::find("timeline").unwrap(), &store, &p).is_err());
+}
+
+#[test]
+fn recent_lists_the_latest_events_newest_first() {
+    let t = run(&fixture(), "recent", &Params { top: 3, ..Params::default() });
+    // G's open a microsecond before midnight, A's session at 10:00 and its success a second before.
+    assert_eq!(col(&t, "src_ip"), [G, A, A]);
+    assert_eq!(col(&t, "kind"), ["session_open", "session_open", "auth"]);
+    assert_eq!(col(&t, "ts")[0], "2026-11-04 23:59:59.999999");
+}
+
+#[test]
+fn summary_and_sensors_say_what_the_store_holds() {
+    let store = fixture();
+    let t = run(&store, "summary", &Params::default());
+    assert_eq!(
+        rows(&t),
+        [
+            "sshd | auth | 115 | 4 | 2026-11-02 10:00:00 | 2026-11-04 09:59:59",
+            "sshd | invalid_user | 5 | 1 | 2026-11-03 11:00:00 | 2026-11-03 11:00:04",
+            "sshd | session_close | 2 | 2 | 2026-11-02 10:00:00 | 2026-11-02 14:00:00",
+            "sshd | session_open | 5 | 4 | 2026-11-02 09:00:00 | 2026-11-04 23:59:59.999999",
+        ]
+    );
+    let t = run(&store, "sensors", &Params::default());
+    assert_eq!(col(&t, "sensor"), ["fixture"]);
+    assert_eq!(col(&t, "events"), ["127"]);
+}
+
+#[test]
+fn src_narrows_every_report_to_addresses_and_networks() {
+    let store = fixture();
+    let only = |nets: &[&str]| Params {
+        filter: ipscope_report::Filter { src: nets.iter().map(|n| n.parse().unwrap()).collect(), ..Default::default() },
+        ..Params::default()
+    };
+    // One address (given as a /32 or a /128).
+    assert_eq!(col(&run(&store, "top-ips", &only(&["198.51.100.7/32"])), "events"), ["102"]);
+    assert_eq!(col(&run(&store, "top-ips", &only(&["2001:db8:1::5/128"])), "ip"), [C]);
+    // A network: B and E share 203.0.113.0/24; F is in the next /24.
+    assert_eq!(col(&run(&store, "top-ips", &only(&["203.0.113.0/24"])), "ip"), [B, E]);
+    assert_eq!(col(&run(&store, "top-ips", &only(&["203.0.112.0/23"])), "ip"), [B, E]);
+    assert_eq!(col(&run(&store, "top-ips", &only(&["203.0.113.0/24", "203.0.114.0/24"])), "ip"), [B, E, F]);
+    assert_eq!(col(&run(&store, "top-ips", &only(&["2001:db8::/32"])), "ip"), [C]);
+    // An IPv6 network the stored number cannot tell apart is refused, not answered wrongly.
+    let p = only(&["2001:db8:1::/96"]);
+    assert!(ipscope_report::run(ipscope_report::find("top-ips").unwrap(), &store, &p).is_err());
+}

@@ -54,6 +54,9 @@ pub struct InputRecord {
     pub file: Option<FileId>,
     /// Where a journal input resumes (`journalctl --after-cursor`).
     pub cursor: Option<String>,
+    /// The year of its first year-less line, when it was decided (`ipscope_formats::year`).
+    #[serde(default)]
+    pub year_anchor: Option<i32>,
 }
 
 /// Progress of one input, as committed with each batch. Counters are totals over the input's
@@ -80,6 +83,9 @@ pub struct InputProgress {
     pub mark_hash: u64,
     pub file: Option<FileId>,
     pub cursor: Option<String>,
+    /// The year of its first year-less line (see [`InputRecord::year_anchor`]).
+    #[serde(default)]
+    pub year_anchor: Option<i32>,
     /// The head bytes behind `head_hash` (up to [`HEAD_BYTES`]); a first commit checks them
     /// against inputs recorded meanwhile by another writer.
     #[serde(skip)]
@@ -106,6 +112,7 @@ impl InputProgress {
             mark_hash: rec.mark_hash,
             file: rec.file,
             cursor: rec.cursor.clone(),
+            year_anchor: rec.year_anchor,
             head: Vec::new(),
         }
     }
@@ -140,7 +147,7 @@ pub(crate) fn upsert(conn: &Connection, p: &InputProgress) -> Result<()> {
         let n = conn.execute(
             "UPDATE inputs SET path = ?, head_len = ?, head_hash = ?, bytes = ?, lines = ?, events = ?, \
              ignored = ?, rejected = ?, mark_len = ?, mark_hash = ?, dev = ?, inode = ?, cursor = ?, \
-             last_ingest = now()::TIMESTAMP WHERE id = ? AND bytes = ?",
+             year_anchor = ?, last_ingest = now()::TIMESTAMP WHERE id = ? AND bytes = ?",
             params![
                 p.path,
                 p.head_len,
@@ -155,6 +162,7 @@ pub(crate) fn upsert(conn: &Connection, p: &InputProgress) -> Result<()> {
                 dev,
                 inode,
                 p.cursor,
+                p.year_anchor,
                 p.id,
                 p.committed_bytes
             ],
@@ -179,8 +187,8 @@ pub(crate) fn upsert(conn: &Connection, p: &InputProgress) -> Result<()> {
     }
     conn.execute(
         "INSERT INTO inputs (id, path, format, head_len, head_hash, bytes, lines, events, ignored, rejected, \
-         mark_len, mark_hash, dev, inode, cursor, first_ingest, last_ingest) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP)",
+         mark_len, mark_hash, dev, inode, cursor, year_anchor, first_ingest, last_ingest) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP)",
         params![
             p.id,
             p.path,
@@ -196,14 +204,15 @@ pub(crate) fn upsert(conn: &Connection, p: &InputProgress) -> Result<()> {
             p.mark_hash,
             dev,
             inode,
-            p.cursor
+            p.cursor,
+            p.year_anchor
         ],
     )?;
     Ok(())
 }
 
 const SELECT: &str = "SELECT id, path, format, head_len, head_hash, bytes, lines, events, ignored, rejected, \
-     mark_len, mark_hash, dev, inode, cursor FROM inputs";
+     mark_len, mark_hash, dev, inode, cursor, year_anchor FROM inputs";
 
 fn read(r: &duckdb::Row<'_>) -> duckdb::Result<InputRecord> {
     let dev: Option<u64> = r.get(12)?;
@@ -223,6 +232,7 @@ fn read(r: &duckdb::Row<'_>) -> duckdb::Result<InputRecord> {
         mark_hash: r.get::<_, Option<u64>>(11)?.unwrap_or(0),
         file: dev.zip(inode).map(|(dev, inode)| FileId { dev, inode }),
         cursor: r.get(14)?,
+        year_anchor: r.get(15)?,
     })
 }
 

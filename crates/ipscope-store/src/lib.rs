@@ -50,6 +50,8 @@ pub enum StoreError {
     Migration { version: i32, source: duckdb::Error },
     #[error("query failed: {source}")]
     Query { source: duckdb::Error },
+    #[error("cannot read the result of {0:?} as values or as text")]
+    Unreadable(String),
     #[error(
         "only read-only queries are allowed here: SELECT, WITH ... SELECT, FROM ..., VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN (for PRAGMA x use SELECT * FROM pragma_x(...))"
     )]
@@ -390,12 +392,28 @@ impl Store {
         ledger::all(&self.conn)
     }
 
-    /// Runs a query and collects the whole result.
+    /// Runs a query and collects the whole result. Columns of types without a [`Value`] of their
+    /// own (lists, structs, maps, unions, intervals, UUIDs, `VARIANT`, which the driver cannot
+    /// even decode) come out as DuckDB's text for them: the query is run again with those
+    /// columns cast to `VARCHAR` (see [`Store::query_as_text`]).
     pub fn query(&self, sql: &str) -> Result<Table> {
-        self.query_inner(sql).map_err(|e| self.fault(e))
+        self.query_any(sql).map_err(|e| self.fault(e))
     }
 
-    fn query_inner(&self, sql: &str) -> Result<Table> {
+    fn query_any(&self, sql: &str) -> Result<Table> {
+        match self.query_values(sql) {
+            Ok(Some(t)) => Ok(t),
+            // A column with no Value of its own: again, as text.
+            Ok(None) => self.query_as_text(sql),
+            Err(StoreError::Query { source }) if undecodable(&source) => {
+                self.query_as_text(sql).map_err(|_| StoreError::Query { source })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The query's rows as [`Value`]s; `None` when a cell has a type without one.
+    fn query_values(&self, sql: &str) -> Result<Option<Table>> {
         let mut stmt = self.conn.prepare(sql).map_err(|source| StoreError::Query { source })?;
         let mut rows = stmt.query([]).map_err(|source| StoreError::Query { source })?;
         let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
@@ -404,11 +422,47 @@ impl Store {
         while let Some(row) = rows.next().map_err(|source| StoreError::Query { source })? {
             let mut values = Vec::with_capacity(width);
             for i in 0..width {
-                values.push(convert(row.get_ref(i).map_err(|source| StoreError::Query { source })?));
+                match convert(row.get_ref(i).map_err(|source| StoreError::Query { source })?) {
+                    Some(v) => values.push(v),
+                    None => return Ok(None),
+                }
             }
             out.rows.push(values);
         }
-        Ok(out)
+        Ok(Some(out))
+    }
+
+    /// Runs `SELECT ... FROM (sql)` with every column whose type has no [`Value`] cast to
+    /// `VARCHAR` (its DuckDB text: `[1, 2]`, `{'a': 1}`, ...). The column types come from
+    /// `DESCRIBE sql`, so this works for queries and table functions (`SELECT * FROM
+    /// pragma_storage_info('events')`), not for `PRAGMA` / `SHOW` statements.
+    pub fn query_as_text(&self, sql: &str) -> Result<Table> {
+        let inner = sql.trim().trim_end_matches(';');
+        // `PRAGMA storage_info('t')` is the table function `pragma_storage_info('t')`.
+        let rewritten;
+        let inner = match inner.get(..7) {
+            Some(p) if p.eq_ignore_ascii_case("PRAGMA ") && inner.contains('(') => {
+                rewritten = format!("SELECT * FROM pragma_{}", inner[7..].trim_start());
+                rewritten.as_str()
+            }
+            _ => inner,
+        };
+        let described = self.query_values(&format!("DESCRIBE {inner}"))?.unwrap_or_default();
+        let (Some(iname), Some(itype)) = (described.column("column_name"), described.column("column_type")) else {
+            return Err(StoreError::Unreadable(sql.to_owned()));
+        };
+        let cols: Vec<String> = described
+            .rows
+            .iter()
+            .map(|r| {
+                let name = r.get(iname).map(Value::render).unwrap_or_default();
+                let ty = r.get(itype).map(Value::render).unwrap_or_default();
+                let q = format!("\"{}\"", name.replace('"', "\"\""));
+                if scalar_type(&ty) { q } else { format!("CAST({q} AS VARCHAR) AS {q}") }
+            })
+            .collect();
+        let wrapped = format!("SELECT {} FROM ({inner}) AS q", cols.join(", "));
+        self.query_values(&wrapped)?.ok_or_else(|| StoreError::Unreadable(sql.to_owned()))
     }
 
     /// Number of stored events.
@@ -543,20 +597,46 @@ fn base_config() -> duckdb::Result<Config> {
     Config::default().enable_external_access(false)?.enable_autoload_extension(false)
 }
 
-fn convert(v: ValueRef<'_>) -> Value {
-    match v {
+/// Whether the driver refused to decode a column (DuckDB's `VARIANT`).
+fn undecodable(e: &duckdb::Error) -> bool {
+    matches!(e, duckdb::Error::FromSqlConversionFailure(_, duckdb::types::Type::Variant, _))
+        || e.to_string().contains("decoding Variant columns is not supported")
+}
+
+/// Whether a DuckDB type name (from `DESCRIBE`) is read as a [`Value`] directly.
+fn scalar_type(ty: &str) -> bool {
+    let t = ty.trim().to_ascii_uppercase();
+    let nested = t.ends_with(']')
+        || ["STRUCT", "MAP", "UNION", "VARIANT", "INTERVAL", "UUID", "BIT", "TIME", "JSON"]
+            .iter()
+            .any(|n| t == *n || t.starts_with(&format!("{n}(")) || t.starts_with(&format!("{n} ")));
+    !nested || t.starts_with("TIMESTAMP")
+}
+
+/// A 128-bit integer, exactly: `Int` or `UInt` when it fits, else its decimal text.
+fn wide_int(i: i128) -> Value {
+    match (i64::try_from(i), u64::try_from(i)) {
+        (Ok(v), _) => Value::Int(v),
+        (_, Ok(v)) => Value::UInt(v),
+        _ => Value::Text(i.to_string()),
+    }
+}
+
+/// A cell as a [`Value`]; `None` for types without one (the caller reads them as text).
+fn convert(v: ValueRef<'_>) -> Option<Value> {
+    Some(match v {
         ValueRef::Null => Value::Null,
         ValueRef::Boolean(b) => Value::Bool(b),
         ValueRef::TinyInt(i) => Value::Int(i.into()),
         ValueRef::SmallInt(i) => Value::Int(i.into()),
         ValueRef::Int(i) => Value::Int(i.into()),
         ValueRef::BigInt(i) => Value::Int(i),
-        ValueRef::HugeInt(i) => i64::try_from(i).map_or(Value::Float(i as f64), Value::Int),
-        ValueRef::UHugeInt(i) => i64::try_from(i).map_or(Value::Float(i as f64), Value::Int),
+        ValueRef::HugeInt(i) => wide_int(i),
+        ValueRef::UHugeInt(i) => i128::try_from(i).map_or_else(|_| Value::Text(i.to_string()), wide_int),
         ValueRef::UTinyInt(i) => Value::Int(i.into()),
         ValueRef::USmallInt(i) => Value::Int(i.into()),
         ValueRef::UInt(i) => Value::Int(i.into()),
-        ValueRef::UBigInt(i) => i64::try_from(i).map_or(Value::Float(i as f64), Value::Int),
+        ValueRef::UBigInt(i) => i64::try_from(i).map_or(Value::UInt(i), Value::Int),
         ValueRef::Float(f) => Value::Float(f.into()),
         ValueRef::Double(f) => Value::Float(f),
         ValueRef::Decimal(d) => d.to_string().parse::<f64>().map_or(Value::Null, Value::Float),
@@ -570,6 +650,6 @@ fn convert(v: ValueRef<'_>) -> Value {
         ValueRef::Blob(b) => Value::Text(b.iter().map(|x| format!("{x:02x}")).collect()),
         ValueRef::Date32(d) => Value::Date(d),
         e @ ValueRef::Enum(..) => e.as_str().map_or(Value::Null, |s| Value::Text(s.to_owned())),
-        other => Value::Text(format!("{other:?}")),
-    }
+        _ => return None,
+    })
 }

@@ -4,7 +4,7 @@
 //! `schema_migrations`. Never edit a released migration: add a new one.
 
 /// `(version, sql)`; versions start at 1 and increase by one.
-pub const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2), (3, V3)];
+pub const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4)];
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i32 {
@@ -158,6 +158,14 @@ ALTER TABLE inputs ADD COLUMN mark_hash UBIGINT;
 ALTER TABLE inputs ADD COLUMN dev UBIGINT;
 ALTER TABLE inputs ADD COLUMN inode UBIGINT;
 ALTER TABLE inputs ADD COLUMN cursor VARCHAR;
+"#;
+
+// The year of a year-less input's first line, decided when it was first ingested (from the
+// file's last lines and modification time, `ipscope_formats::year`): a grown or rotated copy read
+// later gets the same years for the lines already stored. NULL: not decided (lines with years, or
+// `--year`, or a stream whose tail was not read).
+const V4: &str = r#"
+ALTER TABLE inputs ADD COLUMN year_anchor INTEGER;
 "#;
 
 #[cfg(test)]

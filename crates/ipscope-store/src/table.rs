@@ -9,6 +9,9 @@ pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
+    /// An unsigned 64-bit value above `i64::MAX` (smaller ones are [`Value::Int`]), carried
+    /// exactly: prefix keys of IPv6 `src_ipnum`, `UBIGINT` columns in `ipscope sql`.
+    UInt(u64),
     Float(f64),
     Text(String),
     /// UTC microseconds since the epoch.
@@ -49,6 +52,7 @@ impl Value {
             Value::Null => String::new(),
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
+            Value::UInt(u) => u.to_string(),
             Value::Float(f) => format_float(*f),
             Value::Text(s) => s.clone(),
             Value::Timestamp(t) => format_timestamp(*t),
@@ -66,6 +70,7 @@ impl Value {
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Int(i) => Some(*i as f64),
+            Value::UInt(u) => Some(*u as f64),
             Value::Float(f) => Some(*f),
             _ => None,
         }
@@ -79,7 +84,16 @@ impl Value {
     }
 
     pub fn is_numeric(&self) -> bool {
-        matches!(self, Value::Int(_) | Value::Float(_))
+        matches!(self, Value::Int(_) | Value::UInt(_) | Value::Float(_))
+    }
+
+    /// An integer value as `u64` (exact), for unsigned columns such as prefix keys.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::Int(i) => u64::try_from(*i).ok(),
+            Value::UInt(u) => Some(*u),
+            _ => None,
+        }
     }
 }
 
@@ -136,5 +150,9 @@ mod tests {
         assert_eq!(Value::Timestamp(1_500_000).render(), "1970-01-01 00:00:01.500000");
         assert_eq!(Value::Date(20_000).render(), "2024-10-04");
         assert_eq!(Value::Null.render(), "");
+        // Above i64::MAX, exact (an f64 would round the low bits away).
+        assert_eq!(Value::UInt(u64::MAX - 1).render(), "18446744073709551614");
+        assert_eq!(Value::UInt(u64::MAX - 1).as_u64(), Some(u64::MAX - 1));
+        assert_eq!(serde_json::to_string(&Value::UInt(u64::MAX)).unwrap_or_default(), "18446744073709551615");
     }
 }

@@ -110,6 +110,8 @@ enum Cell {
     N,
     B(bool),
     I(i64),
+    /// An unsigned value above `i64::MAX` (`Value::UInt`).
+    U(u64),
     F(u64),
     T(String),
     Ts(i64),
@@ -128,6 +130,7 @@ pub fn table_to_json(t: &Table) -> String {
         Value::Null => Cell::N,
         Value::Bool(b) => Cell::B(*b),
         Value::Int(i) => Cell::I(*i),
+        Value::UInt(u) => Cell::U(*u),
         Value::Float(f) => Cell::F(f.to_bits()),
         Value::Text(s) => Cell::T(s.clone()),
         Value::Timestamp(t) => Cell::Ts(*t),
@@ -146,6 +149,7 @@ pub fn table_from_json(s: &str) -> Result<Table> {
         Cell::N => Value::Null,
         Cell::B(b) => Value::Bool(b),
         Cell::I(i) => Value::Int(i),
+        Cell::U(u) => Value::UInt(u),
         Cell::F(bits) => Value::Float(f64::from_bits(bits)),
         Cell::T(s) => Value::Text(s),
         Cell::Ts(t) => Value::Timestamp(t),
@@ -167,11 +171,12 @@ mod tests {
                 vec![Value::Timestamp(-1), Value::Date(20_000)],
                 vec![Value::Text("x\"\n\u{1b}".into()), Value::Null],
                 vec![Value::Int(i64::MIN), Value::Bool(true)],
+                vec![Value::UInt(u64::MAX), Value::Null],
             ],
         };
         let back = table_from_json(&table_to_json(&t)).unwrap_or_default();
         assert_eq!(back.columns, t.columns);
-        assert_eq!(back.rows.len(), 4);
+        assert_eq!(back.rows.len(), 5);
         assert_eq!(back.rows[0][0], Value::Float(0.1 + 0.2));
         assert!(matches!(back.rows[0][1], Value::Float(f) if f.is_nan()));
         assert_eq!(back.rows[1..], t.rows[1..]);

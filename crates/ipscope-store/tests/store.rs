@@ -144,9 +144,10 @@ fn a_schema_1_store_is_migrated_by_a_read_only_open() {
     let dir = tempfile::tempdir().unwrap();
     {
         let s = Store::open(dir.path()).unwrap();
-        // Undo migrations 2 and 3 by hand: what an older ipscope left behind.
+        // Undo migrations 2 to 4 by hand: what an older ipscope left behind.
         s.query("DROP VIEW events_geo").unwrap();
         s.query("DROP TABLE addresses").unwrap();
+        s.query("ALTER TABLE inputs DROP COLUMN year_anchor").unwrap();
         for c in ["mark_len", "mark_hash", "dev", "inode", "cursor"] {
             s.query(&format!("ALTER TABLE inputs DROP COLUMN {c}")).unwrap();
         }
@@ -154,8 +155,13 @@ fn a_schema_1_store_is_migrated_by_a_read_only_open() {
         s.checkpoint().unwrap();
     }
     let s = Store::open_read_only(dir.path()).unwrap();
-    let t = s.query("SELECT (SELECT count(*) FROM events_geo), (SELECT max(version) FROM schema_migrations)").unwrap();
-    assert_eq!(t.rows[0][1].render(), "3");
+    let t = s
+        .query(
+            "SELECT (SELECT count(*) FROM events_geo), (SELECT max(version) FROM schema_migrations), \
+             (SELECT count(year_anchor) FROM inputs)",
+        )
+        .unwrap();
+    assert_eq!(t.rows[0][1].render(), "4");
     let t = s.query("SELECT count(*) FROM inputs WHERE mark_len IS NULL AND cursor IS NULL").unwrap();
     assert_eq!(t.rows[0][0], Value::Int(0), "no inputs in this store, but the columns exist");
 }
@@ -177,4 +183,69 @@ fn a_new_store_is_created_whole_and_a_killed_creation_leaves_nothing_in_the_way(
     std::fs::write(dir.path().join("ipscope.duckdb"), b"").unwrap();
     let e = Store::open(dir.path()).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("is damaged") && e.contains("backup"), "{e}");
+}
+
+/// `ipscope sql` prints any type (issue 15): `VARIANT` (which the driver refuses to decode, e.g.
+/// `stats` of `pragma_storage_info`), lists, structs, maps and intervals come out as DuckDB's
+/// text for them, the other columns keep their types; the `PRAGMA` spelling works too.
+#[test]
+fn any_column_type_comes_out_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut p = progress("x", b"x", 1);
+    p.id = store.new_input_id().unwrap();
+    store.commit_events(&mut p, &events(3, 0)).unwrap();
+    store.checkpoint().unwrap();
+    for q in ["SELECT * FROM pragma_storage_info('events')", "PRAGMA storage_info('events');"] {
+        let t = store.query(q).unwrap();
+        let stats = t.column("stats").unwrap();
+        assert!(!t.rows.is_empty(), "{q}");
+        assert!(
+            t.rows.iter().any(|r| matches!(&r[stats], Value::Text(s) if s.contains("has_null"))),
+            "{q}: {:?}",
+            t.rows[0]
+        );
+        // Columns with a Value of their own keep it.
+        assert!(matches!(t.rows[0][t.column("row_group_id").unwrap()], Value::Int(0)), "{q}");
+    }
+    let t = store
+        .query("SELECT [1, 2] AS l, {'a': 1} AS s, MAP {'k': 'v'} AS m, INTERVAL 3 DAY AS i, 7 AS n, 'x' AS t")
+        .unwrap();
+    assert_eq!(
+        t.rows[0],
+        vec![
+            Value::Text("[1, 2]".into()),
+            Value::Text("{'a': 1}".into()),
+            Value::Text("{k=v}".into()),
+            Value::Text("3 days".into()),
+            Value::Int(7),
+            Value::Text("x".into())
+        ]
+    );
+    // A statement that cannot be wrapped still fails with the query's own error.
+    assert!(store.query("SELECT nope FROM nowhere").is_err());
+}
+
+/// Schema V4 (issue 15): an input's year anchor is stored with its progress and comes back with
+/// the input, so a grown or rotated copy gets the years its stored head got.
+#[test]
+fn the_year_anchor_is_kept_with_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = b"Nov 30 04:00:00 h sshd[1]: x\n";
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut p = progress("auth.log", head, 29);
+        p.id = store.new_input_id().unwrap();
+        p.year_anchor = Some(2025);
+        store.commit_events(&mut p, &events(2, 0)).unwrap();
+        let mut other = progress("other.log", b"2026-01-01T00:00:00Z h sshd[2]: y\n", 10);
+        other.id = store.new_input_id().unwrap();
+        store.commit_events(&mut other, &events(1, 0)).unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let rec = store.find_input(head, "auth.log.1").unwrap().unwrap();
+    assert_eq!(rec.year_anchor, Some(2025));
+    assert_eq!(ipscope_store::InputProgress::resume(&rec, "auth.log.1").year_anchor, Some(2025));
+    let t = store.query("SELECT path, year_anchor FROM inputs ORDER BY id").unwrap();
+    assert_eq!(t.rows[1], vec![Value::Text("other.log".into()), Value::Null]);
 }

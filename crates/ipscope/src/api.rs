@@ -41,8 +41,11 @@ const API_BODY: usize = 1024 * 1024;
 const STORE_BODY: usize = 1024 * 1024 * 1024;
 /// Longest request URI (path and query string).
 const MAX_URI: usize = 16 * 1024;
-/// Report flags that write files on the machine running the daemon: not over HTTP.
-const REFUSED_FLAGS: &[&str] = &["chart", "chart-type", "log-scale", "format", "output"];
+/// Parameters the API reads itself (`format`, and `chart`/`chart_type`/`log_scale`, which
+/// answer with the picture instead of writing a file): not passed on as report flags.
+const API_PARAMS: &[&str] = &["format", "chart", "chart-type", "log-scale"];
+/// Report flags that are not for HTTP (`--output` is the CLI's output format).
+const REFUSED_FLAGS: &[&str] = &["output"];
 
 /// What every handler can reach.
 pub struct State {
@@ -164,8 +167,12 @@ pub fn router(state: Shared) -> Router {
         .route("/checkpoint", post(store_checkpoint))
         .layer(DefaultBodyLimit::max(STORE_BODY));
     Router::new()
-        .route("/", get(index))
+        .route("/", get(dashboard))
+        .route("/assets/{file}", get(asset))
+        .route("/api", get(index))
         .route("/api/health", get(health))
+        .route("/api/info", get(info))
+        .route("/api/live", get(live))
         .route("/api/reports", get(reports))
         .route("/api/report/{name}", get(report))
         .route("/api/sql", get(sql_get).post(sql_post))
@@ -270,7 +277,11 @@ async fn guard(St(state): St<Shared>, req: Request, next: Next) -> Response {
 /// The route templates, as label values.
 const ROUTES: &[&str] = &[
     "/",
+    "/assets/{file}",
+    "/api",
     "/api/health",
+    "/api/info",
+    "/api/live",
     "/api/reports",
     "/api/report/{name}",
     "/api/sql",
@@ -298,6 +309,151 @@ GET /metrics                         Prometheus metrics\n\n\
 Add format=json|ndjson|csv|tsv|markdown (default json).\n";
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
+
+/// The dashboard: one page and its assets, embedded in the binary (no request leaves this
+/// origin; uPlot is vendored from npm with its licence, `scripts/vendor-uplot.sh`).
+const INDEX_HTML: &str = include_str!("dashboard/index.html");
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("app.js", "text/javascript; charset=utf-8", include_str!("dashboard/app.js")),
+    ("app.css", "text/css; charset=utf-8", include_str!("dashboard/app.css")),
+    ("uPlot.iife.min.js", "text/javascript; charset=utf-8", include_str!("dashboard/vendor/uPlot.iife.min.js")),
+    ("uPlot.min.css", "text/css; charset=utf-8", include_str!("dashboard/vendor/uPlot.min.css")),
+    ("LICENSE-uPlot.txt", "text/plain; charset=utf-8", include_str!("dashboard/vendor/LICENSE-uPlot")),
+    ("icon.svg", "image/svg+xml", include_str!("dashboard/icon.svg")),
+];
+/// Only this origin, no inline script or style: data shown on the page can never run.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+async fn dashboard() -> Response {
+    let html = INDEX_HTML.replace("__VERSION__", env!("CARGO_PKG_VERSION"));
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, ctype, body)) => (
+            [
+                (header::CONTENT_TYPE, *ctype),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                // Versioned by the page (?v=VERSION): cache for a day.
+                (header::CACHE_CONTROL, "public, max-age=86400"),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => ApiError { status: StatusCode::NOT_FOUND, message: format!("no asset {file:?}") }.into_response(),
+    }
+}
+
+/// What the dashboard needs to draw its controls: version, zones, home networks, and which
+/// formats, kinds and sensors the store holds.
+async fn info(St(state): St<Shared>) -> ApiResult {
+    let zone = zone_name(state.ctx.cfg.tz.as_ref());
+    let home = !state.ctx.cfg.home.is_empty();
+    let (kinds, sensors, span) = blocking(move || {
+        let b = state.backend()?;
+        let kinds = b
+            .query(
+                "SELECT CAST(format AS VARCHAR), CAST(kind AS VARCHAR), count(*) FROM events GROUP BY ALL ORDER BY ALL",
+            )
+            .map_err(ApiError::store)?;
+        let sensors = b
+            .query("SELECT sensor FROM events WHERE sensor IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 100")
+            .map_err(ApiError::store)?;
+        let span = b.query("SELECT min(ts), max(ts) FROM events").map_err(ApiError::store)?;
+        Ok((kinds, sensors, span))
+    })
+    .await?;
+    let iso = |v: Option<&Value>| match v {
+        Some(Value::Timestamp(t)) => {
+            chrono::DateTime::from_timestamp_micros(*t).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        }
+        _ => None,
+    };
+    let first = span.rows.first().and_then(|r| iso(r.first()));
+    let last = span.rows.first().and_then(|r| iso(r.get(1)));
+    let mut formats = serde_json::Map::new();
+    let mut by_kind = serde_json::Map::new();
+    for r in &kinds.rows {
+        let (f, k, n) = (r[0].render(), r[1].render(), r[2].as_i64().unwrap_or(0));
+        let add = |m: &mut serde_json::Map<String, serde_json::Value>, key: String| {
+            let v = m.get(&key).and_then(serde_json::Value::as_i64).unwrap_or(0) + n;
+            m.insert(key, v.into());
+        };
+        add(&mut formats, f);
+        add(&mut by_kind, k);
+    }
+    let body = serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "zone": zone,
+        "home_networks": home,
+        "formats": formats,
+        "kinds": by_kind,
+        "sensors": sensors.rows.iter().map(|r| r[0].render()).collect::<Vec<_>>(),
+        "first": first,
+        "last": last,
+    });
+    json_response(&body)
+}
+
+/// An IANA name for the configured zone (the machine's for `local`), as browsers know them;
+/// `None` for fixed offsets and when the machine's zone has no name.
+fn zone_name(tz: Option<&ipscope_formats::Zone>) -> Option<String> {
+    use ipscope_formats::Zone;
+    match tz.unwrap_or(&Zone::Local) {
+        Zone::Utc => Some("UTC".into()),
+        Zone::Named(tz) => Some(tz.name().to_owned()),
+        Zone::Fixed(_) => None,
+        Zone::Local => std::env::var("TZ")
+            .ok()
+            .map(|t| t.trim_start_matches(':').to_owned())
+            .filter(|t| t.parse::<chrono_tz::Tz>().is_ok())
+            .or_else(|| std::fs::read_to_string("/etc/timezone").ok().map(|t| t.trim().to_owned()))
+            .or_else(|| {
+                std::fs::read_link("/etc/localtime").ok().and_then(|p| {
+                    let s = p.to_string_lossy().into_owned();
+                    s.split_once("zoneinfo/").map(|(_, z)| z.to_owned())
+                })
+            })
+            .filter(|t| t.parse::<chrono_tz::Tz>().is_ok()),
+    }
+}
+
+/// Server-sent events on this origin: `commit` whenever the data changed (at most every
+/// [`LIVE_TICK`]), a comment every 15 s to keep proxies from closing the stream. Same port as
+/// the page, so it works behind a reverse proxy (`X-Accel-Buffering: no` for nginx).
+async fn live(St(state): St<Shared>) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let start = state.writer.commits();
+    let stream = futures_util::stream::unfold((state, start), |(state, last)| async move {
+        loop {
+            tokio::time::sleep(LIVE_TICK).await;
+            let now = state.writer.commits();
+            if now != last {
+                let event = Event::default().event("commit").data(now.to_string());
+                return Some((Ok::<_, std::convert::Infallible>(event), (state, now)));
+            }
+        }
+    });
+    let mut r =
+        Sse::new(stream).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15))).into_response();
+    r.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
+}
+
+/// How often a live stream looks for new commits.
+const LIVE_TICK: std::time::Duration = std::time::Duration::from_millis(200);
 
 async fn health(St(state): St<Shared>) -> Response {
     let body = serde_json::json!({
@@ -374,7 +530,7 @@ fn report_args(name: &str, pairs: &[(String, String)]) -> Result<ReportCmd, ApiE
     let mut argv = vec![name.to_owned()];
     for (key, value) in pairs {
         let flag = key.replace('_', "-");
-        if flag == "format" {
+        if API_PARAMS.contains(&flag.as_str()) {
             continue; // the API's own
         }
         if REFUSED_FLAGS.contains(&flag.as_str()) {
@@ -404,14 +560,52 @@ async fn report(
     Params(pairs): Params<Vec<(String, String)>>,
 ) -> ApiResult {
     let format = format_param(&pairs)?;
+    let chart = chart_param(&pairs)?;
     let cmd = report_args(&name, &pairs)?;
     let (sep, guard) = (cmd.output.sep, !cmd.output.no_formula_guard);
-    let t = blocking(move || {
+    let (t, title) = blocking(move || {
         let backend = state.backend()?;
-        crate::commands::query::report_table(&state.ctx, &cmd, &backend).map(|(t, _)| t).map_err(ApiError::any)
+        crate::commands::query::report_table(&state.ctx, &cmd, &backend)
+            .map(|(t, r)| (t, format!("ipscope report {}", r.name)))
+            .map_err(ApiError::any)
     })
     .await?;
-    render_guarded(&t, format, sep, guard)
+    match chart {
+        None => render_guarded(&t, format, sep, guard),
+        Some((image, kind, log)) => {
+            let bytes = tokio::task::spawn_blocking(move || crate::chart::render(&t, &title, log, kind, image))
+                .await
+                .map_err(|e| ApiError::bad(e.to_string()))?
+                .map_err(|e| ApiError::bad(format!("{e:#}")))?;
+            let ctype = match image {
+                crate::chart::ImageFormat::Svg => "image/svg+xml",
+                crate::chart::ImageFormat::Png => "image/png",
+            };
+            Ok(([(header::CONTENT_TYPE, ctype), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")], bytes).into_response())
+        }
+    }
+}
+
+/// `chart=svg|png` (with `chart_type=auto|map|bars|lines`, `log_scale=true`): the report drawn
+/// as `ipscope report --chart` draws it.
+fn chart_param(
+    pairs: &[(String, String)],
+) -> Result<Option<(crate::chart::ImageFormat, crate::chart::ChartType, bool)>, ApiError> {
+    use clap::ValueEnum;
+    let get = |k: &str| pairs.iter().rev().find(|(key, _)| key.replace('-', "_") == k).map(|(_, v)| v.as_str());
+    let image = match get("chart") {
+        None => return Ok(None),
+        Some("svg") => crate::chart::ImageFormat::Svg,
+        Some("png") => crate::chart::ImageFormat::Png,
+        Some(other) => return Err(ApiError::bad(format!("chart={other}: expected svg or png"))),
+    };
+    let kind = match get("chart_type") {
+        None => crate::chart::ChartType::Auto,
+        Some(v) => crate::chart::ChartType::from_str(v, true)
+            .map_err(|_| ApiError::bad(format!("chart_type={v}: expected auto, map, bars or lines")))?,
+    };
+    let log = matches!(get("log_scale"), Some("true" | "1" | "yes" | ""));
+    Ok(Some((image, kind, log)))
 }
 
 async fn run_sql(state: Shared, sql: String, pairs: Vec<(String, String)>) -> ApiResult {

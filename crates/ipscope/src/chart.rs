@@ -10,6 +10,8 @@
 //!     column when that run is empty (`scans`: port). One line per distinct key (values joined with
 //!     ` / `), y = the first numeric column after the key. Only the [`MAX_SERIES`] keys with the
 //!     largest totals are drawn.
+//!   - Per-day and per-hour series get a point for every day (hour) of their range and a broken
+//!     axis across long empty stretches: the rules are in [`timeline`].
 //! - **Horizontal bars** otherwise (top-N reports): label = first column, value = first numeric
 //!   column after it, rows in the order the report gives them (first at the top), at most
 //!   [`MAX_BARS`].
@@ -28,6 +30,7 @@
 
 mod glyphs;
 pub mod map;
+pub mod timeline;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -70,8 +73,20 @@ pub enum ChartType {
 /// What to draw, decided from the table alone (no I/O, unit-tested).
 #[derive(Debug, PartialEq)]
 pub enum Plan {
-    Lines { x_desc: String, y_desc: String, series: Vec<Series>, note: Option<String> },
-    Bars { label_desc: String, value_desc: String, bars: Vec<(String, f64)>, note: Option<String> },
+    Lines {
+        x_desc: String,
+        y_desc: String,
+        series: Vec<Series>,
+        note: Option<String>,
+        /// Zeros filled in and axis breaks, for per-day / per-hour tables ([`timeline`]).
+        timeline: Option<timeline::Timeline>,
+    },
+    Bars {
+        label_desc: String,
+        value_desc: String,
+        bars: Vec<(String, f64)>,
+        note: Option<String>,
+    },
     Map(map::MapPlan),
 }
 
@@ -92,8 +107,7 @@ fn time_of(v: &Value) -> Option<NaiveDateTime> {
 /// A column is numeric when it has a number and no text (NULLs do not count).
 fn numeric(t: &Table, c: usize) -> bool {
     let cells = || t.rows.iter().filter_map(|r| r.get(c));
-    cells().any(|v| matches!(v, Value::Int(_) | Value::Float(_)))
-        && cells().all(|v| matches!(v, Value::Int(_) | Value::Float(_) | Value::Null))
+    cells().any(Value::is_numeric) && cells().all(|v| v.is_numeric() || matches!(v, Value::Null))
 }
 
 fn col_name(t: &Table, c: usize) -> String {
@@ -178,7 +192,13 @@ fn lines(t: &Table) -> Result<Plan> {
     if series.iter().all(|s| s.points.is_empty()) {
         bail!("nothing to plot: no values");
     }
-    Ok(Plan::Lines { x_desc: col_name(t, 0), y_desc, series, note })
+    let xs: std::collections::BTreeSet<NaiveDateTime> = rows.iter().map(|(x, _)| *x).collect();
+    let timeline = timeline::complete(&mut series, &xs);
+    let note = match (note, timeline.as_ref().and_then(timeline::Timeline::note)) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    };
+    Ok(Plan::Lines { x_desc: col_name(t, 0), y_desc, series, note, timeline })
 }
 
 /// One key column's text; empty values show as `-` so `a /  / b` stays readable.
@@ -219,9 +239,37 @@ fn register_font() -> Result<()> {
     if ok { Ok(()) } else { Err(anyhow!("embedded chart font is not a valid font")) }
 }
 
+/// An image format a chart is drawn in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageFormat {
+    Svg,
+    Png,
+}
+
+impl ImageFormat {
+    /// The format a file name asks for by its extension.
+    pub fn of_path(path: &Path) -> Option<ImageFormat> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("svg") => Some(ImageFormat::Svg),
+            Some("png") => Some(ImageFormat::Png),
+            _ => None,
+        }
+    }
+}
+
 /// Draws `t` into `path` as `kind`; the file name's extension (`svg` or `png`) picks the format.
 /// `log_scale` applies to the value axis of lines and bars, not to maps.
 pub fn write(t: &Table, title: &str, path: &Path, log_scale: bool, kind: ChartType) -> Result<()> {
+    let Some(format) = ImageFormat::of_path(path) else {
+        bail!("--chart {}: use a file name ending in .svg or .png", path.display());
+    };
+    let bytes = render(t, title, log_scale, kind, format)?;
+    std::fs::write(path, bytes).with_context(|| format!("cannot write chart {}", path.display()))
+}
+
+/// Draws `t` as `kind` into the bytes of an SVG or PNG file (`report --chart`, and the API's
+/// `chart=svg|png` for the dashboard's downloads and its map).
+pub fn render(t: &Table, title: &str, log_scale: bool, kind: ChartType, format: ImageFormat) -> Result<Vec<u8>> {
     // Labels are attacker text (usernames, commands): shown escaped, never as controls.
     let plan = plan_as(&crate::output::escape::display_table(t), kind)?;
     register_font()?;
@@ -230,18 +278,30 @@ pub fn write(t: &Table, title: &str, path: &Path, log_scale: bool, kind: ChartTy
         Plan::Bars { bars, .. } => 140 + 26 * u32::try_from(bars.len()).unwrap_or(u32::MAX / 64).max(6),
         Plan::Map(_) => map::Layout::new(WIDTH).height,
     };
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    let ctx = || format!("cannot write chart {}", path.display());
-    match ext.as_deref() {
-        Some("svg") => draw(SVGBackend::new(path, (WIDTH, height)).into_drawing_area(), &plan, title, log_scale),
-        Some("png") => {
-            let font = ab_glyph::FontRef::try_from_slice(FONT).map_err(err)?;
-            let png = glyphs::Glyphs::new(BitMapBackend::new(path, (WIDTH, height)), font);
-            draw(png.into_drawing_area(), &plan, title, log_scale)
+    match format {
+        ImageFormat::Svg => {
+            let mut svg = String::new();
+            draw(SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area(), &plan, title, log_scale)?;
+            Ok(svg.into_bytes())
         }
-        _ => bail!("--chart {}: use a file name ending in .svg or .png", path.display()),
+        ImageFormat::Png => {
+            let mut rgb = vec![0u8; WIDTH as usize * height as usize * 3];
+            {
+                let font = ab_glyph::FontRef::try_from_slice(FONT).map_err(err)?;
+                let png = glyphs::Glyphs::new(BitMapBackend::with_buffer(&mut rgb, (WIDTH, height)), font);
+                draw(png.into_drawing_area(), &plan, title, log_scale)?;
+            }
+            let mut out = Vec::new();
+            {
+                let mut enc = png::Encoder::new(&mut out, WIDTH, height);
+                enc.set_color(png::ColorType::Rgb);
+                enc.set_depth(png::BitDepth::Eight);
+                let mut w = enc.write_header().map_err(err)?;
+                w.write_image_data(&rgb).map_err(err)?;
+            }
+            Ok(out)
+        }
     }
-    .with_context(ctx)
 }
 
 fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
@@ -269,33 +329,59 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, plan: &Plan, title: &s
     root.fill(&WHITE).map_err(err)?;
     match plan {
         Plan::Map(m) => map::draw(&root, m, title)?,
-        Plan::Lines { series, .. } => {
+        Plan::Lines { series, note, timeline, .. } => {
             let (lo, hi) = bounds(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), log);
             let xs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
             let (Some(x0), Some(x1)) = (xs().min(), xs().max()) else { bail!("nothing to plot: no values") };
-            // Whole days get a day axis (ticks on dates, never two labels for one day); times
-            // get a time axis. A single point gets a little room either side.
-            if xs().all(|x| x.time() == chrono::NaiveTime::MIN) {
-                let (d0, d1) = (x0.date(), x1.date());
-                let (d0, d1) = if d0 == d1 { (d0 - chrono::Days::new(1), d1 + chrono::Days::new(1)) } else { (d0, d1) };
-                let x = RangedDate::from(d0..d1);
-                let to_x: fn(NaiveDateTime) -> NaiveDate = |t| t.date();
-                let fmt: fn(&NaiveDate) -> String = |d| d.format("%Y-%m-%d").to_string();
-                if log {
-                    draw_lines(&root, plan, title, log, x, to_x, fmt, LogCoord::from((lo..hi).log_scale()))?;
+            let panels = timeline.as_ref().map_or_else(|| vec![(x0, x1)], |t| t.panels.clone());
+            let whole_days = xs().all(|x| x.time() == chrono::NaiveTime::MIN);
+            // The caption once over all panels; panels side by side, as wide as their time
+            // (at least a sixth of the width each), the first with the value axis.
+            let cap = caption(title, note, log);
+            let size = if cap.chars().count() > 90 { 17 } else { 24 };
+            let area = root.margin(14, 0, 0, 0).titled(&cap, ("sans-serif", size)).map_err(err)?;
+            let (w, _) = area.dim_in_pixel();
+            let weights: Vec<f64> = panels.iter().map(|&(a, b)| ((b - a).num_hours() as f64 + 24.0).max(1.0)).collect();
+            let total: f64 = weights.iter().sum();
+            let min_share = 1.0 / 6.0;
+            let mut rest = area;
+            for (i, &(p0, p1)) in panels.iter().enumerate() {
+                let last = i + 1 == panels.len();
+                let share = (weights[i] / total).max(min_share);
+                let width = if last { w } else { (f64::from(w) * share) as u32 + if i == 0 { 80 } else { 0 } };
+                let (here, next) = if last { (rest.clone(), rest.clone()) } else { rest.split_horizontally(width) };
+                // About one date label per 130 pixels, so narrow panels do not overlap them.
+                let labels = (here.dim_in_pixel().0 / 130).clamp(1, 8) as usize;
+                let p = Panel { first: i == 0, break_before: i > 0, range: (p0, p1), labels };
+                if whole_days {
+                    let (d0, d1) = (p0.date(), p1.date());
+                    // A single day gets a day of room either side, and only its own label.
+                    let only = (d0 == d1).then_some(d0);
+                    let (d0, d1) =
+                        if d0 == d1 { (d0 - chrono::Days::new(1), d1 + chrono::Days::new(1)) } else { (d0, d1) };
+                    let x = RangedDate::from(d0..d1);
+                    let to_x: fn(NaiveDateTime) -> NaiveDate = |t| t.date();
+                    let fmt = move |d: &NaiveDate| {
+                        if only.is_none_or(|o| o == *d) { d.format("%Y-%m-%d").to_string() } else { String::new() }
+                    };
+                    let fmt = &fmt;
+                    if log {
+                        draw_lines(&here, plan, p, log, x, to_x, fmt, LogCoord::from((lo..hi).log_scale()))?;
+                    } else {
+                        draw_lines(&here, plan, p, log, x, to_x, fmt, RangedCoordf64::from(lo..hi))?;
+                    }
                 } else {
-                    draw_lines(&root, plan, title, log, x, to_x, fmt, RangedCoordf64::from(lo..hi))?;
+                    let pad = if p0 == p1 { chrono::Duration::hours(1) } else { chrono::Duration::zero() };
+                    let x = RangedDateTime::from(p0 - pad..p1 + pad);
+                    let to_x: fn(NaiveDateTime) -> NaiveDateTime = |t| t;
+                    let fmt = &|t: &NaiveDateTime| t.format("%m-%d %H:%M").to_string();
+                    if log {
+                        draw_lines(&here, plan, p, log, x, to_x, fmt, LogCoord::from((lo..hi).log_scale()))?;
+                    } else {
+                        draw_lines(&here, plan, p, log, x, to_x, fmt, RangedCoordf64::from(lo..hi))?;
+                    }
                 }
-            } else {
-                let pad = if x0 == x1 { chrono::Duration::hours(1) } else { chrono::Duration::zero() };
-                let x = RangedDateTime::from(x0 - pad..x1 + pad);
-                let to_x: fn(NaiveDateTime) -> NaiveDateTime = |t| t;
-                let fmt: fn(&NaiveDateTime) -> String = |t| t.format("%m-%d %H:%M").to_string();
-                if log {
-                    draw_lines(&root, plan, title, log, x, to_x, fmt, LogCoord::from((lo..hi).log_scale()))?;
-                } else {
-                    draw_lines(&root, plan, title, log, x, to_x, fmt, RangedCoordf64::from(lo..hi))?;
-                }
+                rest = next;
             }
         }
         Plan::Bars { bars, .. } => {
@@ -326,20 +412,34 @@ fn axis_number(v: f64) -> String {
         a if a >= 1e9 => format!("{:.1}G", v / 1e9),
         a if a >= 1e6 => format!("{:.1}M", v / 1e6),
         a if a >= 1e4 => format!("{:.0}k", v / 1e3),
+        // 1.5 is not "2": small values keep their fraction (two ticks never read the same).
+        a if a < 100.0 && v.fract() != 0.0 && a >= 1.0 => format!("{v:.1}"),
         a if a >= 1.0 || a == 0.0 => format!("{v:.0}"),
         _ => format!("{v:.2}"),
     }
+}
+
+/// Where a panel of a line chart sits: the first carries the value axis and the legend; the
+/// others start with a break mark.
+#[derive(Clone, Copy)]
+struct Panel {
+    first: bool,
+    break_before: bool,
+    /// The stretch of time drawn: points outside it belong to another panel.
+    range: (NaiveDateTime, NaiveDateTime),
+    /// How many x labels fit.
+    labels: usize,
 }
 
 #[allow(clippy::too_many_arguments)]
 fn draw_lines<DB, X, T, Y>(
     root: &DrawingArea<DB, Shift>,
     plan: &Plan,
-    title: &str,
+    panel: Panel,
     log: bool,
     x: X,
     to_x: fn(NaiveDateTime) -> T,
-    fmt: fn(&T) -> String,
+    fmt: &dyn Fn(&T) -> String,
     y: Y,
 ) -> Result<()>
 where
@@ -348,46 +448,71 @@ where
     T: Clone + 'static,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    let Plan::Lines { x_desc, y_desc, series, note } = plan else { return Ok(()) };
+    let Plan::Lines { x_desc, y_desc, series, timeline, .. } = plan else { return Ok(()) };
     let mut chart = ChartBuilder::on(root)
-        .caption(caption(title, note, log), ("sans-serif", 24))
         .margin(20)
+        .margin_left(if panel.first { 20 } else { 6 })
         // Room for the last date label, which is centred on the right edge.
         .margin_right(60)
         .x_label_area_size(60)
-        .y_label_area_size(80)
+        .y_label_area_size(if panel.first { 80 } else { 0 })
         .build_cartesian_2d(x, y)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(x_desc.as_str())
-        .y_desc(y_desc.as_str())
-        .x_labels(8)
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(x_desc.as_str())
+        .x_labels(panel.labels)
         .x_label_formatter(&fmt)
         .y_label_formatter(&|v| axis_number(*v))
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 17))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(err)?;
+        .light_line_style(WHITE.mix(0.0));
+    if panel.first {
+        mesh.y_desc(y_desc.as_str());
+    } else {
+        mesh.y_labels(0);
+    }
+    mesh.draw().map_err(err)?;
     for (i, s) in series.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
-        let pts: Vec<_> = s.points.iter().filter(|p| !log || p.1 > 0.0).map(|p| (to_x(p.0), p.1)).collect();
-        chart
-            .draw_series(std::iter::once(PathElement::new(pts.clone(), color.stroke_width(2))))
-            .map_err(err)?
-            .label(if s.name.is_empty() { "(none)" } else { s.name.as_str() })
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
-        chart.draw_series(pts.iter().map(|p| Circle::new(p.clone(), 3, color.filled()))).map_err(err)?;
+        let (p0, p1) = panel.range;
+        let visible: Vec<(NaiveDateTime, f64)> =
+            s.points.iter().copied().filter(|p| (!log || p.1 > 0.0) && p0 <= p.0 && p.0 <= p1).collect();
+        let mut first_run = true;
+        for run in timeline::runs(&visible, timeline.as_ref()) {
+            let pts: Vec<_> = run.iter().map(|p| (to_x(p.0), p.1)).collect();
+            let drawn =
+                chart.draw_series(std::iter::once(PathElement::new(pts, color.stroke_width(2)))).map_err(err)?;
+            if first_run && panel.first {
+                drawn
+                    .label(if s.name.is_empty() { "(none)" } else { s.name.as_str() })
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
+                first_run = false;
+            }
+        }
+        let pts: Vec<_> = visible.iter().map(|p| (to_x(p.0), p.1)).collect();
+        chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled()))).map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(("sans-serif", 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)
+    if panel.break_before {
+        // Two slanted strokes across the x axis at the panel's left edge: the axis is broken.
+        let (px, py) = chart.plotting_area().get_pixel_range();
+        let (bx, by) = root.get_base_pixel();
+        let (x0, y0) = (px.start - bx, py.end - by);
+        for dx in [-4, 4] {
+            root.draw(&PathElement::new(vec![(x0 + dx - 5, y0 + 8), (x0 + dx + 5, y0 - 8)], BLACK.stroke_width(2)))
+                .map_err(err)?;
+        }
+    }
+    if panel.first {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(("sans-serif", 15))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 fn draw_bars<DB, X>(root: &DrawingArea<DB, Shift>, plan: &Plan, title: &str, x0: f64, x: X) -> Result<()>

@@ -42,8 +42,9 @@ pub struct Global {
     /// Configuration file (TOML) [default: ~/.config/ipscope/config.toml when it exists]
     #[arg(long, global = true, env = "IPSCOPE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// GeoIP / ASN databases (.mmdb files or directories of them; repeat or comma-separate) [default:
-    /// the config's `geoip`, else *.mmdb in the data dir, /var/lib/GeoIP, /usr/share/GeoIP, /usr/local/share/GeoIP]
+    /// GeoIP / ASN databases (.mmdb files or directories of them, `builtin` for the built-in country
+    /// database; repeat or comma-separate) [default: the config's `geoip`, else *.mmdb in the data dir,
+    /// /var/lib/GeoIP, /usr/share/GeoIP, /usr/local/share/GeoIP, else the built-in country database]
     #[arg(long, global = true, env = "IPSCOPE_GEOIP", value_delimiter = ',', value_name = "PATH")]
     pub geoip: Vec<PathBuf>,
     /// Seconds to wait for another process (another `ingest`, a report during an ingest) that
@@ -193,7 +194,8 @@ pub struct IngestArgs {
     /// Input format [default: detected from the first lines]
     #[arg(long, env = "IPSCOPE_INPUT_FORMAT", value_name = "FORMAT", value_parser = format_names())]
     pub format: Option<ipscope_formats::FormatKind>,
-    /// Year of year-less syslog timestamps [default: from the file's modification time]
+    /// Year of the first year-less syslog line; later lines follow Dec → Jan [default: the last line
+    /// at or before the file's modification time; compressed files and stdin: the first line]
     #[arg(long, env = "IPSCOPE_YEAR")]
     pub year: Option<i32>,
     /// Time zone of syslog / iptracking timestamps without one: `local`, `UTC`, `Europe/Berlin`, `+02:00`
@@ -273,6 +275,9 @@ pub struct ReportArgs {
     /// Only these CERT taxonomies (comma-separated, e.g. intrusion-attempts)
     #[arg(long, env = "IPSCOPE_TAXONOMY", value_delimiter = ',')]
     pub taxonomy: Vec<String>,
+    /// Only these source addresses or networks (comma-separated: 203.0.113.7,198.51.100.0/24)
+    #[arg(long, env = "IPSCOPE_SRC", value_delimiter = ',', value_name = "ADDR|CIDR")]
+    pub src: Vec<String>,
     /// Home networks (comma-separated CIDRs) in addition to the config file's `[home]` section
     #[arg(long, env = "IPSCOPE_HOME", value_name = "CIDRS")]
     pub home: Option<String>,
@@ -282,6 +287,10 @@ pub struct ReportArgs {
     /// Only sources outside the home networks (off campus)
     #[arg(long, env = "IPSCOPE_EXTERNAL")]
     pub external: bool,
+    /// Leave out unanswered connections (connection events with outcome failure): sshd scanner
+    /// probes and connections that ended before authenticating, Zeek's never-established connections
+    #[arg(long, env = "IPSCOPE_NO_PROBES")]
+    pub no_probes: bool,
     /// Session:auth ratio threshold for low-success, in (0, 1]
     #[arg(short = 's', long = "success-ratio-thresh", env = "IPSCOPE_RATIO", default_value_t = 0.05)]
     pub ratio: f64,
@@ -297,7 +306,8 @@ pub struct ReportCmd {
     pub name: String,
     #[command(flatten)]
     pub report: ReportArgs,
-    /// low-success: group by source address or by user
+    /// low-success: by source address or by user; timeline: lines per event kind (ip, the
+    /// default, means kind there) or per source format
     #[arg(long, env = "IPSCOPE_BY", value_enum, default_value_t = ByArg::Ip)]
     pub by: ByArg,
     /// nets: IPv4 prefix length
@@ -315,7 +325,7 @@ pub struct ReportCmd {
     /// services: only connections to this host
     #[arg(long, env = "IPSCOPE_HOST", value_name = "ADDR")]
     pub host: Option<std::net::IpAddr>,
-    /// services: time bucket
+    /// services, timeline: time bucket (UTC)
     #[arg(long, env = "IPSCOPE_BUCKET", value_enum, default_value_t = BucketArg::Day)]
     pub bucket: BucketArg,
     /// Also draw the report as a chart into FILE.svg or FILE.png (see --chart-type)
@@ -333,6 +343,7 @@ pub struct ReportCmd {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BucketArg {
+    Minute,
     Hour,
     Day,
 }
@@ -341,6 +352,8 @@ pub enum BucketArg {
 pub enum ByArg {
     Ip,
     User,
+    Kind,
+    Format,
 }
 
 #[derive(Args, Debug)]
@@ -363,6 +376,35 @@ pub struct MaintArgs {
     pub commit: bool,
     #[command(flatten)]
     pub report: ReportArgs,
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+/// Mailing the maint document. Unset flags fall back to the config's `[maint]` section.
+#[derive(Args, Debug, Clone, Default)]
+pub struct MailArgs {
+    /// Also mail the document (Markdown, with an HTML alternative) to these addresses (repeat or
+    /// comma-separate)
+    #[arg(long, env = "IPSCOPE_EMAIL", value_delimiter = ',', value_name = "ADDR")]
+    pub email: Vec<String>,
+    /// SMTP relay [default: the config's `[maint] smtp`, else localhost:25]
+    #[arg(long, env = "IPSCOPE_SMTP", value_name = "HOST:PORT")]
+    pub smtp: Option<String>,
+    /// Sender address [default: the config's `from`, else ipscope at this host's name]
+    #[arg(long, env = "IPSCOPE_MAIL_FROM", value_name = "ADDR")]
+    pub from: Option<String>,
+    /// Connection security to the relay [default: the config's, else starttls]
+    #[arg(long, env = "IPSCOPE_SMTP_TLS", value_enum)]
+    pub smtp_tls: Option<crate::mail::TlsMode>,
+    /// A CA certificate (PEM) to trust for the relay, besides the usual roots
+    #[arg(long, env = "IPSCOPE_SMTP_CA", value_name = "FILE")]
+    pub smtp_ca: Option<PathBuf>,
+    /// SMTP user name (with IPSCOPE_SMTP_PASSWORD)
+    #[arg(long, env = "IPSCOPE_SMTP_USER")]
+    pub smtp_user: Option<String>,
+    /// SMTP password; prefer the environment variable to the command line
+    #[arg(long, env = "IPSCOPE_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
 }
 
 #[derive(Args, Debug)]

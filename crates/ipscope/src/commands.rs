@@ -4,7 +4,7 @@ mod demo;
 pub mod enrich;
 mod generate;
 mod ingest;
-mod maint;
+pub mod maint;
 pub mod query;
 mod serve;
 

@@ -6,7 +6,9 @@ mod chart;
 mod cli;
 mod commands;
 mod daemon;
+mod mail;
 mod output;
+mod schedule;
 
 /// The config file and the values users type: the `ipscope-config` crate (no DuckDB, fuzzed).
 use ipscope_config as config;

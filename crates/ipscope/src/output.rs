@@ -138,6 +138,7 @@ fn json_value(v: &Value, iso: bool) -> serde_json::Value {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => (*b).into(),
         Value::Int(i) => (*i).into(),
+        Value::UInt(u) => (*u).into(),
         Value::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number),
         Value::Timestamp(t) if iso => chrono::DateTime::from_timestamp_micros(*t)
             .map_or_else(|| t.to_string(), |d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))

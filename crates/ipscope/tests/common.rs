@@ -199,3 +199,8 @@ pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The stdout of a command that must succeed.
+pub fn stdout_ok(c: &mut Command) -> String {
+    run_ok(c).0
+}

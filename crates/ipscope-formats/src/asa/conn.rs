@@ -261,3 +261,131 @@ pub(super) fn dynamic_filter(ctx: &Ctx<'_>, body: &[u8], e: &mut Event) -> Optio
     e.detail = Some(d.finish());
     Some(())
 }
+
+/// `Built ROLE stub P connection for IFACE:A/p (m) to IFACE:B/q (m)` (302022, 302024, 302026)
+/// and `Teardown stub P connection for IFACE:A/p to IFACE:B/q duration D forwarded bytes N
+/// REASON` (302023, 302025, 302027): a cluster's director / backup / forwarder flow. The lines
+/// do not say which side started it: the `for` side is the source. `connection`, detail
+/// `role`, `stub=1`; a teardown adds duration, `dst_bytes` = the forwarded bytes, `conn_state`.
+pub(super) fn stub(ctx: &Ctx<'_>, body: &[u8], e: &mut Event) -> Option<()> {
+    let (verb, r) = word(body);
+    let (role, r) = match verb {
+        b"Built" => {
+            let (role, r) = word(r);
+            (Some(role), r)
+        }
+        b"Teardown" => (None, r),
+        _ => return None,
+    };
+    let (stub, r) = word(r);
+    if stub != b"stub" {
+        return None;
+    }
+    let (proto, r) = word(r);
+    let r = r.strip_prefix(b" connection for ")?;
+    let (for_seg, r) = split_once(r, b" to ")?;
+    let (to_seg, tail) = match split_once(r, b" duration ") {
+        Some((t, tail)) => (t, Some(tail)),
+        None => (r, None),
+    };
+    let for_side = endpoint_colon(for_seg)?;
+    let to_side = endpoint_colon(to_seg)?;
+    ctx.set(e, EventKind::Connection, None);
+    let mut d = ctx.detail();
+    fill(e, &mut d, Direction::Inbound, &for_side, &to_side);
+    d.opt("role", role);
+    d.kv("stub", b"1");
+    if let Some(tail) = tail {
+        let (dur, tail) = word(tail);
+        e.duration = Some(parse_duration(dur)?);
+        let tail = tail.strip_prefix(b" forwarded bytes ")?;
+        let (bytes, reason) = word(tail);
+        e.dst_bytes = Some(parse_u64(bytes)?);
+        let reason = reason.trim_ascii();
+        e.conn_state = (!reason.is_empty()).then(|| text(reason));
+    }
+    e.proto = Some(proto_name(proto));
+    e.detail = Some(d.finish());
+    Some(())
+}
+
+/// `FTP connection from IFACE:A/p to IFACE:B/q, user U ACTION file F` (303002): a file stored or
+/// retrieved: `connection`, success, proto tcp, user U, `action`, `file`.
+pub(super) fn ftp_file(ctx: &Ctx<'_>, body: &[u8], e: &mut Event) -> Option<()> {
+    let r = body.strip_prefix(b"FTP connection from ")?;
+    let (src_seg, r) = split_once(r, b" to ")?;
+    let (dst_seg, r) = split_once(r, b", user ")?;
+    let src = endpoint_colon(src_seg)?;
+    let dst = endpoint_colon(dst_seg)?;
+    let (user, r) = word(r);
+    let (action, r) = word(r);
+    let file = after(r, b"file ").unwrap_or_default().trim_ascii();
+    ctx.set(e, EventKind::Connection, Some(Outcome::Success));
+    let mut d = ctx.detail();
+    set_src(e, &src);
+    set_dst(e, &dst, &mut d);
+    e.user = (!user.is_empty()).then(|| text(user));
+    d.opt("src_if", src.iface);
+    d.opt("dst_if", dst.iface);
+    d.kv("action", &action.to_ascii_lowercase());
+    d.kv("file", file);
+    e.proto = Some("tcp".to_owned());
+    e.service = Some("ftp".to_owned());
+    e.detail = Some(d.finish());
+    Some(())
+}
+
+/// `Offloaded P Flow for connection ID from IFACE:A/p (m) to IFACE:B/q (m)` (805001) and `P Flow
+/// is no longer offloaded for connection ID from ... to ...` (805002): bookkeeping of a flow
+/// already logged as Built/Teardown, so `other` (not a second connection): src A, dst B, session
+/// ID, `action` = `offloaded` / `unoffloaded`.
+pub(super) fn offload(ctx: &Ctx<'_>, body: &[u8], e: &mut Event) -> Option<()> {
+    let (proto, action, r) = match body.strip_prefix(b"Offloaded ") {
+        Some(r) => {
+            let (proto, r) = word(r);
+            (proto, &b"offloaded"[..], r.strip_prefix(b" Flow for connection ")?)
+        }
+        None => {
+            let (proto, r) = word(body);
+            (proto, &b"unoffloaded"[..], r.strip_prefix(b" Flow is no longer offloaded for connection ")?)
+        }
+    };
+    let (id, r) = word(r);
+    parse_u64(id)?;
+    let r = r.strip_prefix(b" from ")?;
+    let (src_seg, dst_seg) = split_once(r, b" to ")?;
+    let src = endpoint_colon(src_seg)?;
+    let dst = endpoint_colon(dst_seg)?;
+    ctx.set(e, EventKind::Other, None);
+    let mut d = ctx.detail();
+    set_src(e, &src);
+    set_dst(e, &dst, &mut d);
+    d.kv("action", action);
+    e.session = Some(text(id));
+    e.proto = Some(proto_name(proto));
+    e.detail = Some(d.finish());
+    Some(())
+}
+
+/// `Built local-host ZONE:A` (609001) and `Teardown local-host ZONE:A duration D` (609002): the
+/// firewall's state for host A: `other`, src A, `zone`, duration.
+pub(super) fn local_host(ctx: &Ctx<'_>, body: &[u8], e: &mut Event) -> Option<()> {
+    let (verb, r) = word(body);
+    let r = match verb {
+        b"Built" | b"Teardown" => r.strip_prefix(b" local-host ").or_else(|| r.strip_prefix(b" local_host "))?,
+        _ => return None,
+    };
+    let (seg, duration) = match split_once(r, b" duration ") {
+        Some((s, d)) => (s, Some(parse_duration(word(d).0)?)),
+        None => (r, None),
+    };
+    let host = endpoint_colon(seg)?;
+    ctx.set(e, EventKind::Other, None);
+    let mut d = ctx.detail();
+    set_src(e, &host);
+    d.kv("action", &verb.to_ascii_lowercase());
+    d.opt("zone", host.iface);
+    e.duration = duration;
+    e.detail = Some(d.finish());
+    Some(())
+}

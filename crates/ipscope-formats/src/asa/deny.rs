@@ -252,3 +252,39 @@ pub(super) fn to_the_box(ctx: &Ctx<'_>, body: &[u8], e: &mut Event) -> Option<()
     e.detail = Some(d.finish());
     Some(())
 }
+
+/// `No matching connection for ICMP error message: icmp src IFACE:A[(id)] dst IFACE:B (type T, code
+/// C) on IFACE interface. Original IP payload: P src IFACE:C/p dst IFACE:D/q.` (313005): an ICMP
+/// error that belongs to no connection, dropped: deny, failure, proto icmp, src A (the sender of
+/// the error), dst B, ports = type/code, `if`, `payload` = the embedded packet as logged.
+pub(super) fn icmp_no_connection(ctx: &Ctx<'_>, body: &[u8], e: &mut Event) -> Option<()> {
+    let r = body.strip_prefix(b"No matching connection for ICMP error message: ")?;
+    let (proto, r) = word(r);
+    let r = r.strip_prefix(b" src ")?;
+    let (src_seg, r) = split_once(r, b" dst ")?;
+    let end = [&b" (type "[..], b" on "].iter().filter_map(|p| super::fields::find(r, p)).min().unwrap_or(r.len());
+    let (dst_seg, tail) = (r.get(..end)?, r.get(end..)?);
+    let src = endpoint_colon(src_seg)?;
+    let dst = endpoint_colon(dst_seg)?;
+    ctx.set(e, EventKind::Deny, Some(Outcome::Failure));
+    let mut d = ctx.detail();
+    set_src(e, &src);
+    set_dst(e, &dst, &mut d);
+    if src.domain_user() {
+        e.user = src.user().map(crate::text);
+    }
+    let proto = proto_name(proto);
+    let (t, c) = type_code(tail);
+    let [t, c] = apply_type_code(e, &proto, t, c);
+    type_code_detail(&mut d, t, c);
+    if let Some(i) = after(tail, b" on ") {
+        d.opt("if", split_once(i, b" interface").map(|(i, _)| i.trim_ascii()));
+    }
+    if let Some(p) = after(tail, b"Original IP payload: ") {
+        let p = p.trim_ascii();
+        d.kv("payload", p.strip_suffix(b".").unwrap_or(p));
+    }
+    e.proto = Some(proto);
+    e.detail = Some(d.finish());
+    Some(())
+}

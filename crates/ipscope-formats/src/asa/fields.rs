@@ -145,9 +145,12 @@ pub(super) fn identity(extras: &[u8]) -> Option<&[u8]> {
     None
 }
 
-/// `(A/p)` or `(A)`: a mapped address (or name) rather than an identity.
+/// `(A/p)` or `(A)`: a mapped address (or name with a port) rather than an identity; a bare
+/// IP address (`(10.0.0.1)`, 302026) is mapped too, a bare name (`(karibou)`) is a user.
 fn is_mapped(group: &[u8]) -> bool {
-    !group.contains(&b'\\') && !group.contains(&b',') && group.contains(&b'/') && addr_port(group).is_some()
+    !group.contains(&b'\\')
+        && !group.contains(&b',')
+        && ((group.contains(&b'/') && addr_port(group).is_some()) || matches!(parse_addr(group), Some(Addr::Ip(_))))
 }
 
 /// `H:MM:SS` (hours unbounded: `23:59:59`, `10:00:00`, `1234:00:00`) or `D:HH:MM:SS` → seconds.

@@ -109,7 +109,8 @@ pub(super) fn parse_header(line: &[u8]) -> Parsed<'_> {
     let mut s = line;
     if s.first() == Some(&b'<') {
         match strip_pri(s) {
-            Some(rest) => s = rest,
+            // Some relays write a colon after the priority (`<166>:Jan 13 15:51:28 MSK: %ASA-...`).
+            Some(rest) => s = rest.strip_prefix(b":").unwrap_or(rest),
             None => return Parsed::Bad("bad priority"),
         }
         // RFC 5424 version (`<166>1 2019-...`).

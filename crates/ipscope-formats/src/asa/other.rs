@@ -1,8 +1,8 @@
-//! Threat detection (733100, 733101) and AnyConnect sessions (113039).
+//! Threat detection (733100, 733101).
 
 use super::Ctx;
-use super::fields::{Addr, after, parse_addr, split_once, user_of, word};
-use crate::{Event, EventKind, text};
+use super::fields::{Addr, after, parse_addr, split_once, word};
+use crate::{Event, EventKind};
 
 /// The number after `pat` in `s`.
 fn num_after<'a>(s: &'a [u8], pat: &[u8]) -> Option<&'a [u8]> {
@@ -64,25 +64,6 @@ pub(super) fn attack(ctx: &Ctx<'_>, body: &[u8], e: &mut Event) -> Option<()> {
     }
     d.kv("object", object);
     rates(&mut d, r);
-    e.detail = Some(d.finish());
-    Some(())
-}
-
-/// `Group <G> User <U> IP <A> AnyConnect parent session started.` (113039): `session_open`,
-/// user U (domain removed), source A.
-pub(super) fn anyconnect(ctx: &Ctx<'_>, body: &[u8], e: &mut Event) -> Option<()> {
-    let angle = |pat: &[u8]| -> Option<&[u8]> {
-        let v = after(body, pat)?;
-        v.get(..memchr::memchr(b'>', v)?)
-    };
-    let group = angle(b"Group <")?;
-    let user = angle(b"User <")?;
-    let Addr::Ip(ip) = parse_addr(angle(b"IP <")?)? else { return None };
-    ctx.set(e, EventKind::SessionOpen, None);
-    let mut d = ctx.detail();
-    e.src_ip = Some(ip);
-    e.user = user_of(user).map(text);
-    d.kv("group", group);
     e.detail = Some(d.finish());
     Some(())
 }

@@ -45,14 +45,32 @@ fn zone_from_str_and_display() {
 
 #[test]
 fn reference_rule_uses_reference_year() {
+    // The FIRST line of a stream gets the reference's year, or the previous one when it would be
+    // more than a day after the reference; each case is its own stream.
+    let first = |m, d, h, mi, s| {
+        clock(Zone::Utc, YearRule::Reference, "2024-06-15T12:00:00Z").syslog_micros(st(m, d, h, mi, s))
+    };
+    assert_eq!(first(6, 15, 11, 0, 0), Ok(utc("2024-06-15T11:00:00Z")));
+    assert_eq!(first(1, 1, 0, 0, 0), Ok(utc("2024-01-01T00:00:00Z")));
+    // Up to a day ahead of the reference is still this year (clock skew).
+    assert_eq!(first(6, 16, 11, 0, 0), Ok(utc("2024-06-16T11:00:00Z")));
+    // More than a day ahead: last year.
+    assert_eq!(first(6, 16, 12, 0, 1), Ok(utc("2023-06-16T12:00:01Z")));
+    assert_eq!(first(12, 31, 23, 0, 0), Ok(utc("2023-12-31T23:00:00Z")));
+    // Later lines walk on from the first: a stream's years never run backwards, even past the
+    // reference (issue 15: before, Jun 16 12:00:01 fell back a year after Jun 15 lines).
     let mut c = clock(Zone::Utc, YearRule::Reference, "2024-06-15T12:00:00Z");
     assert_eq!(c.syslog_micros(st(6, 15, 11, 0, 0)), Ok(utc("2024-06-15T11:00:00Z")));
-    assert_eq!(c.syslog_micros(st(1, 1, 0, 0, 0)), Ok(utc("2024-01-01T00:00:00Z")));
-    // Up to a day ahead of the reference is still this year (clock skew).
-    assert_eq!(c.syslog_micros(st(6, 16, 11, 0, 0)), Ok(utc("2024-06-16T11:00:00Z")));
-    // More than a day ahead: last year.
-    assert_eq!(c.syslog_micros(st(6, 16, 12, 0, 1)), Ok(utc("2023-06-16T12:00:01Z")));
-    assert_eq!(c.syslog_micros(st(12, 31, 23, 0, 0)), Ok(utc("2023-12-31T23:00:00Z")));
+    assert_eq!(c.syslog_micros(st(6, 16, 12, 0, 1)), Ok(utc("2024-06-16T12:00:01Z")));
+    assert_eq!(c.syslog_micros(st(12, 31, 23, 0, 0)), Ok(utc("2024-12-31T23:00:00Z")));
+    assert_eq!(c.syslog_micros(st(1, 1, 0, 0, 1)), Ok(utc("2025-01-01T00:00:01Z")));
+}
+
+#[test]
+fn anchored_rule_starts_in_its_year_and_walks() {
+    let mut c = clock(Zone::Utc, YearRule::Anchored(2019), "2030-01-01T00:00:00Z");
+    assert_eq!(c.syslog_micros(st(11, 30, 4, 0, 0)), Ok(utc("2019-11-30T04:00:00Z")));
+    assert_eq!(c.syslog_micros(st(1, 2, 0, 0, 0)), Ok(utc("2020-01-02T00:00:00Z")));
 }
 
 #[test]
@@ -71,6 +89,7 @@ fn reference_rule_jan_reference_and_december_mtime() {
     // Jan 1 line is last January's (the reference year's), not next year's.
     let mut c = clock(Zone::Utc, YearRule::Reference, "2024-12-31T23:30:00Z");
     assert_eq!(c.syslog_micros(st(1, 1, 0, 10, 0)), Ok(utc("2024-01-01T00:10:00Z")));
+    let mut c = clock(Zone::Utc, YearRule::Reference, "2024-12-31T23:30:00Z");
     assert_eq!(c.syslog_micros(st(12, 31, 23, 0, 0)), Ok(utc("2024-12-31T23:00:00Z")));
 }
 
@@ -213,4 +232,21 @@ fn civil_round_trip() {
     }
     assert_eq!(days_from_civil(1970, 1, 1), 0);
     assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+}
+
+/// Live streams move their reference as time passes: across New Year the lines keep their order
+/// (a late `Dec 31` line read just after midnight stays in the old year, `Jan  1` is the new one),
+/// and after months of silence the next line is in the current year, not a year behind.
+#[test]
+fn a_live_stream_moves_its_reference_without_running_backwards() {
+    let mut c = clock(Zone::Utc, YearRule::Reference, "2026-12-31T23:59:00Z");
+    assert_eq!(c.syslog_micros(st(12, 31, 23, 58, 59)), Ok(utc("2026-12-31T23:58:59Z")));
+    c.set_reference(utc("2027-01-01T00:00:05Z"));
+    assert_eq!(c.syslog_micros(st(12, 31, 23, 59, 59)), Ok(utc("2026-12-31T23:59:59Z")));
+    assert_eq!(c.syslog_micros(st(1, 1, 0, 0, 4)), Ok(utc("2027-01-01T00:00:04Z")));
+    c.set_reference(utc("2027-01-01T00:01:00Z"));
+    assert_eq!(c.syslog_micros(st(1, 1, 0, 0, 59)), Ok(utc("2027-01-01T00:00:59Z")));
+    // Silent from January to the next March: the next line is this March.
+    c.set_reference(utc("2028-03-10T12:00:00Z"));
+    assert_eq!(c.syslog_micros(st(3, 10, 11, 0, 0)), Ok(utc("2028-03-10T11:00:00Z")));
 }

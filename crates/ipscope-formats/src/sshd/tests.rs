@@ -183,9 +183,15 @@ fn message_repeated_multiplies() {
     );
     let (o, _) = parse(
         &mut p,
-        "Dec 10 07:13:56 LabSZ sshd[1]: message repeated 2 times: [ Received disconnect from 1.2.3.4: 11: Bye Bye [preauth]]",
+        "Dec 10 07:13:56 LabSZ sshd[1]: message repeated 2 times: [ Received disconnect from 1.2.3.4: 11: Bye Bye]",
     );
     assert_eq!(o, LineOutcome::Ignored("disconnect"));
+    // A repeated probe line is one process, one connection: one probe.
+    let (o, v) = parse(
+        &mut p,
+        "Dec 10 07:13:56 LabSZ sshd[2]: message repeated 2 times: [ Received disconnect from 1.2.3.4: 11: Bye Bye [preauth]]",
+    );
+    assert_eq!((o, v.len()), (LineOutcome::Events(1), 1));
     assert_eq!(
         rejected(
             &mut p,
@@ -496,23 +502,14 @@ fn ignored_categories() {
     let mut p = parser();
     let h = "Nov 26 13:03:30 srv sshd[45]: ";
     for (msg, cat) in [
-        ("Received disconnect from 1.2.3.4: 11: Bye Bye [preauth]", "disconnect"),
-        (
-            "error: Received disconnect from 192.168.2.92 port 1684:14: No supported authentication methods available [preauth]",
-            "disconnect",
-        ),
+        ("Received disconnect from 1.2.3.4: 11: Bye Bye", "disconnect"),
         ("Disconnecting: Too many authentication failures for root [preauth]", "too many failures"),
         (
             "error: maximum authentication attempts exceeded for root from 61.0.0.1 port 49940 ssh2 [preauth]",
             "too many failures",
         ),
         ("Disconnecting invalid user admin 192.0.2.117 port 44004: Change of username", "disconnect"),
-        ("Did not receive identification string from 69.61.56.114", "no identification"),
         ("error: kex_exchange_identification: banner line too long", "no identification"),
-        (
-            "fatal: Unable to negotiate with 192.0.2.2 port 55419: no matching key exchange method found.",
-            "negotiation failure",
-        ),
         ("fatal: no matching mac found: client hmac-xxx", "negotiation failure"),
         ("fatal: Read from socket failed: Connection reset by peer [preauth]", "fatal"),
         ("fatal: Timeout before authentication for 192.0.2.14 port 55555", "timeout"),
@@ -521,7 +518,6 @@ fn ignored_categories() {
             "ssh_dispatch_run_fatal: Connection from 192.0.2.13 port 33738: message authentication code incorrect [preauth]",
             "protocol error",
         ),
-        ("banner exchange: Connection from 192.0.2.12 port 44105: invalid format", "no identification"),
         ("User root not allowed because account is locked", "user not allowed"),
         ("ROOT LOGIN REFUSED FROM ::ffff:1.2.3.4", "user not allowed"),
         ("SSH: Server;Ltype: Version;Remote: 127.0.0.1-1780;Protocol: 2.0;Client: libssh2_1.4.3", "audit"),
@@ -540,4 +536,250 @@ fn ignored_categories() {
     ] {
         assert_eq!(ignored(&mut p, &format!("{h}{msg}")), cat, "{msg}");
     }
+}
+
+/// Issue 15: scanner probes and connections that end before any authentication line are one
+/// `connection` failure each; the end lines of connections that authenticated stay ignored.
+#[test]
+fn probes_and_silent_attempts() {
+    let mut p = parser();
+    let at = |pid: u32, msg: &str| format!("Nov 26 13:03:30 srv sshd[{pid}]: {msg}");
+    // (line, conn_state, address, port, user, detail)
+    for (pid, msg, state, addr, port, user, detail) in [
+        (
+            1,
+            "Did not receive identification string from 69.61.56.114",
+            "no identification",
+            "69.61.56.114",
+            None,
+            None,
+            None,
+        ),
+        (
+            2,
+            "Did not receive identification string from 2001:db8::7 port 50022",
+            "no identification",
+            "2001:db8::7",
+            Some(50022),
+            None,
+            None,
+        ),
+        (
+            3,
+            "banner exchange: Connection from 192.0.2.12 port 44105: invalid format",
+            "bad banner",
+            "192.0.2.12",
+            Some(44105),
+            None,
+            Some("invalid format"),
+        ),
+        (
+            4,
+            "Bad protocol version identification 'GET / HTTP/1.1' from 192.0.2.13 port 40000",
+            "bad banner",
+            "192.0.2.13",
+            Some(40000),
+            None,
+            None,
+        ),
+        (
+            5,
+            "fatal: Unable to negotiate with 192.0.2.2 port 55419: no matching key exchange method found. Their offer: diffie-hellman-group1-sha1 [preauth]",
+            "negotiation failure",
+            "192.0.2.2",
+            Some(55419),
+            None,
+            Some("no matching key exchange method found"),
+        ),
+        (
+            6,
+            "Unable to negotiate with 192.0.2.3 port 55420: no matching host key type found. Their offer: ssh-rsa,ssh-dss [preauth]",
+            "negotiation failure",
+            "192.0.2.3",
+            Some(55420),
+            None,
+            Some("no matching host key type found"),
+        ),
+        (
+            7,
+            "Connection closed by 192.0.2.4 port 40001 [preauth]",
+            "closed preauth",
+            "192.0.2.4",
+            Some(40001),
+            None,
+            None,
+        ),
+        (
+            8,
+            "Connection closed by authenticating user root 192.0.2.5 port 40002 [preauth]",
+            "closed preauth",
+            "192.0.2.5",
+            Some(40002),
+            Some("root"),
+            None,
+        ),
+        (
+            9,
+            "Received disconnect from 192.0.2.6 port 40003:11: Bye Bye [preauth]",
+            "disconnect preauth",
+            "192.0.2.6",
+            Some(40003),
+            None,
+            Some("11: Bye Bye"),
+        ),
+        (
+            10,
+            "error: Received disconnect from 192.168.2.92 port 1684:14: No supported authentication methods available [preauth]",
+            "disconnect preauth",
+            "192.168.2.92",
+            Some(1684),
+            None,
+            Some("14: No supported authentication methods available"),
+        ),
+        (
+            11,
+            "Connection reset by authenticating user admin 192.0.2.7 port 40004 [preauth]",
+            "reset preauth",
+            "192.0.2.7",
+            Some(40004),
+            Some("admin"),
+            None,
+        ),
+        (
+            12,
+            "Disconnected from invalid user  192.0.2.68 port 34916 [preauth]",
+            "disconnect preauth",
+            "192.0.2.68",
+            Some(34916),
+            None,
+            None,
+        ),
+        (
+            13,
+            "Received disconnect from 1.2.3.4: 11: Bye Bye [preauth]",
+            "disconnect preauth",
+            "1.2.3.4",
+            None,
+            None,
+            Some("11: Bye Bye"),
+        ),
+        (
+            14,
+            "Connection closed by authenticating user oracle db 192.0.2.8 port 40005 [preauth]",
+            "closed preauth",
+            "192.0.2.8",
+            Some(40005),
+            Some("oracle db"),
+            None,
+        ),
+    ] {
+        let e = one(&mut p, &at(pid, msg));
+        assert_eq!((e.kind, e.outcome), (EventKind::Connection, Some(Outcome::Failure)), "{msg}");
+        assert_eq!(e.conn_state.as_deref(), Some(state), "{msg}");
+        assert_eq!(e.src_ip, ip(addr), "{msg}");
+        assert_eq!(e.src_port, port, "{msg}");
+        assert_eq!(e.user.as_deref(), user, "{msg}");
+        assert_eq!(e.detail.as_deref(), detail, "{msg}");
+        assert_eq!(e.session.as_deref(), Some(pid.to_string().as_str()), "{msg}");
+    }
+    // The second end line of a probe's connection is not a second probe.
+    assert_eq!(
+        ignored(&mut p, &at(9, "Disconnected from authenticating user root 192.0.2.6 port 40003 [preauth]")),
+        "disconnect"
+    );
+    // A connection that authenticated: its [preauth] end lines stay ignored, whatever the order.
+    for (pid, lines) in [
+        (
+            20,
+            [
+                "Failed password for root from 198.51.100.1 port 5000 ssh2",
+                "Connection closed by authenticating user root 198.51.100.1 port 5000 [preauth]",
+            ],
+        ),
+        (
+            21,
+            [
+                "Invalid user oracle from 198.51.100.2 port 5001",
+                "Connection closed by invalid user oracle 198.51.100.2 port 5001 [preauth]",
+            ],
+        ),
+        (
+            22,
+            [
+                "Failed none for invalid user x from 198.51.100.3 port 5002 ssh2",
+                "Received disconnect from 198.51.100.3 port 5002:11: Bye Bye [preauth]",
+            ],
+        ),
+        (
+            23,
+            [
+                "Accepted publickey for bob from 198.51.100.4 port 5003 ssh2",
+                "Connection closed by 198.51.100.4 port 5003",
+            ],
+        ),
+        (
+            24,
+            [
+                "message repeated 3 times: [ Failed password for root from 198.51.100.5 port 5004 ssh2]",
+                "Disconnected from authenticating user root 198.51.100.5 port 5004 [preauth]",
+            ],
+        ),
+    ] {
+        assert!(matches!(parse(&mut p, &at(pid, lines[0])).0, LineOutcome::Events(_)), "{}", lines[0]);
+        assert_eq!(ignored(&mut p, &at(pid, lines[1])), "disconnect", "{}", lines[1]);
+    }
+    // Old-format end line without a port, after an authentication line of the same process.
+    assert!(matches!(
+        parse(&mut p, &at(30, "Failed password for root from 198.51.100.6 port 5005 ssh2")).0,
+        LineOutcome::Events(1)
+    ));
+    assert_eq!(ignored(&mut p, &at(30, "Connection closed by 198.51.100.6 [preauth]")), "disconnect");
+    // The same address later on another pid is a new connection.
+    assert_eq!(
+        one(&mut p, &at(31, "Connection closed by 198.51.100.6 port 5006 [preauth]")).conn_state.as_deref(),
+        Some("closed preauth")
+    );
+    // After a login (no [preauth]) the same words end a session: ignored.
+    assert_eq!(
+        ignored(&mut p, &at(32, "Received disconnect from 198.51.100.7 port 5007:11: disconnected by user")),
+        "disconnect"
+    );
+    assert_eq!(ignored(&mut p, &at(32, "Disconnected from user bob 198.51.100.7 port 5007")), "disconnect");
+    // Odd tails are not guessed: ignored as before.
+    assert_eq!(
+        ignored(&mut p, &at(33, "Did not receive identification string from 192.0.2.9 port x")),
+        "no identification"
+    );
+    assert_eq!(ignored(&mut p, &at(33, "Connection closed by nobody knows [preauth]")), "disconnect");
+}
+
+/// Probes never change the authentication counts: the same log with its probe lines removed
+/// has exactly the same auth / key_auth / invalid_user events.
+#[test]
+fn probes_leave_auth_counts_alone() {
+    let lines = [
+        "Nov 26 13:03:30 srv sshd[1]: Did not receive identification string from 192.0.2.1 port 1",
+        "Nov 26 13:03:31 srv sshd[2]: Invalid user a from 192.0.2.2 port 2",
+        "Nov 26 13:03:32 srv sshd[2]: Failed password for invalid user a from 192.0.2.2 port 2 ssh2",
+        "Nov 26 13:03:33 srv sshd[2]: Connection closed by invalid user a 192.0.2.2 port 2 [preauth]",
+        "Nov 26 13:03:34 srv sshd[3]: Connection closed by authenticating user root 192.0.2.3 port 3 [preauth]",
+        "Nov 26 13:03:35 srv sshd[4]: Accepted password for bob from 192.0.2.4 port 4 ssh2",
+    ];
+    let count = |ls: &[&str]| {
+        let mut p = parser();
+        let mut out = Vec::new();
+        for l in ls {
+            p.parse_line(l.as_bytes(), &mut out);
+        }
+        let mut k: Vec<(EventKind, Option<Outcome>)> =
+            out.iter().filter(|e| e.kind != EventKind::Connection).map(|e| (e.kind, e.outcome)).collect();
+        k.sort_by_key(|x| format!("{x:?}"));
+        (k, out.iter().filter(|e| e.kind == EventKind::Connection).count())
+    };
+    let all = count(&lines);
+    let without: Vec<&str> =
+        lines.iter().copied().filter(|l| !l.contains("identification") && !l.contains("root 192.0.2.3")).collect();
+    let none = count(&without);
+    assert_eq!(all.0, none.0);
+    assert_eq!((all.1, none.1), (2, 0));
 }

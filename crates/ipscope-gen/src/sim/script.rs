@@ -15,6 +15,10 @@ const NEVER_CLOSED: f64 = 0.05;
 /// come from the medium pool.
 const HEAVY_SHARE: f64 = 0.45;
 const SCANNER_SHARE: f64 = 0.13;
+/// Share of randomly arriving sshd connections that never authenticate (scanner probes, and
+/// password bots giving up on a server that offers them no password method); drawn before the
+/// shares above.
+const PROBE_SHARE: f64 = 0.12;
 /// Linux `pid_max` on 64-bit systems.
 const PID_MAX: u32 = 4_194_304;
 
@@ -30,6 +34,26 @@ pub(crate) enum Step {
     SessionOpened,
     SessionClosed,
     Noise(Noise),
+    /// The line that makes a connection that never authenticated a probe.
+    Probe(Probe),
+}
+
+/// How a connection that never authenticates shows (each is one `connection` failure event).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Probe {
+    /// `Did not receive identification string from A port P`
+    NoIdent,
+    /// `Unable to negotiate with A port P: no matching key exchange method found. Their offer: ... [preauth]`
+    Negotiate,
+    /// `banner exchange: Connection from A port P: invalid format`
+    Banner,
+    /// `Connection closed by A port P [preauth]`
+    Closed,
+    /// `Received disconnect from A port P:11: Bye Bye [preauth]`, then the noise line
+    /// `Disconnected from authenticating user U A port P [preauth]`
+    ByeBye,
+    /// `Connection closed by authenticating user U A port P [preauth]`
+    ClosedByUser,
 }
 
 /// Lines that carry no event.
@@ -178,7 +202,29 @@ impl Sim<'_> {
         c
     }
 
+    /// A connection that never authenticates (sshd only).
+    fn probe_conn(&mut self, t: i64) -> Conn {
+        let addr = if self.r.chance(0.3) { self.pick_heavy(t) } else { pop::scanner_addr(&mut self.r) };
+        let mut c = self.conn(addr, "root", Pace::Bot, false);
+        let p = match self.r.below(20) {
+            0..=6 => Probe::NoIdent,
+            7..=9 => Probe::Negotiate,
+            10..=11 => Probe::Banner,
+            12..=14 => Probe::Closed,
+            15..=17 => Probe::ByeBye,
+            _ => Probe::ClosedByUser,
+        };
+        self.push(&mut c, Step::Probe(p));
+        if p == Probe::ByeBye {
+            self.push(&mut c, Step::Noise(Noise::DisconnectedPreauth));
+        }
+        c
+    }
+
     pub(super) fn random_conn(&mut self, t: i64) -> Conn {
+        if self.mode == Mode::Sshd && self.r.chance(PROBE_SHARE) {
+            return self.probe_conn(t);
+        }
         let u = self.r.unit();
         if u < HEAVY_SHARE {
             let addr = self.pick_heavy(t);

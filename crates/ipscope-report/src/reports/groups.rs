@@ -216,6 +216,18 @@ group_report!(
 );
 
 group_report!(
+    /// `sensors`: events per sensor (syslog host, honeypot sensor, Zeek node).
+    sensors,
+    GroupBy {
+        keys: &[("sensor", "sensor")],
+        only: "TRUE",
+        extra: &[(Agg::Distinct("format"), "formats")],
+        geo: &[],
+        carry: &[],
+    }
+);
+
+group_report!(
     /// `protocols`: events per transport protocol.
     protocols,
     GroupBy {

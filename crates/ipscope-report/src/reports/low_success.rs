@@ -5,12 +5,14 @@
 
 use ipscope_store::{Query, Table};
 
-use crate::{By, Dialect, Params, Result};
+use crate::{By, Dialect, Params, ReportError, Result};
 
 pub fn sql(d: Dialect, p: &Params) -> String {
     let from = p.filter.from();
     let (col, label, list_col, list_label, list_cond) = match p.by {
-        By::Ip => ("src_ip", "ip", "username", "session_users", "kind = 'session_open'".to_owned()),
+        By::Ip | By::Kind | By::Format => {
+            ("src_ip", "ip", "username", "session_users", "kind = 'session_open'".to_owned())
+        }
         By::User => (
             "username",
             "user",
@@ -42,5 +44,8 @@ pub fn sql(d: Dialect, p: &Params) -> String {
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
+    if matches!(p.by, By::Kind | By::Format) {
+        return Err(ReportError::Invalid("low-success: --by ip or --by user".into()));
+    }
     Ok(store.query(&sql(Dialect::DuckDb, p))?)
 }

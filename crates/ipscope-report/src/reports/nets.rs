@@ -90,11 +90,8 @@ pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     };
     for row in &mut t.rows {
         let v6 = matches!(row[iv6], Value::Bool(true));
-        let key = match row[ikey] {
-            Value::Int(k) => k as u64,
-            Value::Float(f) => f as u64,
-            _ => 0,
-        };
+        // Exact: IPv6 keys at or above 8000:: exceed i64 and arrive as `UInt`.
+        let key = row[ikey].as_u64().unwrap_or(0);
         row[ikey] = Value::Text(prefix_text(v6, key, p));
     }
     t.drop_column("v6");

@@ -387,3 +387,132 @@ fn map_png_shows_ocean_land_and_bubbles_where_projected() {
     let i = ((top as usize + 3) * info.width as usize + 25) * 3;
     assert_eq!(&buf[i..i + 3], [255, 255, 255]);
 }
+
+// ---- issue 15: series that tell the truth ----
+
+fn day(y: i32, m: u32, d: u32) -> Value {
+    Date((NaiveDate::from_ymd_opt(y, m, d).unwrap() - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32)
+}
+
+fn points(p: &Plan, i: usize) -> Vec<(String, f64)> {
+    let Plan::Lines { series, .. } = p else { panic!() };
+    series[i].points.iter().map(|(t, v)| (t.format("%m-%d").to_string(), *v)).collect()
+}
+
+#[test]
+fn days_without_rows_are_zeros() {
+    // daily with a quiet Wednesday and Thursday: no straight line from Tuesday to Friday.
+    let t = table(
+        &["day", "weekday", "events", "ips"],
+        vec![
+            vec![day(2026, 11, 23), Text("Mon".into()), Int(5), Int(2)],
+            vec![day(2026, 11, 24), Text("Tue".into()), Int(7), Int(3)],
+            vec![day(2026, 11, 27), Text("Fri".into()), Int(4), Int(1)],
+        ],
+    );
+    let p = plan(&t).unwrap();
+    assert_eq!(
+        points(&p, 0),
+        [
+            ("11-23".into(), 5.0),
+            ("11-24".into(), 7.0),
+            ("11-25".into(), 0.0),
+            ("11-26".into(), 0.0),
+            ("11-27".into(), 4.0)
+        ]
+    );
+    assert_eq!(points(&p, 1)[2], ("11-25".into(), 0.0));
+    let Plan::Lines { note, timeline, .. } = &p else { panic!() };
+    assert_eq!(note.as_deref(), Some("2 days without events drawn as 0"));
+    let tl = timeline.as_ref().unwrap();
+    assert_eq!((tl.step, tl.panels.len(), tl.zeros), (timeline::Step::Day, 1, 2));
+}
+
+#[test]
+fn a_series_missing_where_others_have_rows_is_interrupted_not_zero() {
+    // scans: port 23 is not in day 2's rows (not in its top N): unknown, so its line breaks.
+    let t = table(
+        &["day", "port", "unanswered", "ips"],
+        vec![
+            vec![day(2026, 1, 1), Int(22), Int(10), Int(1)],
+            vec![day(2026, 1, 1), Int(23), Int(3), Int(1)],
+            vec![day(2026, 1, 2), Int(22), Int(12), Int(1)],
+            vec![day(2026, 1, 3), Int(22), Int(9), Int(1)],
+            vec![day(2026, 1, 3), Int(23), Int(4), Int(1)],
+        ],
+    );
+    let p = plan(&t).unwrap();
+    assert_eq!(names(&p), ["22", "23"]);
+    assert_eq!(points(&p, 1), [("01-01".into(), 3.0), ("01-03".into(), 4.0)]);
+    let Plan::Lines { series, timeline, .. } = &p else { panic!() };
+    let runs = timeline::runs(&series[1].points, timeline.as_ref());
+    assert_eq!(runs.len(), 2, "the line is interrupted at 01-02");
+    assert_eq!(timeline::runs(&series[0].points, timeline.as_ref()).len(), 1);
+}
+
+#[test]
+fn a_stray_far_day_breaks_the_axis() {
+    // The issue's shape: a week in November 2026 and one stray line from December 2025.
+    let mut rows = vec![vec![day(2025, 12, 1), Int(1)]];
+    for d in 23..=29 {
+        rows.push(vec![day(2026, 11, d), Int(100 + i64::from(d))]);
+    }
+    let p = plan(&table(&["day", "events"], rows)).unwrap();
+    let Plan::Lines { note, timeline, series, .. } = &p else { panic!() };
+    let tl = timeline.as_ref().unwrap();
+    assert_eq!(tl.panels.len(), 2);
+    assert_eq!(tl.zeros, 0, "the empty year is left out, not filled");
+    assert_eq!(series[0].points.len(), 8);
+    assert_eq!(note.as_deref(), Some("axis broken: no events 2025-12-02 to 2026-11-22 (356 days)"));
+    // A quiet fortnight in a 3-month range is not a break: it is drawn as zeros.
+    let mut rows = Vec::new();
+    for d in 0..90 {
+        if !(30..44).contains(&d) {
+            rows.push(vec![Date(20_000 + d), Int(5)]);
+        }
+    }
+    let p = plan(&table(&["day", "events"], rows)).unwrap();
+    let Plan::Lines { timeline, .. } = &p else { panic!() };
+    let tl = timeline.as_ref().unwrap();
+    assert_eq!((tl.panels.len(), tl.zeros), (1, 14));
+}
+
+#[test]
+fn hours_without_rows_are_zeros_and_irregular_times_are_left_alone() {
+    let h = 3_600_000_000;
+    let base = 1_763_800_000_000_000 - 1_763_800_000_000_000 % h;
+    let rows = [0, 1, 4].map(|i| vec![Value::Timestamp(base + i * h), Int(2)]).to_vec();
+    let p = plan(&table(&["period", "connections"], rows)).unwrap();
+    assert_eq!(points(&p, 0).iter().map(|p| p.1).collect::<Vec<_>>(), [2.0, 2.0, 0.0, 0.0, 2.0]);
+    let Plan::Lines { note, .. } = &p else { panic!() };
+    assert_eq!(note.as_deref(), Some("2 hours without events drawn as 0"));
+    // Times that are not on a day or an hour: drawn as given.
+    let rows = [0, 7, 900].map(|s| vec![Value::Timestamp(base + s * 1_000_000), Int(1)]).to_vec();
+    let p = plan(&table(&["ts", "n"], rows)).unwrap();
+    let Plan::Lines { timeline, .. } = &p else { panic!() };
+    assert!(timeline.is_none());
+}
+
+#[test]
+fn broken_axis_renders_svg_and_png() {
+    let mut rows = vec![vec![day(2025, 12, 1), Int(1), Int(1)]];
+    for d in [23, 24, 27, 28] {
+        rows.push(vec![day(2026, 11, d), Int(50), Int(9)]);
+    }
+    let t = table(&["day", "events", "ips"], rows);
+    let dir = tempfile::tempdir().unwrap();
+    for (name, log) in [("a.svg", false), ("b.png", false), ("c.svg", true)] {
+        write(&t, "daily", &dir.path().join(name), log, ChartType::Auto).unwrap();
+    }
+    let svg = std::fs::read_to_string(dir.path().join("a.svg")).unwrap();
+    assert!(svg.contains("axis broken: no events 2025-12-02 to 2026-11-22"), "the caption says so");
+    assert!(svg.contains("2 days without events drawn as 0"));
+    // Both panels have their own dates on the x axis.
+    assert!(svg.contains("2025-12-01") && svg.contains("2026-11-2"), "{svg}");
+}
+
+#[test]
+fn axis_numbers_do_not_round_ticks_into_each_other() {
+    let ticks: Vec<String> = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 12_345.0].iter().map(|&v| axis_number(v)).collect();
+    assert_eq!(ticks, ["0", "0.50", "1", "1.5", "2", "2.5", "3", "12k"]);
+}

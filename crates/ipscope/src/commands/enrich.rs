@@ -38,7 +38,14 @@ pub fn describe(e: &Enricher) -> Vec<String> {
         .map(|db| {
             let built = format_timestamp(i64::try_from(db.build_epoch).unwrap_or(0).saturating_mul(1_000_000));
             let built = built.get(..10).unwrap_or(&built).to_owned();
-            format!("{} database: {} (IPv{}, built {built}) {}", db.role, db.kind, db.ip_version, db.path.display())
+            let place = if db.path.as_os_str() == ipscope_enrich::BUILTIN_NAME {
+                "built-in: ip-location-db geo-whois-asn-country, country codes only (contains NRO data, CC BY 4.0); \
+                 install GeoLite2 / DB-IP databases for cities and networks"
+                    .to_owned()
+            } else {
+                db.path.display().to_string()
+            };
+            format!("{} database: {} (IPv{}, built {built}) {place}", db.role, db.kind, db.ip_version)
         })
         .collect();
     if e.databases.is_empty() {

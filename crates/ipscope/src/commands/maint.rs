@@ -49,12 +49,34 @@ pub fn maint(ctx: &Ctx, a: MaintArgs) -> Result<ExitCode> {
     base.validate()?;
     let now = now_micros()?;
     let cutoff = now - i64::from(a.purge_days) * 86_400_000_000;
+    let mail = (!a.mail.email.is_empty()).then(|| mail_settings(ctx, &a.mail));
     let mut store = crate::daemon::open_writable(ctx, &ctx.data_dir()?, false)?;
     let purged = store.purge(cutoff, a.commit)?;
+    let mut doc = Vec::new();
+    write_document(&mut doc, store.as_ref(), &base, now, a.purge_days, purged)?;
     let mut out = io::BufWriter::new(io::stdout().lock());
-    write_document(&mut out, store.as_ref(), &base, now, a.purge_days, purged)?;
+    out.write_all(&doc)?;
     out.flush()?;
+    if let Some(m) = mail {
+        let text = String::from_utf8_lossy(&doc);
+        crate::mail::send(&m, &crate::mail::subject(&format_timestamp(now - now % 60_000_000)), &text)?;
+        writeln!(io::stderr(), "mailed to {} through {}", m.to.join(", "), m.relay)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The relay settings: flags (and their environment twins), else `[maint]` in the config.
+pub fn mail_settings(ctx: &Ctx, a: &crate::cli::MailArgs) -> crate::mail::MailSettings {
+    let c = &ctx.cfg.maint;
+    crate::mail::MailSettings {
+        to: if a.email.is_empty() { c.email.clone() } else { a.email.clone() },
+        from: a.from.clone().or_else(|| c.from.clone()),
+        relay: a.smtp.clone().or_else(|| c.smtp.clone()).unwrap_or_else(|| "localhost:25".into()),
+        tls: a.smtp_tls.or(c.smtp_tls).unwrap_or_default(),
+        ca: a.smtp_ca.clone().or_else(|| c.smtp_ca.clone()),
+        user: a.smtp_user.clone().or_else(|| c.smtp_user.clone()),
+        password: a.smtp_password.clone().or_else(|| c.smtp_password.clone()),
+    }
 }
 
 /// The nightly Markdown document: purge result, then every report.

@@ -39,6 +39,16 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
             asns: a.asn.clone(),
             taxonomies: a.taxonomy.clone(),
             home: location,
+            src: a
+                .src
+                .iter()
+                .map(|s| {
+                    s.parse::<ipnet::IpNet>()
+                        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| anyhow!("--src {s:?}: not an address or network (203.0.113.7, 198.51.100.0/24)"))
+                })
+                .collect::<Result<Vec<_>>>()?,
+            no_probes: a.no_probes,
         },
         top: a.top,
         min_events: a.min_events,
@@ -51,6 +61,22 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
         },
         ..Params::default()
     })
+}
+
+/// Parameters with no filter: the configured home networks and service groups, `top` and
+/// `ratio` (the daemon's nightly maint).
+pub fn base_params(ctx: &Ctx, top: usize, ratio: f64) -> Params {
+    Params {
+        top,
+        ratio,
+        home: ctx.cfg.home.clone(),
+        service_groups: if ctx.cfg.services.is_empty() {
+            Params::default().service_groups
+        } else {
+            ctx.cfg.services.clone()
+        },
+        ..Params::default()
+    }
 }
 
 pub fn print(t: &Table, o: &OutputArgs) -> Result<()> {
@@ -71,9 +97,12 @@ pub fn report_table(ctx: &Ctx, a: &ReportCmd, store: &dyn Query) -> Result<(Tabl
     p.by = match a.by {
         ByArg::Ip => By::Ip,
         ByArg::User => By::User,
+        ByArg::Kind => By::Kind,
+        ByArg::Format => By::Format,
     };
     p.host = a.host;
     p.bucket = match a.bucket {
+        BucketArg::Minute => ipscope_report::Bucket::Minute,
         BucketArg::Hour => ipscope_report::Bucket::Hour,
         BucketArg::Day => ipscope_report::Bucket::Day,
     };

@@ -172,6 +172,29 @@ pub fn run(ctx: Ctx, a: ServeArgs) -> Result<ExitCode> {
         said.push(format!("reading the journal ({})", j.input_name()));
         threads.push(spawn("ipscope-journal", Box::new(move || Ok(ipscope_ingest::journal::run(&c, &j)?)))?);
     }
+    if let Some(at) = ctx.cfg.maint.at.as_deref() {
+        let at = crate::schedule::parse_time_of_day(at)?;
+        let mail = super::maint::mail_settings(&ctx, &crate::cli::MailArgs::default());
+        if mail.to.is_empty() {
+            bail!("[maint] at is set but [maint] email names no recipient");
+        }
+        let zone = ctx.cfg.tz.clone().unwrap_or(Zone::Local);
+        let job = NightlyMaint {
+            base: super::query::base_params(&ctx, ctx.cfg.maint.top.unwrap_or(20), ctx.cfg.maint.ratio.unwrap_or(0.05)),
+            purge_days: ctx.cfg.maint.purge_days.unwrap_or(10),
+            purge: ctx.cfg.maint.purge,
+            mail,
+        };
+        job.base.validate()?;
+        let backend = live.backend()?;
+        let stop = Arc::clone(&stop);
+        said.push(format!(
+            "nightly report at {at} ({zone}) to {}{}",
+            job.mail.to.join(", "),
+            if job.purge { format!(", purging events older than {} days", job.purge_days) } else { String::new() }
+        ));
+        threads.push(spawn("ipscope-maint", Box::new(move || run_schedule(&job, backend, at, zone, &stop)))?);
+    }
     let (mut syslog_udp, mut syslog_tcp) = (None, None);
     if let Some(l) = listeners {
         let (udp, tcp) = l.local_addrs();
@@ -232,4 +255,59 @@ pub fn run(ctx: Ctx, a: ServeArgs) -> Result<ExitCode> {
     served?;
     writeln!(io::stderr(), "ipscope serve stopped")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The nightly maint of `[maint]`: what to purge and whom to mail.
+struct NightlyMaint {
+    base: ipscope_report::Params,
+    purge_days: u32,
+    purge: bool,
+    mail: crate::mail::MailSettings,
+}
+
+impl NightlyMaint {
+    /// One run: purge (if configured), the document, the mail.
+    fn run(&self, backend: &mut ipscope_ingest::live::LiveBackend, now: i64) -> Result<()> {
+        use ipscope_store::Backend;
+        let cutoff = now - i64::from(self.purge_days) * 86_400_000_000;
+        let purged = backend.purge(cutoff, self.purge)?;
+        let mut doc = Vec::new();
+        super::maint::write_document(&mut doc, backend, &self.base, now, self.purge_days, purged)?;
+        let subject = crate::mail::subject(&ipscope_store::format_timestamp(now - now % 60_000_000));
+        crate::mail::send(&self.mail, &subject, &String::from_utf8_lossy(&doc))
+    }
+}
+
+/// Runs `job` every day at `at` in `zone` (retrying failures, see `schedule`) until `stop`.
+fn run_schedule(
+    job: &NightlyMaint,
+    mut backend: ipscope_ingest::live::LiveBackend,
+    at: chrono::NaiveTime,
+    zone: Zone,
+    stop: &AtomicBool,
+) -> Result<()> {
+    use crate::schedule::{After, Plan};
+    let mut plan = Plan::new(chrono::Utc::now(), at, zone);
+    info!(next = %plan.next, "nightly report scheduled");
+    while !stop.load(Ordering::Relaxed) {
+        let now = chrono::Utc::now();
+        if !plan.due(now) {
+            let wait = (plan.next - now).to_std().unwrap_or_default().min(Duration::from_millis(500));
+            std::thread::sleep(wait.max(Duration::from_millis(10)));
+            continue;
+        }
+        let outcome = job.run(&mut backend, now.timestamp_micros());
+        let ok = outcome.is_ok();
+        match (plan.finish(chrono::Utc::now(), ok), outcome) {
+            (After::Done, _) => info!(to = %job.mail.to.join(", "), next = %plan.next, "nightly report mailed"),
+            (After::Retry { attempt }, Err(e)) => {
+                error!(error = format!("{e:#}"), attempt, retry_at = %plan.next, "nightly report failed; will retry")
+            }
+            (_, Err(e)) => {
+                error!(error = format!("{e:#}"), next = %plan.next, "nightly report failed; giving up until the next run")
+            }
+            (_, Ok(())) => {}
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,28 @@
+//! `timeline`: events per time bucket (`--bucket minute|hour|day`, UTC) per event kind or source
+//! format (`--by kind|format`) — the dashboard's "events over time" and a quick look from the CLI.
+//! Only buckets with events are listed (a chart fills the others with zeros).
+
+use ipscope_store::{Query, Table};
+
+use crate::{By, Dialect, Params, ReportError, Result};
+
+pub fn sql(d: Dialect, p: &Params) -> Result<String> {
+    let (key, name) = match p.by {
+        By::Kind | By::Ip => ("kind", "kind"),
+        By::Format => ("format", "format"),
+        By::User => {
+            return Err(ReportError::Invalid("timeline: --by kind or --by format".into()));
+        }
+    };
+    Ok(format!(
+        "SELECT {bucket} AS time, CAST({key} AS VARCHAR) AS {name}, count(*) AS events \
+         FROM {from} WHERE {filter} GROUP BY 1, 2 ORDER BY 1, 2",
+        bucket = d.truncate(p.bucket, "ts"),
+        from = p.filter.from(),
+        filter = p.filter.sql(d),
+    ))
+}
+
+pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
+    Ok(store.query(&sql(Dialect::DuckDb, p)?)?)
+}
