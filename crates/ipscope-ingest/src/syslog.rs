@@ -138,8 +138,19 @@ fn bind_udp(addr: SocketAddr) -> Result<UdpSocket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let err = |source| IngestError::Source { what: format!("cannot listen on udp {addr}"), source };
     let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP)).map_err(err)?;
-    // A smaller buffer than asked for (the kernel's limit) is still a buffer: not an error.
+    // A smaller buffer than asked for (the kernel's limit) is still a buffer: not an error, but
+    // bursts beyond it are lost in the kernel, so say how to raise it.
     let _ = sock.set_recv_buffer_size(UDP_RECV_BUFFER);
+    if let Ok(got) = sock.recv_buffer_size()
+        && got < UDP_RECV_BUFFER / 2
+    {
+        warn!(
+            asked = UDP_RECV_BUFFER,
+            got,
+            "the kernel limits the syslog UDP receive buffer (net.core.rmem_max): bursts beyond it are dropped \
+             before ipscope sees them; raise it with `sysctl -w net.core.rmem_max={UDP_RECV_BUFFER}`"
+        );
+    }
     sock.bind(&addr.into()).map_err(err)?;
     let sock: UdpSocket = sock.into();
     sock.set_read_timeout(Some(TICK)).map_err(err)?;

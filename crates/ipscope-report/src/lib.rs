@@ -233,7 +233,7 @@ pub const CATALOGUE: &[Report] = &[
     Report { name: "recent", about: "the latest -N events, newest first", run: reports::recent::run },
     Report {
         name: "summary",
-        about: "events, addresses, first and last event per source format and event kind",
+        about: "events, first and last event per source format and event kind",
         run: reports::summary::run,
     },
     Report {

@@ -283,10 +283,10 @@ fn summary_and_sensors_say_what_the_store_holds() {
     assert_eq!(
         rows(&t),
         [
-            "sshd | auth | 115 | 4 | 2026-11-02 10:00:00 | 2026-11-04 09:59:59",
-            "sshd | invalid_user | 5 | 1 | 2026-11-03 11:00:00 | 2026-11-03 11:00:04",
-            "sshd | session_close | 2 | 2 | 2026-11-02 10:00:00 | 2026-11-02 14:00:00",
-            "sshd | session_open | 5 | 4 | 2026-11-02 09:00:00 | 2026-11-04 23:59:59.999999",
+            "sshd | auth | 115 | 2026-11-02 10:00:00 | 2026-11-04 09:59:59",
+            "sshd | invalid_user | 5 | 2026-11-03 11:00:00 | 2026-11-03 11:00:04",
+            "sshd | session_close | 2 | 2026-11-02 10:00:00 | 2026-11-02 14:00:00",
+            "sshd | session_open | 5 | 2026-11-02 09:00:00 | 2026-11-04 23:59:59.999999",
         ]
     );
     let t = run(&store, "sensors", &Params::default());

@@ -505,14 +505,7 @@ fn render_guarded(t: &Table, format: OutputFormat, sep: char, formula_guard: boo
 }
 
 async fn reports(Params(pairs): Params<Vec<(String, String)>>) -> ApiResult {
-    let t = Table {
-        columns: vec!["report".into(), "about".into()],
-        rows: ipscope_report::CATALOGUE
-            .iter()
-            .map(|r| vec![Value::Text(r.name.into()), Value::Text(r.about.into())])
-            .collect(),
-    };
-    render(&t, format_param(&pairs)?, ',')
+    render(&crate::commands::query::catalogue_table(), format_param(&pairs)?, ',')
 }
 
 /// `ReportCmd` parsed from API parameters by the CLI's definitions.

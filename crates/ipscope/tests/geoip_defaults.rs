@@ -3,51 +3,36 @@
 //! with one unusable file still enriches from the others, naming the file it skipped.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
+use common::{corpus, run_ok as run};
 
-fn corpus(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(rel)
-}
-
-fn ipscope(data: &Path, geoip: &str) -> Command {
-    let mut c = Command::cargo_bin("ipscope").unwrap();
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("IPSCOPE_DATA", data)
-        .env("IPSCOPE_CONFIG", "/dev/null")
-        .env("IPSCOPE_TZ", "UTC")
-        .env("IPSCOPE_GEOIP", geoip)
-        .env("NO_COLOR", "1");
+/// `ipscope` with these GeoIP databases.
+fn ipscope_with(data: &Path, geoip: &str) -> Command {
+    let mut c = common::ipscope(data);
+    c.env("IPSCOPE_GEOIP", geoip);
     c
-}
-
-fn run(c: &mut Command) -> (String, String) {
-    let o = c.output().unwrap();
-    let (out, err) = (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned());
-    assert!(o.status.success(), "{c:?}\n{out}\n{err}");
-    (out, err)
 }
 
 #[test]
 fn builtin_database_gives_countries_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (out, _) = run(ipscope(&data, "builtin").args(["lookup", "8.8.8.8", "--format", "csv"]));
+    let (out, _) = run(ipscope_with(&data, "builtin").args(["lookup", "8.8.8.8", "--format", "csv"]));
     let mut r = csv::Reader::from_reader(out.as_bytes());
     let country = r.headers().unwrap().iter().position(|h| h == "country").unwrap();
     assert_eq!(&r.records().next().unwrap().unwrap()[country], "US");
     // A demo store: countries out of the box, drawn on the map.
-    run(ipscope(&data, "builtin").args(["demo", "--lines", "3000", "--keep"]).arg(dir.path()));
-    let (out, _) = run(ipscope(&data, "builtin")
+    run(ipscope_with(&data, "builtin").args(["demo", "--lines", "3000", "--keep"]).arg(dir.path()));
+    let (out, _) = run(ipscope_with(&data, "builtin")
         .args(["report", "countries", "--format", "csv", "--chart"])
         .arg(dir.path().join("map.svg")));
     let codes: Vec<&str> = out.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
     assert!(codes.len() >= 3 && codes.iter().all(|c| c.len() == 2), "{out}");
     assert!(std::fs::read_to_string(dir.path().join("map.svg")).unwrap().contains("<circle"), "bubbles on the map");
-    let (out, err) = run(ipscope(&data, "builtin").arg("status"));
+    let (out, err) = run(ipscope_with(&data, "builtin").arg("status"));
     assert!(format!("{out}{err}").contains("built-in: ip-location-db"), "{out}{err}");
 }
 
@@ -60,9 +45,10 @@ fn a_directory_with_a_broken_file_still_enriches() {
     std::fs::copy(corpus("mmdb/test-data/GeoIP2-City-Test.mmdb"), geo.join("city.mmdb")).unwrap();
     std::fs::copy(corpus("mmdb/bad-data/maxminddb-golang/cyclic-data-structure.mmdb"), geo.join("broken.mmdb"))
         .unwrap();
-    let (_, err) = run(ipscope(&data, geo.to_str().unwrap()).arg("ingest").arg(corpus("asa/beats/non-canonical.log")));
+    let (_, err) =
+        run(ipscope_with(&data, geo.to_str().unwrap()).arg("ingest").arg(corpus("asa/beats/non-canonical.log")));
     assert!(err.contains("not used:") && err.contains("broken.mmdb"), "{err}");
-    let (out, _) = run(ipscope(&data, geo.to_str().unwrap()).args([
+    let (out, _) = run(ipscope_with(&data, geo.to_str().unwrap()).args([
         "sql",
         "SELECT count(*) FROM addresses WHERE country_code IS NOT NULL",
         "--format",

@@ -124,14 +124,19 @@ pub fn report(ctx: &Ctx, a: ReportCmd) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn list_reports() -> Result<ExitCode> {
-    let t = Table {
+/// The catalogue as a table: `ipscope reports`, `/api/reports`.
+pub fn catalogue_table() -> Table {
+    Table {
         columns: vec!["report".into(), "about".into()],
         rows: ipscope_report::CATALOGUE
             .iter()
             .map(|r| vec![Value::Text(r.name.into()), Value::Text(r.about.into())])
             .collect(),
-    };
+    }
+}
+
+pub fn list_reports() -> Result<ExitCode> {
+    let t = catalogue_table();
     print(&t, &OutputArgs { format: None, sep: ',', no_header: false, no_formula_guard: false })?;
     Ok(ExitCode::SUCCESS)
 }

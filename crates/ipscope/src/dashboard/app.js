@@ -215,20 +215,25 @@
     return 'day';
   }
 
-  /** The span a time series covers: the chosen window, narrowed to the first and last event
-   *  that match (an address seen on one afternoon is drawn by the minute, not over years). */
+  /** The span a time series covers: the chosen window, narrowed to the store's first and last
+   *  event, or to those of the address or network (`extra.src`) — an address seen on one
+   *  afternoon is drawn by the minute, not over years. */
   async function spanOf(extra) {
     const [since, until] = window_();
-    let first = since;
-    let last = until || Date.now();
-    try {
-      const rows = await getJson(reportUrl('summary', extra, 'json'));
-      const f = rows.map((r) => Date.parse(r.first_seen)).filter((x) => !isNaN(x));
-      const l = rows.map((r) => Date.parse(r.last_seen)).filter((x) => !isNaN(x));
-      if (f.length) first = Math.max(first || -Infinity, Math.min(...f));
-      if (l.length) last = Math.min(last, Math.max(...l));
-    } catch (_) { /* the series query reports the error */ }
-    return Math.max(0, last - (first === null ? last - 365 * 86400e3 : first));
+    let first = info && info.first ? Date.parse(info.first) : null;
+    let last = info && info.last ? Date.parse(info.last) : Date.now();
+    if (extra && extra.src) {
+      try {
+        const rows = await getJson(reportUrl('summary', { src: extra.src }, 'json'));
+        const f = rows.map((r) => Date.parse(r.first_seen)).filter((x) => !isNaN(x));
+        const l = rows.map((r) => Date.parse(r.last_seen)).filter((x) => !isNaN(x));
+        if (f.length) first = Math.min(...f);
+        if (l.length) last = Math.max(...l);
+      } catch (_) { /* the series query reports the error */ }
+    }
+    const lo = Math.max(since === null ? -Infinity : since, first === null ? -Infinity : first);
+    const hi = Math.min(until === null ? Infinity : until, last);
+    return Number.isFinite(lo) && Number.isFinite(hi) ? Math.max(0, hi - lo) : 365 * 86400e3;
   }
 
   const COLORS = ['#1f5fbf', '#d1495b', '#2a9d8f', '#e9a03b', '#6a4c93', '#4c956c', '#8a5a44', '#ef476f', '#118ab2', '#555'];
