@@ -97,6 +97,31 @@ impl Dialect {
         }
     }
 
+    /// `ts` moved by `secs` seconds (an integer expression): local wall-clock times for `--tz`.
+    pub fn add_seconds(self, ts: &str, secs: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("({ts} + to_seconds({secs}))"),
+            Dialect::ClickHouse => format!("addSeconds({ts}, {secs})"),
+        }
+    }
+
+    /// A timestamp truncated to the start of its second.
+    pub fn second(self, ts: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("date_trunc('second', {ts})"),
+            Dialect::ClickHouse => format!("toStartOfSecond({ts})"),
+        }
+    }
+
+    /// A timestamp truncated to the start of its quarter hour (every UTC offset in use is a
+    /// multiple of 15 minutes).
+    pub fn quarter_hour(self, ts: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("time_bucket(INTERVAL 15 MINUTE, {ts})"),
+            Dialect::ClickHouse => format!("toStartOfFifteenMinutes({ts})"),
+        }
+    }
+
     /// A string literal.
     pub fn string(self, s: &str) -> String {
         match self {

@@ -7,12 +7,14 @@
 
 mod dialect;
 mod filter;
+pub mod local;
 pub mod reports;
 
 use ipscope_store::{Query, StoreError, Table};
 
 pub use dialect::Dialect;
 pub use filter::{Filter, HomeNets, sql_is_home};
+pub use local::{LocalTime, Zone};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -71,6 +73,8 @@ pub struct Params {
     pub bucket: Bucket,
     /// `services`: named groups of destination ports.
     pub service_groups: Vec<(String, Vec<u16>)>,
+    /// `--tz`: the zone of per-day and per-hour buckets (see [`local`]).
+    pub tz: Zone,
 }
 
 impl Default for Params {
@@ -92,6 +96,7 @@ impl Default for Params {
                 .iter()
                 .map(|(n, ports)| ((*n).to_owned(), ports.to_vec()))
                 .collect(),
+            tz: Zone::Utc,
         }
     }
 }
@@ -136,7 +141,7 @@ pub struct Report {
 pub const CATALOGUE: &[Report] = &[
     Report {
         name: "daily",
-        about: "events and distinct source addresses per day (UTC), with weekday",
+        about: "events and distinct source addresses per day (UTC, or --tz), with weekday",
         run: reports::daily::run,
     },
     Report {
@@ -224,10 +229,10 @@ pub const CATALOGUE: &[Report] = &[
         about: "one ASN's events and addresses per day (--asn N)",
         run: reports::asn_trend::run,
     },
-    Report { name: "activity", about: "events by hour of day (UTC) and weekday", run: reports::activity::run },
+    Report { name: "activity", about: "events by hour of day and weekday (UTC, or --tz)", run: reports::activity::run },
     Report {
         name: "timeline",
-        about: "events per minute, hour or day (--bucket, UTC) per event kind or source format (--by kind|format)",
+        about: "events per minute, hour or day (--bucket; UTC, or --tz) per event kind or source format (--by kind|format)",
         run: reports::timeline::run,
     },
     Report { name: "recent", about: "the latest -N events, newest first", run: reports::recent::run },

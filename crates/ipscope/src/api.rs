@@ -478,8 +478,14 @@ fn format_param(pairs: &[(String, String)]) -> Result<OutputFormat, ApiError> {
 
 /// A table in the asked-for format, with its content type.
 fn render(t: &Table, format: OutputFormat, sep: char) -> ApiResult {
+    render_times(t, format, sep, true)
+}
+
+/// [`render`]; `iso_times: false` writes times as they are (a report's local wall-clock hours
+/// under `tz=` are no UTC instants, so no ISO `Z`).
+fn render_times(t: &Table, format: OutputFormat, sep: char, iso_times: bool) -> ApiResult {
     let mut body = Vec::new();
-    let style = Style { format, sep, header: true, iso_times: true };
+    let style = Style { format, sep, header: true, iso_times };
     output::write_table(&mut body, t, style).map_err(|e| ApiError::bad(e.to_string()))?;
     let ctype = match format {
         OutputFormat::Json => "application/json",
@@ -537,7 +543,9 @@ fn report_args(name: &str, pairs: &[(String, String)]) -> Result<ReportCmd, ApiE
         }
     }
     let matches = cmd.try_get_matches_from(argv).map_err(|e| ApiError::bad(e.render().to_string().trim()))?;
-    let parsed = ApiReport::from_arg_matches(&matches).map_err(|e| ApiError::bad(e.to_string().trim()))?;
+    let mut parsed = ApiReport::from_arg_matches(&matches).map_err(|e| ApiError::bad(e.to_string().trim()))?;
+    // The API's times are UTC (ISO 8601 with Z) unless a request asks for a zone's days.
+    parsed.cmd.report.tz.get_or_insert(ipscope_formats::Zone::Utc);
     Ok(parsed.cmd)
 }
 
@@ -550,6 +558,8 @@ async fn report(
     let chart = chart_param(&pairs)?;
     let cmd = report_args(&name, &pairs)?;
     let sep = cmd.output.sep;
+    // Local wall-clock buckets (`tz=`) are not UTC instants: no `Z` on them.
+    let local = cmd.report.tz != Some(ipscope_formats::Zone::Utc);
     let (t, title) = blocking(move || {
         let backend = state.backend()?;
         crate::commands::query::report_table(&state.ctx, &cmd, &backend)
@@ -558,7 +568,7 @@ async fn report(
     })
     .await?;
     match chart {
-        None => render(&t, format, sep),
+        None => render_times(&t, format, sep, !local),
         Some((image, kind, log)) => {
             let bytes = tokio::task::spawn_blocking(move || crate::chart::render(&t, &title, log, kind, image))
                 .await

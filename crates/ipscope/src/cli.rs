@@ -260,6 +260,11 @@ pub struct ReportArgs {
     /// Hide addresses / users / prefixes with fewer events
     #[arg(long, env = "IPSCOPE_MIN_EVENTS", default_value_t = 1)]
     pub min_events: u64,
+    /// Zone of days and hours (daily, activity, scans, taxonomy, services, timeline, trends, ...)
+    /// and of --since/--until dates without an offset: `UTC`, `local`, `America/Chicago`, `+02:00`
+    /// [default: the config's `tz`, else the local zone]
+    #[arg(long, env = "IPSCOPE_TZ", value_name = "ZONE")]
+    pub tz: Option<ipscope_formats::Zone>,
 }
 
 #[derive(Args, Debug)]
@@ -288,7 +293,7 @@ pub struct ReportCmd {
     /// services: only connections to this host
     #[arg(long, env = "IPSCOPE_HOST", value_name = "ADDR")]
     pub host: Option<std::net::IpAddr>,
-    /// services, timeline: time bucket (UTC)
+    /// services, timeline: time bucket (in --tz)
     #[arg(long, env = "IPSCOPE_BUCKET", value_enum, default_value_t = BucketArg::Day)]
     pub bucket: BucketArg,
     /// Also draw the report as a chart into FILE.svg or FILE.png (see --chart-type)

@@ -1,12 +1,14 @@
-//! `activity`: events by hour of day (UTC) and weekday — one row per hour, one column per day.
+//! `activity`: events by hour of day and weekday (UTC, or local with `--tz`) — one row per hour,
+//! one column per day.
 
 use ipscope_store::{Query, Table};
 
-use crate::{Dialect, Params, Result};
+use crate::{Dialect, LocalTime, Params, Result};
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-pub fn sql(d: Dialect, p: &Params) -> String {
+pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> String {
+    let local = lt.sql(d, "ts");
     let from = p.filter.from();
     let cols: Vec<String> = DAYS
         .iter()
@@ -18,12 +20,13 @@ pub fn sql(d: Dialect, p: &Params) -> String {
            SELECT {hour} AS hour, {dow} AS dow FROM {from} WHERE {filter}\
          ) GROUP BY hour ORDER BY hour",
         cols = cols.join(", "),
-        hour = d.hour("ts"),
-        dow = d.iso_weekday("ts"),
+        hour = d.hour(&local),
+        dow = d.iso_weekday(&local),
         filter = p.filter.sql(d),
     )
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
-    Ok(store.query(&sql(Dialect::DuckDb, p))?)
+    let lt = LocalTime::for_report(store, p)?;
+    Ok(store.query(&sql(Dialect::DuckDb, p, &lt))?)
 }

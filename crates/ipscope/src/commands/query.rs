@@ -49,8 +49,26 @@ pub fn parse_age(s: &str) -> Option<i64> {
     Some((n * secs * 1e6) as i64)
 }
 
+/// [`parse_when`] with dates and zone-less date-times read in `zone` (`--since 2026-11-01 --tz
+/// America/Chicago` is Chicago's midnight); ages and RFC 3339 times are instants already.
+pub fn parse_when_in(s: &str, now: DateTime<Utc>, zone: &ipscope_report::Zone) -> Result<i64> {
+    let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)));
+    match naive {
+        Some(t) => Ok(ipscope_report::local::local_to_utc(zone, t)),
+        None => parse_when(s, now),
+    }
+}
+
+/// The zone of report days: `--tz` (or IPSCOPE_TZ), else the config's `tz`, else the local zone.
+pub fn report_zone(ctx: &Ctx, a: &ReportArgs) -> ipscope_report::Zone {
+    a.tz.clone().or_else(|| ctx.cfg.tz.clone()).unwrap_or(ipscope_report::Zone::Local)
+}
+
 pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
     let now = Utc::now();
+    let tz = report_zone(ctx, a);
     let mut home = ctx.cfg.home.clone();
     if let Some(list) = &a.home {
         for (name, net) in HomeNets::parse_list(list)?.nets {
@@ -66,8 +84,8 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
     };
     Ok(Params {
         filter: Filter {
-            since: a.since.as_deref().map(|s| parse_when(s, now)).transpose().context("--since")?,
-            until: a.until.as_deref().map(|s| parse_when(s, now)).transpose().context("--until")?,
+            since: a.since.as_deref().map(|s| parse_when_in(s, now, &tz)).transpose().context("--since")?,
+            until: a.until.as_deref().map(|s| parse_when_in(s, now, &tz)).transpose().context("--until")?,
             formats: a.source.clone(),
             sensors: a.sensor.clone(),
             kinds: a.kind.clone(),
@@ -94,6 +112,7 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
         } else {
             ctx.cfg.services.clone()
         },
+        tz,
         ..Params::default()
     })
 }
@@ -110,6 +129,7 @@ pub fn base_params(ctx: &Ctx, top: usize, ratio: f64) -> Params {
         } else {
             ctx.cfg.services.clone()
         },
+        tz: ctx.cfg.tz.clone().unwrap_or(ipscope_report::Zone::Local),
         ..Params::default()
     }
 }
