@@ -27,14 +27,32 @@ pub enum ReportError {
 pub type Result<T, E = ReportError> = std::result::Result<T, E>;
 
 /// `--by`: what a report groups or splits by (`low-success`: ip or user; `timeline`: kind or
-/// format).
+/// format; `trends`: any but kind). Each report has its default ([`default_by`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum By {
     #[default]
     Ip,
     User,
     Kind,
+    /// The source format (`--by source` or `format`).
     Format,
+    Asn,
+    Country,
+    Taxonomy,
+    /// Destination port.
+    Port,
+    /// The source's network prefix (`--prefix`, `--prefix6`).
+    Prefix,
+}
+
+/// What `--by` means when it is not given: `trends` by ASN, `timeline` by kind, the others by
+/// source address.
+pub fn default_by(report: &str) -> By {
+    match report {
+        "trends" => By::Asn,
+        "timeline" => By::Kind,
+        _ => By::Ip,
+    }
 }
 
 /// Time bucket of a time-series report.
@@ -75,6 +93,8 @@ pub struct Params {
     pub service_groups: Vec<(String, Vec<u16>)>,
     /// `--tz`: the zone of per-day and per-hour buckets (see [`local`]).
     pub tz: Zone,
+    /// `trends --days`: the window, in days.
+    pub days: u32,
 }
 
 impl Default for Params {
@@ -97,6 +117,7 @@ impl Default for Params {
                 .map(|(n, ports)| ((*n).to_owned(), ports.to_vec()))
                 .collect(),
             tz: Zone::Utc,
+            days: reports::trends::DEFAULT_DAYS,
         }
     }
 }
@@ -247,6 +268,12 @@ pub const CATALOGUE: &[Report] = &[
         run: reports::groups::sensors::run,
     },
     Report {
+        name: "trends",
+        about: "rising and falling ASNs, countries, taxonomies, ports, prefixes, sources or users (--by): \
+                daily counts over --days, least-squares slope, last day against the median, flag",
+        run: reports::trends::run,
+    },
+    Report {
         name: "services",
         about: "connections and bytes in/out per service group per day or hour (--bucket), to one --host",
         run: reports::services::run,
@@ -256,6 +283,16 @@ pub const CATALOGUE: &[Report] = &[
 /// Looks a report up by name.
 pub fn find(name: &str) -> Option<&'static Report> {
     CATALOGUE.iter().find(|r| r.name == name)
+}
+
+/// What `--chart` draws for reports whose table is not itself a chart (`trends`: the daily series
+/// of its top keys); `None` for the others, whose table is drawn.
+pub fn chart_table(report: &Report, store: &dyn Query, params: &Params) -> Result<Option<Table>> {
+    params.validate()?;
+    match report.name {
+        "trends" => Ok(Some(reports::trends::chart(store, params)?)),
+        _ => Ok(None),
+    }
 }
 
 /// Runs a report after validating the parameters.

@@ -18,3 +18,4 @@ pub mod timeline;
 pub mod top;
 pub mod top_ips;
 pub mod top_users;
+pub mod trends;

@@ -560,11 +560,16 @@ async fn report(
     let sep = cmd.output.sep;
     // Local wall-clock buckets (`tz=`) are not UTC instants: no `Z` on them.
     let local = cmd.report.tz != Some(ipscope_formats::Zone::Utc);
+    let charted = chart.is_some();
     let (t, title) = blocking(move || {
         let backend = state.backend()?;
-        crate::commands::query::report_table(&state.ctx, &cmd, &backend)
-            .map(|(t, r)| (t, format!("ipscope report {}", r.name)))
-            .map_err(ApiError::any)
+        let (t, r) = crate::commands::query::report_table(&state.ctx, &cmd, &backend).map_err(ApiError::any)?;
+        let t = if charted {
+            crate::commands::query::chart_table(&state.ctx, &cmd, &backend, t).map_err(ApiError::any)?
+        } else {
+            t
+        };
+        Ok((t, format!("ipscope report {}", r.name)))
     })
     .await?;
     match chart {

@@ -274,10 +274,11 @@ pub struct ReportCmd {
     pub name: String,
     #[command(flatten)]
     pub report: ReportArgs,
-    /// low-success: by source address or by user; timeline: lines per event kind (ip, the
-    /// default, means kind there) or per source format
-    #[arg(long, env = "IPSCOPE_BY", value_enum, default_value_t = ByArg::Ip)]
-    pub by: ByArg,
+    /// low-success: by source address (default) or by user; timeline: lines per event kind
+    /// (default) or per source format; trends: asn (default), country, taxonomy, port, prefix,
+    /// source, user or ip
+    #[arg(long, env = "IPSCOPE_BY", value_enum)]
+    pub by: Option<ByArg>,
     /// nets: IPv4 prefix length
     #[arg(long, env = "IPSCOPE_PREFIX", default_value_t = 24)]
     pub prefix: u8,
@@ -290,6 +291,9 @@ pub struct ReportCmd {
     /// nets: group by registered prefix (the ASN database's network, from enrichment)
     #[arg(long, env = "IPSCOPE_REGISTERED", conflicts_with = "drill")]
     pub registered: bool,
+    /// trends: the window, in days (ending with the newest event's day, or the day before --until)
+    #[arg(long, env = "IPSCOPE_TREND_DAYS", default_value_t = ipscope_report::reports::trends::DEFAULT_DAYS)]
+    pub days: u32,
     /// services: only connections to this host
     #[arg(long, env = "IPSCOPE_HOST", value_name = "ADDR")]
     pub host: Option<std::net::IpAddr>,
@@ -321,7 +325,13 @@ pub enum ByArg {
     Ip,
     User,
     Kind,
+    #[value(alias = "source")]
     Format,
+    Asn,
+    Country,
+    Taxonomy,
+    Port,
+    Prefix,
 }
 
 #[derive(Args, Debug)]

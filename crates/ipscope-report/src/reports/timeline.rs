@@ -10,7 +10,7 @@ pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> Result<String> {
     let (key, name) = match p.by {
         By::Kind | By::Ip => ("kind", "kind"),
         By::Format => ("format", "format"),
-        By::User => {
+        By::User | By::Asn | By::Country | By::Taxonomy | By::Port | By::Prefix => {
             return Err(ReportError::Invalid("timeline: --by kind or --by format".into()));
         }
     };

@@ -144,18 +144,38 @@ pub fn print(t: &Table, o: &OutputArgs) -> Result<()> {
 
 /// Runs the report `a` names on `store`: what `ipscope report` prints and the API returns.
 pub fn report_table(ctx: &Ctx, a: &ReportCmd, store: &dyn Query) -> Result<(Table, &'static Report)> {
+    let (report, p) = report_params(ctx, a)?;
+    Ok((ipscope_report::run(report, store, &p)?, report))
+}
+
+/// What `--chart` draws for report `a`: the report's own chart table when it has one (`trends`),
+/// else `t`, the report's table.
+pub fn chart_table(ctx: &Ctx, a: &ReportCmd, store: &dyn Query, t: Table) -> Result<Table> {
+    let (report, p) = report_params(ctx, a)?;
+    Ok(ipscope_report::chart_table(report, store, &p)?.unwrap_or(t))
+}
+
+/// The report `a` names and its parameters.
+fn report_params(ctx: &Ctx, a: &ReportCmd) -> Result<(&'static Report, Params)> {
     let report = ipscope_report::find(&a.name).ok_or_else(|| {
         let names: Vec<_> = ipscope_report::CATALOGUE.iter().map(|r| r.name).collect();
         anyhow!("unknown report {:?} (known: {}); see `ipscope reports`", a.name, names.join(", "))
     })?;
     let mut p = params(ctx, &a.report)?;
     p.by = match a.by {
-        ByArg::Ip => By::Ip,
-        ByArg::User => By::User,
-        ByArg::Kind => By::Kind,
-        ByArg::Format => By::Format,
+        None => ipscope_report::default_by(report.name),
+        Some(ByArg::Ip) => By::Ip,
+        Some(ByArg::User) => By::User,
+        Some(ByArg::Kind) => By::Kind,
+        Some(ByArg::Format) => By::Format,
+        Some(ByArg::Asn) => By::Asn,
+        Some(ByArg::Country) => By::Country,
+        Some(ByArg::Taxonomy) => By::Taxonomy,
+        Some(ByArg::Port) => By::Port,
+        Some(ByArg::Prefix) => By::Prefix,
     };
     p.host = a.host;
+    p.days = a.days;
     p.bucket = match a.bucket {
         BucketArg::Minute => ipscope_report::Bucket::Minute,
         BucketArg::Hour => ipscope_report::Bucket::Hour,
@@ -170,7 +190,7 @@ pub fn report_table(ctx: &Ctx, a: &ReportCmd, store: &dyn Query) -> Result<(Tabl
         .map(|d| d.parse::<ipnet::IpNet>().or_else(|_| d.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)))
         .transpose()
         .map_err(|_| anyhow!("--drill: not a network (expected CIDR like 203.0.113.0/24)"))?;
-    Ok((ipscope_report::run(report, store, &p)?, report))
+    Ok((report, p))
 }
 
 pub fn report(ctx: &Ctx, a: ReportCmd) -> Result<ExitCode> {
@@ -178,6 +198,7 @@ pub fn report(ctx: &Ctx, a: ReportCmd) -> Result<ExitCode> {
     let (t, report) = report_table(ctx, &a, store.as_ref())?;
     print(&t, &a.output)?;
     if let Some(path) = &a.chart {
+        let t = chart_table(ctx, &a, store.as_ref(), t)?;
         crate::chart::write(&t, &format!("ipscope report {}", report.name), path, a.log_scale, a.chart_type)?;
         writeln!(io::stderr().lock(), "chart written to {}", path.display())?;
     }
