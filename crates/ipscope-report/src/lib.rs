@@ -5,6 +5,7 @@
 //! copies), runs it on the store, and may post-process the rows (e.g. turn prefix numbers into
 //! CIDR text). Reports never write.
 
+pub mod blocklist;
 mod dialect;
 mod filter;
 pub mod local;
@@ -95,6 +96,8 @@ pub struct Params {
     pub tz: Zone,
     /// `trends --days`: the window, in days.
     pub days: u32,
+    /// `rates` / blocklist thresholds; empty: [`reports::rates::DEFAULT_THRESHOLDS`].
+    pub thresholds: Vec<reports::rates::Threshold>,
 }
 
 impl Default for Params {
@@ -118,6 +121,7 @@ impl Default for Params {
                 .collect(),
             tz: Zone::Utc,
             days: reports::trends::DEFAULT_DAYS,
+            thresholds: Vec::new(),
         }
     }
 }
@@ -266,6 +270,12 @@ pub const CATALOGUE: &[Report] = &[
         name: "sensors",
         about: "events per sensor (syslog host, honeypot, Zeek node)",
         run: reports::groups::sensors::run,
+    },
+    Report {
+        name: "rates",
+        about: "sources, /24s and /16s over hostile-event thresholds in rolling windows (--threshold ip:10m=5): \
+                when they crossed, their peak",
+        run: reports::rates::run,
     },
     Report {
         name: "trends",

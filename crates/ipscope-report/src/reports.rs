@@ -8,6 +8,7 @@ pub mod groups;
 pub mod low_success;
 pub mod nets;
 pub mod open_sessions;
+pub mod rates;
 pub mod recent;
 pub mod scanners;
 pub mod scans;

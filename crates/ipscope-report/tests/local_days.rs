@@ -163,8 +163,8 @@ fn activity_in_chicago_equals_zoneinfo() {
     let mut got = BTreeMap::new();
     for r in &t.rows {
         let hour = r[0].as_i64().unwrap();
-        for dow in 1..=7 {
-            let n = r[dow].as_i64().unwrap();
+        for (dow, v) in r.iter().enumerate().skip(1).take(7) {
+            let n = v.as_i64().unwrap();
             if n > 0 {
                 got.insert((hour, dow as i64), n);
             }

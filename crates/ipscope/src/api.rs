@@ -178,6 +178,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/sql", get(sql_get).post(sql_post))
         .route("/api/status", get(status))
         .route("/api/lookup", get(lookup))
+        .route("/api/blocklist", get(blocklist))
         .route("/metrics", get(metrics))
         .nest("/api/store", store)
         .layer(DefaultBodyLimit::max(API_BODY))
@@ -287,6 +288,7 @@ const ROUTES: &[&str] = &[
     "/api/sql",
     "/api/status",
     "/api/lookup",
+    "/api/blocklist",
     "/metrics",
     "/api/store/find-inputs",
     "/api/store/named-input",
@@ -305,6 +307,7 @@ GET /api/report/NAME?since=7d&top=10 a report, with `ipscope report`'s flags as 
 GET /api/sql?q=SELECT...             a read-only SQL query (or POST the query)\n\
 GET /api/status                      what `ipscope status` says\n\
 GET /api/lookup?ip=ADDR[,ADDR]       what `ipscope lookup` says\n\
+GET /api/blocklist?format=cidr       what `ipscope blocklist` prints (plain, cidr, ipset, nftables, csv)\n\
 GET /metrics                         Prometheus metrics\n\n\
 Add format=json|ndjson|csv|tsv|markdown (default json).\n";
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
@@ -520,17 +523,34 @@ struct ApiReport {
 fn report_args(name: &str, pairs: &[(String, String)]) -> Result<ReportCmd, ApiError> {
     // The daemon's environment must not set a request's defaults: no env twins here.
     let cmd = ApiReport::command().mut_args(|a| a.env(None::<&str>));
-    let mut argv = vec![name.to_owned()];
+    let argv = flags_argv(&cmd, vec![name.to_owned()], pairs, API_PARAMS, REFUSED_FLAGS, "ipscope report --help")?;
+    let matches = cmd.try_get_matches_from(argv).map_err(|e| ApiError::bad(e.render().to_string().trim()))?;
+    let mut parsed = ApiReport::from_arg_matches(&matches).map_err(|e| ApiError::bad(e.to_string().trim()))?;
+    // The API's times are UTC (ISO 8601 with Z) unless a request asks for a zone's days.
+    parsed.cmd.report.tz.get_or_insert(ipscope_formats::Zone::Utc);
+    Ok(parsed.cmd)
+}
+
+/// `key=value` query parameters as the flags of `cmd` (`--key=value`, `--flag` for true),
+/// after `argv`; `skip` are the API's own, `refused` are not for HTTP.
+fn flags_argv(
+    cmd: &clap::Command,
+    mut argv: Vec<String>,
+    pairs: &[(String, String)],
+    skip: &[&str],
+    refused: &[&str],
+    help: &str,
+) -> Result<Vec<String>, ApiError> {
     for (key, value) in pairs {
         let flag = key.replace('_', "-");
-        if API_PARAMS.contains(&flag.as_str()) {
+        if skip.contains(&flag.as_str()) {
             continue; // the API's own
         }
-        if REFUSED_FLAGS.contains(&flag.as_str()) {
+        if refused.contains(&flag.as_str()) {
             return Err(ApiError::bad(format!("{key}: not available over HTTP")));
         }
         let Some(arg) = cmd.get_arguments().find(|a| a.get_long() == Some(flag.as_str())) else {
-            return Err(ApiError::bad(format!("unknown parameter {key:?} (the flags of `ipscope report --help`)")));
+            return Err(ApiError::bad(format!("unknown parameter {key:?} (the flags of `{help}`)")));
         };
         if arg.get_action().takes_values() {
             argv.push(format!("--{flag}={value}"));
@@ -542,11 +562,34 @@ fn report_args(name: &str, pairs: &[(String, String)]) -> Result<ReportCmd, ApiE
             }
         }
     }
+    Ok(argv)
+}
+
+/// `BlocklistArgs` parsed from API parameters by the CLI's definitions.
+#[derive(clap::Parser, Debug)]
+#[command(name = "blocklist", no_binary_name = true, disable_help_flag = true)]
+struct ApiBlocklist {
+    #[command(flatten)]
+    cmd: crate::cli::BlocklistArgs,
+}
+
+/// `GET /api/blocklist?format=cidr&ban=1h&...`: what `ipscope blocklist` prints, for firewalls to
+/// pull (`format=plain|cidr|ipset|nftables|csv`; 200 with an empty body when nobody is listed).
+async fn blocklist(St(state): St<Shared>, Params(pairs): Params<Vec<(String, String)>>) -> ApiResult {
+    let cmd = ApiBlocklist::command().mut_args(|a| a.env(None::<&str>));
+    let argv = flags_argv(&cmd, Vec::new(), &pairs, &[], &["output"], "ipscope blocklist --help")?;
     let matches = cmd.try_get_matches_from(argv).map_err(|e| ApiError::bad(e.render().to_string().trim()))?;
-    let mut parsed = ApiReport::from_arg_matches(&matches).map_err(|e| ApiError::bad(e.to_string().trim()))?;
-    // The API's times are UTC (ISO 8601 with Z) unless a request asks for a zone's days.
-    parsed.cmd.report.tz.get_or_insert(ipscope_formats::Zone::Utc);
-    Ok(parsed.cmd)
+    let args = ApiBlocklist::from_arg_matches(&matches).map_err(|e| ApiError::bad(e.to_string().trim()))?.cmd;
+    let ctype = match args.format {
+        crate::cli::ListFormatArg::Csv => "text/csv; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    };
+    let text = blocking(move || {
+        let backend = state.backend()?;
+        crate::commands::blocklist::text(&state.ctx, &args, &backend).map_err(ApiError::any)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, "no-cache")], text).into_response())
 }
 
 async fn report(

@@ -92,6 +92,17 @@ ipscope lookup 81.2.69.142 2001:db8::1 -o json")]
     /// GeoIP database update), without re-reading the logs
     #[command(after_help = "GeoLite2 changes monthly: after `geoipupdate`, run `ipscope enrich --refresh`.")]
     Enrich(EnrichArgs),
+    /// The current offenders of `report rates` as a firewall blocklist (plain, cidr, ipset,
+    /// nftables, csv); never a home-network or allowed address
+    #[command(
+        after_help = "A source (or /24, /16) is listed from the moment it crosses a threshold until --ban later: \
+the threshold ip:10m=5 with --ban 1h is fail2ban's maxretry = 5, findtime = 10m, bantime = 1h.\n\n\
+Examples:\n  ipscope blocklist --format ipset --set-name ssh-bl | ipset restore -!\n  \
+ipscope blocklist --format nftables --output /run/ipscope/blocklist.nft && nft -f /run/ipscope/blocklist.nft\n  \
+ipscope blocklist --at 2026-11-03T10:00:00Z --threshold ip:10m=5 --ban 1h --allow 192.0.2.0/24\n  \
+curl -s http://127.0.0.1:8479/api/blocklist?format=cidr        (from a running ipscope serve)"
+    )]
+    Blocklist(BlocklistArgs),
     /// Run as a daemon: follow log files, the systemd journal and syslog sockets into the store,
     /// and serve the JSON API and Prometheus /metrics
     #[command(after_help = "While the daemon runs it owns the database: every other ipscope command \
@@ -267,6 +278,59 @@ pub struct ReportArgs {
     pub tz: Option<ipscope_formats::Zone>,
 }
 
+/// `--threshold` for `report rates` and `blocklist`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ThresholdArgs {
+    /// Hostile events per key within a window that make it an offender: SCOPE:WINDOW=COUNT with
+    /// SCOPE ip, 24 (/24, IPv6 /48) or 16 (/16, IPv6 /32), e.g. ip:10m=5 (repeat or comma-separate)
+    /// [default: the config's `[rates] thresholds`, else ip:5m=10,ip:15m=20,ip:1h=40,ip:1d=100 and
+    /// 4× / 20× those for 24 / 16]
+    #[arg(long = "threshold", env = "IPSCOPE_THRESHOLD", value_delimiter = ',', value_name = "SPEC")]
+    pub thresholds: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct BlocklistArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+    /// Evaluate the list as of this moment (same forms as --since) [default: now]
+    #[arg(long, env = "IPSCOPE_AT", value_name = "WHEN")]
+    pub at: Option<String>,
+    /// How long an offender stays listed after its last crossing (90s, 10m, 1h, 1d)
+    /// [default: the config's `[rates] ban`, else 1h]
+    #[arg(long, env = "IPSCOPE_BAN", value_name = "DURATION")]
+    pub ban: Option<String>,
+    /// Never list these networks (comma-separated CIDRs), besides the home networks and the
+    /// config's `[rates] allow`
+    #[arg(long, env = "IPSCOPE_ALLOW", value_delimiter = ',', value_name = "CIDR")]
+    pub allow: Vec<String>,
+    /// Merge adjacent entries into their common prefix
+    #[arg(long, env = "IPSCOPE_AGGREGATE")]
+    pub aggregate: bool,
+    /// plain (one address or CIDR a line), cidr (always a prefix length), ipset (`ipset restore`
+    /// input), nftables (`nft -f` input), csv
+    #[arg(long, env = "IPSCOPE_BLOCKLIST_FORMAT", value_enum, default_value_t = ListFormatArg::Plain)]
+    pub format: ListFormatArg,
+    /// ipset: sets NAME-v4 and NAME-v6; nftables: table `inet NAME` with sets blocklist_v4 and
+    /// blocklist_v6 [default: the config's `[rates] set_name`, else ipscope]
+    #[arg(long, env = "IPSCOPE_SET_NAME", value_name = "NAME")]
+    pub set_name: Option<String>,
+    /// Write the list to FILE (replaced atomically) instead of stdout
+    #[arg(long, env = "IPSCOPE_BLOCKLIST_OUTPUT", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormatArg {
+    Plain,
+    Cidr,
+    Ipset,
+    Nftables,
+    Csv,
+}
+
 #[derive(Args, Debug)]
 pub struct ReportCmd {
     /// Report name (see `ipscope reports`)
@@ -291,6 +355,8 @@ pub struct ReportCmd {
     /// nets: group by registered prefix (the ASN database's network, from enrichment)
     #[arg(long, env = "IPSCOPE_REGISTERED", conflicts_with = "drill")]
     pub registered: bool,
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
     /// trends: the window, in days (ending with the newest event's day, or the day before --until)
     #[arg(long, env = "IPSCOPE_TREND_DAYS", default_value_t = ipscope_report::reports::trends::DEFAULT_DAYS)]
     pub days: u32,

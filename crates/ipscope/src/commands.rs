@@ -1,5 +1,6 @@
 //! One function per subcommand.
 
+pub mod blocklist;
 mod demo;
 pub mod enrich;
 mod ingest;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status(a) => query::status(&ctx, a),
         Command::Lookup(a) => enrich::lookup(&ctx, a),
         Command::Enrich(a) => enrich::enrich(&ctx, a),
+        Command::Blocklist(a) => blocklist::run(&ctx, a),
         Command::Serve(a) => serve::run(ctx, a),
     }
 }

@@ -51,6 +51,24 @@ struct ConfigFile {
     serve: ServeConfig,
     #[serde(default)]
     maint: MaintConfig,
+    #[serde(default)]
+    rates: RatesConfig,
+}
+
+/// `[rates]`: thresholds of `report rates` and the blocklist.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatesConfig {
+    /// `SCOPE:WINDOW=COUNT` specs (`ip:10m=5`), replacing the defaults.
+    #[serde(default)]
+    pub thresholds: Vec<String>,
+    /// How long an offender stays listed after its last crossing (`1h`).
+    pub ban: Option<String>,
+    /// Networks never listed, besides `[home]`.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// ipset set / nftables table name.
+    pub set_name: Option<String>,
 }
 
 /// `[maint]`: the nightly report the daemon runs and mails, and the relay `maint --email` uses.
@@ -116,6 +134,7 @@ pub struct Config {
     pub services: Vec<(String, Vec<u16>)>,
     pub serve: ServeConfig,
     pub maint: MaintConfig,
+    pub rates: RatesConfig,
 }
 
 fn default_path() -> Option<PathBuf> {
@@ -150,6 +169,22 @@ fn parse(text: &str) -> Result<Config> {
         }
     }
     let services = file.services.into_iter().collect();
+    for t in &file.rates.thresholds {
+        t.parse::<ipscope_report::reports::rates::Threshold>().context("[rates] thresholds")?;
+    }
+    if let Some(ban) = &file.rates.ban {
+        ipscope_report::reports::rates::parse_window(ban)
+            .with_context(|| format!("[rates] ban = {ban:?}: expected a duration like 10m, 1h, 1d"))?;
+    }
+    for a in &file.rates.allow {
+        a.parse::<ipnet::IpNet>()
+            .map(|_| ())
+            .or_else(|_| a.parse::<std::net::IpAddr>().map(|_| ()))
+            .with_context(|| format!("[rates] allow: {a:?} is not an address or network"))?;
+    }
+    if let Some(n) = &file.rates.set_name {
+        ipscope_report::blocklist::check_set_name(n).context("[rates] set_name")?;
+    }
     if let Some(at) = &file.maint.at {
         crate::schedule::parse_time_of_day(at).with_context(|| format!("[maint] at = {at:?}"))?;
     }
@@ -162,6 +197,7 @@ fn parse(text: &str) -> Result<Config> {
         services,
         serve: file.serve,
         maint: file.maint,
+        rates: file.rates,
     })
 }
 
@@ -198,5 +234,12 @@ mod tests {
         assert!(parse("nope = 1").is_err());
         assert!(parse("[home]\ncampus = [\"10.0.0.0/40\"]").is_err());
         assert!(parse("delimiter = \"ab\"").is_err());
+        assert!(parse("[rates]\nthresholds = [\"ip:10m\"]").is_err());
+        assert!(parse("[rates]\nban = \"soon\"").is_err());
+        assert!(parse("[rates]\nallow = [\"10.0.0.0/33\"]").is_err());
+        let c =
+            parse("[rates]\nthresholds = [\"ip:10m=5\"]\nban = \"1h\"\nallow = [\"192.0.2.0/24\"]\nset_name = \"ssh\"")
+                .unwrap_or_default();
+        assert_eq!(c.rates.thresholds, ["ip:10m=5"]);
     }
 }

@@ -61,6 +61,12 @@ pub fn parse_when_in(s: &str, now: DateTime<Utc>, zone: &ipscope_report::Zone) -
     }
 }
 
+/// `--threshold` specs, else the config's `[rates] thresholds` (empty: the defaults).
+pub fn thresholds(ctx: &Ctx, a: &crate::cli::ThresholdArgs) -> Result<Vec<ipscope_report::reports::rates::Threshold>> {
+    let specs = if a.thresholds.is_empty() { &ctx.cfg.rates.thresholds } else { &a.thresholds };
+    specs.iter().map(|s| s.parse().map_err(anyhow::Error::from)).collect()
+}
+
 /// The zone of report days: `--tz` (or IPSCOPE_TZ), else the config's `tz`, else the local zone.
 pub fn report_zone(ctx: &Ctx, a: &ReportArgs) -> ipscope_report::Zone {
     a.tz.clone().or_else(|| ctx.cfg.tz.clone()).unwrap_or(ipscope_report::Zone::Local)
@@ -176,6 +182,7 @@ fn report_params(ctx: &Ctx, a: &ReportCmd) -> Result<(&'static Report, Params)> 
     };
     p.host = a.host;
     p.days = a.days;
+    p.thresholds = thresholds(ctx, &a.thresholds)?;
     p.bucket = match a.bucket {
         BucketArg::Minute => ipscope_report::Bucket::Minute,
         BucketArg::Hour => ipscope_report::Bucket::Hour,
