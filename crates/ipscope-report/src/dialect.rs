@@ -27,6 +27,14 @@ impl Dialect {
         }
     }
 
+    /// Smallest value of `expr` over rows matching `cond` (NULL when none does).
+    pub fn min_if(self, expr: &str, cond: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("min({expr}) FILTER (WHERE {cond})"),
+            Dialect::ClickHouse => format!("minIf({expr}, {cond})"),
+        }
+    }
+
     /// Distinct values of `expr` over rows matching `cond`, sorted, comma-separated.
     pub fn list_distinct_if(self, expr: &str, cond: &str) -> String {
         match self {

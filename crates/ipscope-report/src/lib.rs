@@ -228,6 +228,12 @@ pub const CATALOGUE: &[Report] = &[
         run: reports::attackers::run,
     },
     Report {
+        name: "crossover",
+        about: "addresses seen by a honeypot, firewall deny, scan or feed that also tried production logins; \
+                those that got in after the sighting first",
+        run: reports::crossover::run,
+    },
+    Report {
         name: "credentials",
         about: "user / password pairs tried, with successes",
         run: reports::groups::credentials::run,

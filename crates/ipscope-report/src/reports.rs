@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod asn_trend;
 pub mod attackers;
+pub mod crossover;
 pub mod daily;
 pub mod groups;
 pub mod low_success;
