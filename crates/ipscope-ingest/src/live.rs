@@ -162,6 +162,9 @@ impl Query for LiveBackend {
     fn query_user(&self, sql: &str) -> ipscope_store::Result<Table> {
         self.reader.query_user(sql)
     }
+    fn query_arrow(&self, sql: &str) -> ipscope_store::Result<Vec<ipscope_store::RecordBatch>> {
+        self.reader.query_arrow(sql)
+    }
 }
 
 impl Backend for LiveBackend {

@@ -8,6 +8,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use duckdb::arrow::record_batch::RecordBatch;
 use ipscope_event::Micros;
 
 use crate::{AddressBatch, EventBatch, InputProgress, InputRecord, PurgeOutcome, Result, Store, Table, ledger};
@@ -18,6 +19,8 @@ pub trait Query {
     fn query(&self, sql: &str) -> Result<Table>;
     /// Runs SQL a user typed: refused unless read-only (see [`Store::query_user`]).
     fn query_user(&self, sql: &str) -> Result<Table>;
+    /// Runs SQL the program wrote and returns Arrow record batches (`export`).
+    fn query_arrow(&self, sql: &str) -> Result<Vec<RecordBatch>>;
 }
 
 /// Everything ingest, purge, enrichment and `status` do with a store.
@@ -53,6 +56,9 @@ impl Query for Store {
     }
     fn query_user(&self, sql: &str) -> Result<Table> {
         Store::query_user(self, sql)
+    }
+    fn query_arrow(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        Store::query_arrow(self, sql)
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod append;
 mod backend;
+pub mod export;
 mod ledger;
 pub mod owner;
 mod schema;
@@ -27,6 +28,7 @@ use ipscope_event::{Event, Micros};
 
 pub use append::{AddressBatch, EventBatch, ip_number, prepare as prepare_batch, prepare_addresses};
 pub use backend::{Backend, Query};
+pub use duckdb::arrow::record_batch::RecordBatch;
 pub use ledger::{FileId, HEAD_BYTES, InputProgress, InputRecord, head_hash, pick_by_head};
 pub use schema::GEO_COLUMNS;
 pub use table::{Table, Value, format_date, format_float, format_timestamp};
@@ -144,6 +146,12 @@ impl Store {
     /// `COPY`, `ATTACH`, `INSTALL`) is refused by the database itself: every store is opened
     /// with external access disabled.
     pub fn query_user(&self, sql: &str) -> Result<Table> {
+        self.check_read_only(sql)?;
+        self.query(sql)
+    }
+
+    /// Refuses SQL that DuckDB does not parse as read-only statements (see [`Store::query_user`]).
+    pub fn check_read_only(&self, sql: &str) -> Result<()> {
         // `EXPLAIN [ANALYZE] q` is as read-only as `q`.
         let inner = strip_explain(sql);
         // DuckDB serializes only SELECT statements (DESCRIBE, SHOW and SUMMARIZE are SELECTs
@@ -160,7 +168,15 @@ impl Store {
             }
             // A syntax error: let the query itself report it, with DuckDB's position marker.
         }
-        self.query(sql)
+        Ok(())
+    }
+
+    /// Runs a query and returns its result as Arrow record batches (for `export`: columns of
+    /// any width travel without a [`Value`] per cell).
+    pub fn query_arrow(&self, sql: &str) -> Result<Vec<duckdb::arrow::record_batch::RecordBatch>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|source| StoreError::Query { source })?;
+        let batches = stmt.query_arrow([]).map_err(|source| StoreError::Query { source })?.collect();
+        Ok(batches)
     }
 
     fn schema_version(&self) -> Result<i32> {

@@ -654,6 +654,19 @@ fn chart_param(
 }
 
 async fn run_sql(state: Shared, sql: String, pairs: Vec<(String, String)>) -> ApiResult {
+    if pairs.iter().any(|(k, v)| k == "format" && v == "arrow") {
+        // Arrow IPC batches (`ipscope export` through the daemon); read-only like every query here.
+        let body = blocking(move || {
+            let b = state.backend()?;
+            b.reader.check_read_only(&sql).map_err(ApiError::store)?;
+            let batches = b.reader.query_arrow(&sql).map_err(ApiError::store)?;
+            let mut out = Vec::new();
+            wire::put_batches(&mut out, &batches).map_err(ApiError::store)?;
+            Ok(out)
+        })
+        .await?;
+        return Ok(([(header::CONTENT_TYPE, "application/vnd.apache.arrow.stream")], body).into_response());
+    }
     let wire_format = pairs.iter().any(|(k, v)| k == "format" && v == "wire");
     let format = if wire_format { OutputFormat::Json } else { format_param(&pairs)? };
     if sql.trim().is_empty() {

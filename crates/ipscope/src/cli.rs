@@ -103,6 +103,16 @@ ipscope blocklist --at 2026-11-03T10:00:00Z --threshold ip:10m=5 --ban 1h --allo
 curl -s http://127.0.0.1:8479/api/blocklist?format=cidr        (from a running ipscope serve)"
     )]
     Blocklist(BlocklistArgs),
+    /// Events with their enrichment as Parquet (a directory, one folder per day), CSV or JSON
+    /// lines, with the report filters; works while a daemon runs
+    #[command(
+        after_help = "Examples:\n  ipscope export --output events/                      Parquet, events/day=2026-11-02/part-0000.parquet ...\n  \
+ipscope export --format csv --since 7d --source sshd --output week.csv\n  \
+ipscope export --format json --kind auth --output - | jq .src_ip\n\n\
+Read back: pyarrow.parquet.read_table('events'), duckdb \"SELECT * FROM read_parquet('events/*/*.parquet', hive_partitioning = true)\", \
+pandas.read_parquet('events')."
+    )]
+    Export(ExportArgs),
     /// Run as a daemon: follow log files, the systemd journal and syslog sockets into the store,
     /// and serve the JSON API and Prometheus /metrics
     #[command(after_help = "While the daemon runs it owns the database: every other ipscope command \
@@ -320,6 +330,25 @@ pub struct BlocklistArgs {
     /// Write the list to FILE (replaced atomically) instead of stdout
     #[arg(long, env = "IPSCOPE_BLOCKLIST_OUTPUT", value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// parquet (a directory partitioned by day, in --tz), csv (a header line), json (one object a line)
+    #[arg(long, env = "IPSCOPE_EXPORT_FORMAT", value_enum, default_value_t = ExportFormat::Parquet)]
+    pub format: ExportFormat,
+    /// Where to write: a new or empty directory for parquet, a file (or - for stdout) for csv and json
+    #[arg(long, short = 'O', env = "IPSCOPE_EXPORT_OUTPUT", value_name = "PATH")]
+    pub output: PathBuf,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Parquet,
+    Csv,
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 pub mod blocklist;
 mod demo;
 pub mod enrich;
+mod export;
 mod ingest;
 pub mod maint;
 pub mod query;
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lookup(a) => enrich::lookup(&ctx, a),
         Command::Enrich(a) => enrich::enrich(&ctx, a),
         Command::Blocklist(a) => blocklist::run(&ctx, a),
+        Command::Export(a) => export::run(&ctx, a),
         Command::Serve(a) => serve::run(ctx, a),
     }
 }

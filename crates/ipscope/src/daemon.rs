@@ -209,6 +209,10 @@ impl Query for Client {
     fn query_user(&self, sql: &str) -> Result<Table, StoreError> {
         self.table(sql)
     }
+    fn query_arrow(&self, sql: &str) -> Result<Vec<ipscope_store::RecordBatch>, StoreError> {
+        let body = self.post("/api/sql?format=arrow", sql.as_bytes())?;
+        wire::take_batches(&mut body.as_slice())
+    }
 }
 
 impl Backend for Client {
