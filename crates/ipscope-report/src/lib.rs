@@ -98,6 +98,8 @@ pub struct Params {
     pub days: u32,
     /// `rates` / blocklist thresholds; empty: [`reports::rates::DEFAULT_THRESHOLDS`].
     pub thresholds: Vec<reports::rates::Threshold>,
+    /// `activity --attacker-time`: hours in each source's own time zone.
+    pub attacker_time: bool,
 }
 
 impl Default for Params {
@@ -122,6 +124,7 @@ impl Default for Params {
             tz: Zone::Utc,
             days: reports::trends::DEFAULT_DAYS,
             thresholds: Vec::new(),
+            attacker_time: false,
         }
     }
 }
@@ -260,7 +263,11 @@ pub const CATALOGUE: &[Report] = &[
         about: "one ASN's events and addresses per day (--asn N)",
         run: reports::asn_trend::run,
     },
-    Report { name: "activity", about: "events by hour of day and weekday (UTC, or --tz)", run: reports::activity::run },
+    Report {
+        name: "activity",
+        about: "events by hour of day and weekday (UTC, or --tz; --attacker-time: each source's own zone)",
+        run: reports::activity::run,
+    },
     Report {
         name: "timeline",
         about: "events per minute, hour or day (--bucket; UTC, or --tz) per event kind or source format (--by kind|format)",

@@ -389,6 +389,9 @@ pub struct ReportCmd {
     /// trends: the window, in days (ending with the newest event's day, or the day before --until)
     #[arg(long, env = "IPSCOPE_TREND_DAYS", default_value_t = ipscope_report::reports::trends::DEFAULT_DAYS)]
     pub days: u32,
+    /// activity: hours and weekdays in each source's own time zone (GeoIP City), not --tz
+    #[arg(long, env = "IPSCOPE_ATTACKER_TIME")]
+    pub attacker_time: bool,
     /// services: only connections to this host
     #[arg(long, env = "IPSCOPE_HOST", value_name = "ADDR")]
     pub host: Option<std::net::IpAddr>,
