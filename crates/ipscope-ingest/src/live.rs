@@ -205,4 +205,7 @@ impl Backend for LiveBackend {
     fn checkpoint(&mut self) -> ipscope_store::Result<()> {
         self.writer.checkpoint().map_err(store_error)
     }
+    fn store_ptrs(&mut self, rows: Vec<ipscope_store::PtrRecord>) -> ipscope_store::Result<()> {
+        self.writer.store_ptrs(rows).map_err(store_error)
+    }
 }

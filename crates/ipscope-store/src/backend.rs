@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use duckdb::arrow::record_batch::RecordBatch;
 use ipscope_event::Micros;
 
-use crate::{AddressBatch, EventBatch, InputProgress, InputRecord, PurgeOutcome, Result, Store, Table, ledger};
+use crate::{
+    AddressBatch, EventBatch, InputProgress, InputRecord, PtrRecord, PurgeOutcome, Result, Store, Table, ledger,
+};
 
 /// Read-only SQL.
 pub trait Query {
@@ -48,6 +50,8 @@ pub trait Backend: Query {
     fn purge(&mut self, cutoff: Micros, commit: bool) -> Result<PurgeOutcome>;
     /// Writes pending changes to the database file.
     fn checkpoint(&mut self) -> Result<()>;
+    /// Replaces cached reverse DNS answers (see [`Store::store_ptrs`]).
+    fn store_ptrs(&mut self, rows: Vec<PtrRecord>) -> Result<()>;
 }
 
 impl Query for Store {
@@ -98,5 +102,8 @@ impl Backend for Store {
     }
     fn checkpoint(&mut self) -> Result<()> {
         Store::checkpoint(self)
+    }
+    fn store_ptrs(&mut self, rows: Vec<PtrRecord>) -> Result<()> {
+        Store::store_ptrs(self, &rows)
     }
 }

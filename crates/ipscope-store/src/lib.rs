@@ -70,6 +70,18 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// A reverse DNS answer for the cache (`ptr_cache`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PtrRecord {
+    /// Canonical address text.
+    pub ip: String,
+    pub name: Option<String>,
+    /// `ok` or `none`.
+    pub status: String,
+    pub resolved_at: Micros,
+    pub expires_at: Micros,
+}
+
 /// What a purge removed (or would remove, on a dry run).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PurgeOutcome {
@@ -342,6 +354,30 @@ impl Store {
                 self.conn.execute_batch("CHECKPOINT")?;
                 Ok(n)
             }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Replaces the cached reverse DNS answers of these addresses, in one transaction.
+    pub fn store_ptrs(&mut self, rows: &[PtrRecord]) -> Result<()> {
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        let run = || -> Result<()> {
+            let mut del = self.conn.prepare("DELETE FROM ptr_cache WHERE ip = ?")?;
+            let mut app = self.conn.appender("ptr_cache")?;
+            for r in rows {
+                del.execute([&r.ip])?;
+                let ts = |m: Micros| duckdb::types::Value::Timestamp(TimeUnit::Microsecond, m);
+                app.append_row(duckdb::params![r.ip, r.name, r.status, ts(r.resolved_at), ts(r.expires_at)])?;
+                // Appended rows must land before the next DELETE looks for them.
+                app.flush()?;
+            }
+            Ok(())
+        };
+        match run() {
+            Ok(()) => Ok(self.conn.execute_batch("COMMIT")?),
             Err(e) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
                 Err(e)

@@ -45,7 +45,8 @@ const MAX_URI: usize = 16 * 1024;
 /// answer with the picture instead of writing a file): not passed on as report flags.
 const API_PARAMS: &[&str] = &["format", "chart", "chart-type", "log-scale"];
 /// Report flags that are not for HTTP (`--output` is the CLI's output format).
-const REFUSED_FLAGS: &[&str] = &["output"];
+/// (`--ptr` and its settings: reverse DNS is the CLI's.)
+const REFUSED_FLAGS: &[&str] = &["output", "ptr", "dns-server", "dns-timeout", "dns-concurrency", "ptr-ttl"];
 
 /// What every handler can reach.
 pub struct State {
@@ -165,6 +166,7 @@ pub fn router(state: Shared) -> Router {
         .route("/inputs", get(store_inputs))
         .route("/purge", post(store_purge))
         .route("/checkpoint", post(store_checkpoint))
+        .route("/ptr", post(store_ptr))
         .layer(DefaultBodyLimit::max(STORE_BODY));
     Router::new()
         .route("/", get(dashboard))
@@ -298,6 +300,7 @@ const ROUTES: &[&str] = &[
     "/api/store/inputs",
     "/api/store/purge",
     "/api/store/checkpoint",
+    "/api/store/ptr",
 ];
 
 async fn index() -> Response {
@@ -821,6 +824,13 @@ async fn store_purge(St(state): St<Shared>, Params(pairs): Params<Vec<(String, S
     let commit = get("commit").as_deref() == Some("true");
     let v = blocking(move || state.backend()?.purge(cutoff, commit).map_err(ApiError::store)).await?;
     json_response(&v)
+}
+
+async fn store_ptr(St(state): St<Shared>, body: Bytes) -> ApiResult {
+    let rows: Vec<ipscope_store::PtrRecord> =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad(format!("bad reverse DNS rows: {e}")))?;
+    blocking(move || state.backend()?.store_ptrs(rows).map_err(ApiError::store)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn store_checkpoint(St(state): St<Shared>) -> ApiResult {

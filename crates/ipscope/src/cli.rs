@@ -203,11 +203,34 @@ pub struct IngestArgs {
     pub no_enrich: bool,
 }
 
+/// Reverse DNS (`lookup --ptr`, `report ... --ptr`).
+#[derive(Args, Debug, Clone)]
+pub struct PtrArgs {
+    /// Show the PTR (reverse DNS) name of the addresses: from the store's cache while fresh, else
+    /// asked of the DNS server (many queries in flight, each with a timeout) and cached
+    #[arg(long, env = "IPSCOPE_PTR")]
+    pub ptr: bool,
+    /// DNS server for --ptr [default: the first nameserver in /etc/resolv.conf]
+    #[arg(long, env = "IPSCOPE_DNS_SERVER", value_name = "ADDR[:PORT]", value_parser = crate::commands::ptr::parse_server)]
+    pub dns_server: Option<std::net::SocketAddr>,
+    /// --ptr: how long to wait for an answer (one resend half way), e.g. 500ms, 2s
+    #[arg(long, env = "IPSCOPE_DNS_TIMEOUT", default_value = "2s", value_name = "DURATION")]
+    pub dns_timeout: String,
+    /// --ptr: queries in flight at once
+    #[arg(long, env = "IPSCOPE_DNS_CONCURRENCY", default_value_t = ipscope_enrich::ptr::DEFAULT_CONCURRENCY)]
+    pub dns_concurrency: usize,
+    /// --ptr: how long an answer (a name, or none) stays in the cache
+    #[arg(long, env = "IPSCOPE_PTR_TTL", default_value = crate::commands::ptr::DEFAULT_TTL, value_name = "DURATION")]
+    pub ptr_ttl: String,
+}
+
 #[derive(Args, Debug)]
 pub struct LookupArgs {
     /// Addresses (IPv4 or IPv6)
     #[arg(required = true, value_name = "ADDR")]
     pub addrs: Vec<std::net::IpAddr>,
+    #[command(flatten)]
+    pub ptr: PtrArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -386,6 +409,8 @@ pub struct ReportCmd {
     pub registered: bool,
     #[command(flatten)]
     pub thresholds: ThresholdArgs,
+    #[command(flatten)]
+    pub ptr: PtrArgs,
     /// trends: the window, in days (ending with the newest event's day, or the day before --until)
     #[arg(long, env = "IPSCOPE_TREND_DAYS", default_value_t = ipscope_report::reports::trends::DEFAULT_DAYS)]
     pub days: u32,

@@ -6,6 +6,7 @@ pub mod enrich;
 mod export;
 mod ingest;
 pub mod maint;
+pub mod ptr;
 pub mod query;
 mod serve;
 

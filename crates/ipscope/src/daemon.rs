@@ -262,6 +262,10 @@ impl Backend for Client {
     fn checkpoint(&mut self) -> Result<(), StoreError> {
         self.post("/api/store/checkpoint", b"").map(|_| ())
     }
+    fn store_ptrs(&mut self, rows: Vec<ipscope_store::PtrRecord>) -> Result<(), StoreError> {
+        let body = serde_json::to_vec(&rows).map_err(|e| StoreError::Wire(e.to_string()))?;
+        self.post("/api/store/ptr", &body).map(|_| ())
+    }
 }
 
 /// Reads a whole request body that [`Client::commit_batch`] wrote.

@@ -202,11 +202,24 @@ fn report_params(ctx: &Ctx, a: &ReportCmd) -> Result<(&'static Report, Params)> 
 }
 
 pub fn report(ctx: &Ctx, a: ReportCmd) -> Result<ExitCode> {
-    let store = crate::daemon::open_read_only(ctx, &ctx.data_dir()?)?;
-    let (t, report) = report_table(ctx, &a, store.as_ref())?;
+    let data = ctx.data_dir()?;
+    let store = crate::daemon::open_read_only(ctx, &data)?;
+    let (mut t, report) = report_table(ctx, &a, store.as_ref())?;
+    let chart = match &a.chart {
+        Some(_) => Some(chart_table(ctx, &a, store.as_ref(), t.clone())?),
+        None => None,
+    };
+    if a.ptr.ptr {
+        let ips = super::ptr::addresses(&t);
+        let mut names = super::ptr::lookup(Some(store.as_ref()), &ips, &a.ptr, super::maint::now_micros()?)?;
+        // The read-only store is closed before the cache is written (one process, one mode).
+        drop(store);
+        super::ptr::save(ctx, &data, &mut names)?;
+        super::ptr::add_column(&mut t, &names.names)?;
+        writeln!(io::stderr().lock(), "{}", super::ptr::summary(&names, ips.len()))?;
+    }
     print(&t, &a.output)?;
-    if let Some(path) = &a.chart {
-        let t = chart_table(ctx, &a, store.as_ref(), t)?;
+    if let (Some(path), Some(t)) = (&a.chart, chart) {
         crate::chart::write(&t, &format!("ipscope report {}", report.name), path, a.log_scale, a.chart_type)?;
         writeln!(io::stderr().lock(), "chart written to {}", path.display())?;
     }
