@@ -24,6 +24,9 @@ still open from off-campus, busy networks and ports, scanners, honeypot attacker
   ipscope report countries --chart map.svg       where attacks come from, on a world map\n  \
   ipscope lookup 203.0.113.7                     location, ASN, prefix and activity of an address\n  \
   ipscope maint -p 10 --commit                   purge events older than 10 days, print all reports\n  \
+  ipscope report trends --by country             which countries are rising\n  \
+  ipscope blocklist --format nftables            current offenders as an nft -f set\n  \
+  ipscope export --since 30d --output events/    Parquet per day for notebooks\n  \
   ipscope sql \"SELECT kind, count(*) FROM events GROUP BY 1\" --format csv --sep ' '\n\n\
 Exit codes: 0 success (also when output is cut by a closed pipe), 1 error, 2 usage error."
 )]
@@ -124,6 +127,7 @@ API (all GET unless noted; add ?format=json|ndjson|csv|tsv|markdown, default jso
 /api/sql?q=SELECT...              a read-only query (or POST the SQL as the body)\n  \
 /api/status                       what `ipscope status` says\n  \
 /api/lookup?ip=ADDR[,ADDR...]     what `ipscope lookup` says\n  \
+/api/blocklist?format=cidr        what `ipscope blocklist` prints (for firewalls to pull)\n  \
 /metrics                          Prometheus metrics\n\n\
 Examples:\n  ipscope serve --follow '/var/log/auth.log*' --follow '/var/log/cowrie/cowrie.json*'\n  \
 ipscope serve --journal --syslog-udp 0.0.0.0:5514 --syslog-tcp 0.0.0.0:5514\n  \
