@@ -5,12 +5,16 @@
 #   systemd      systemd-analyze, which verifies the packaged unit
 #   browser      Debian's chromium, and playwright-core (npm, crates/ipscope/tests/browser) to drive it
 #   mail         aiosmtpd (PyPI), a real SMTP server on loopback, and openssl for its certificate
+#   firewall     ipset and nftables, which load the blocklist's output (in a network namespace of
+#                the test's own: the machine's firewall is never touched)
+#   dns          dnsmasq, a real DNS server on loopback for reverse lookups
+#   export       pyarrow (PyPI), which reads the exported Parquet back
 # Tests call it themselves (so `cargo test` works on a fresh machine); .ci/run calls it once up front.
 # Usage: scripts/test-deps.sh [journal]...   (no argument: all of them)
 set -euo pipefail
 
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(journal openmetrics systemd browser mail)
+[ ${#want[@]} -gt 0 ] || want=(journal openmetrics systemd browser mail firewall dns export)
 browser_dir=crates/ipscope/tests/browser
 cd "$(dirname "$0")/.."
 
@@ -25,6 +29,12 @@ for w in "${want[@]}"; do
       python3 -c 'import aiosmtpd' 2>/dev/null || pip+=(aiosmtpd)
       command -v openssl >/dev/null || need+=(openssl)
       ;;
+    firewall)
+      command -v ipset >/dev/null || [ -x /usr/sbin/ipset ] || need+=(ipset)
+      command -v nft >/dev/null || [ -x /usr/sbin/nft ] || need+=(nftables)
+      ;;
+    dns) command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base) ;;
+    export) python3 -c 'import pyarrow' 2>/dev/null || pip+=(pyarrow) ;;
     browser)
       [ -x /usr/bin/chromium ] || need+=(chromium)
       command -v npm >/dev/null || need+=(npm)

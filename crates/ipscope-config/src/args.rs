@@ -14,6 +14,9 @@ pub enum ArgError {
     Net(String),
     #[error("expected a time of day such as 06:00 or 06:00:30, got {0:?}")]
     TimeOfDay(String),
+    /// A value checked by its own rules (a threshold, a set name), with the reason.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Longest age accepted, in days (`100000d`): beyond it a time is out of every range the store

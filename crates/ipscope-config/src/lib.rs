@@ -32,6 +32,7 @@
 //! `args`) without building DuckDB.
 
 pub mod args;
+pub mod rates;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -74,6 +75,8 @@ pub enum ConfigError {
     NoHome,
     #[error("[maint] at = {at:?}")]
     MaintAt { at: String, source: ArgError },
+    #[error("[rates] {key}")]
+    Rates { key: &'static str, source: ArgError },
 }
 
 pub type Result<T, E = ConfigError> = std::result::Result<T, E>;
@@ -95,6 +98,24 @@ struct ConfigFile {
     serve: ServeConfig,
     #[serde(default)]
     maint: MaintConfig,
+    #[serde(default)]
+    rates: RatesConfig,
+}
+
+/// `[rates]`: thresholds of `report rates` and the blocklist.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatesConfig {
+    /// `SCOPE:WINDOW=COUNT` specs (`ip:10m=5`), replacing the defaults.
+    #[serde(default)]
+    pub thresholds: Vec<String>,
+    /// How long an offender stays listed after its last crossing (`1h`).
+    pub ban: Option<String>,
+    /// Networks never listed, besides `[home]`.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// ipset set / nftables table name.
+    pub set_name: Option<String>,
 }
 
 /// `[maint]`: the nightly report the daemon runs and mails, and the relay `maint --email` uses.
@@ -160,6 +181,7 @@ pub struct Config {
     pub services: Vec<(String, Vec<u16>)>,
     pub serve: ServeConfig,
     pub maint: MaintConfig,
+    pub rates: RatesConfig,
 }
 
 fn default_path() -> Option<PathBuf> {
@@ -195,6 +217,21 @@ pub fn parse(text: &str) -> Result<Config> {
         }
     }
     let services = file.services.into_iter().collect();
+    for t in &file.rates.thresholds {
+        t.parse::<rates::Threshold>().map_err(|source| ConfigError::Rates { key: "thresholds", source })?;
+    }
+    if let Some(ban) = &file.rates.ban {
+        rates::parse_window(ban).ok_or_else(|| ConfigError::Rates {
+            key: "ban",
+            source: ArgError::Invalid(format!("{ban:?}: expected a duration like 10m, 1h, 1d")),
+        })?;
+    }
+    for a in &file.rates.allow {
+        parse_net(a).map_err(|source| ConfigError::Rates { key: "allow", source })?;
+    }
+    if let Some(n) = &file.rates.set_name {
+        rates::check_set_name(n).map_err(|source| ConfigError::Rates { key: "set_name", source })?;
+    }
     if let Some(at) = &file.maint.at {
         parse_time_of_day(at).map_err(|source| ConfigError::MaintAt { at: at.clone(), source })?;
     }
@@ -207,6 +244,7 @@ pub fn parse(text: &str) -> Result<Config> {
         services,
         serve: file.serve,
         maint: file.maint,
+        rates: file.rates,
     })
 }
 
@@ -241,5 +279,12 @@ mod tests {
         assert!(parse("nope = 1").is_err());
         assert!(parse("[home]\ncampus = [\"10.0.0.0/40\"]").is_err());
         assert!(parse("delimiter = \"ab\"").is_err());
+        assert!(parse("[rates]\nthresholds = [\"ip:10m\"]").is_err());
+        assert!(parse("[rates]\nban = \"soon\"").is_err());
+        assert!(parse("[rates]\nallow = [\"10.0.0.0/33\"]").is_err());
+        let c =
+            parse("[rates]\nthresholds = [\"ip:10m=5\"]\nban = \"1h\"\nallow = [\"192.0.2.0/24\"]\nset_name = \"ssh\"")
+                .unwrap_or_default();
+        assert_eq!(c.rates.thresholds, ["ip:10m=5"]);
     }
 }

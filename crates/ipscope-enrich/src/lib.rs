@@ -19,6 +19,7 @@ mod book;
 mod db;
 mod discover;
 mod home;
+pub mod ptr;
 
 use std::net::IpAddr;
 use std::path::PathBuf;

@@ -162,6 +162,9 @@ impl Query for LiveBackend {
     fn query_user(&self, sql: &str) -> ipscope_store::Result<Table> {
         self.reader.query_user(sql)
     }
+    fn query_arrow(&self, sql: &str) -> ipscope_store::Result<Vec<ipscope_store::RecordBatch>> {
+        self.reader.query_arrow(sql)
+    }
 }
 
 impl Backend for LiveBackend {
@@ -201,5 +204,8 @@ impl Backend for LiveBackend {
     }
     fn checkpoint(&mut self) -> ipscope_store::Result<()> {
         self.writer.checkpoint().map_err(store_error)
+    }
+    fn store_ptrs(&mut self, rows: Vec<ipscope_store::PtrRecord>) -> ipscope_store::Result<()> {
+        self.writer.store_ptrs(rows).map_err(store_error)
     }
 }

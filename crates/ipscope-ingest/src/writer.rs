@@ -23,6 +23,7 @@ enum Job {
     Purge { cutoff: Micros, commit: bool, reply: Reply<PurgeOutcome> },
     Checkpoint { reply: Reply<()> },
     Addresses { reply: Reply<Vec<IpAddr>> },
+    StorePtrs { rows: Vec<ipscope_store::PtrRecord>, reply: Reply<()> },
 }
 
 /// Sends work to the writer thread; cheap to clone, one per source or request.
@@ -96,6 +97,9 @@ fn run(store: &mut Store, job: Job) -> bool {
         Job::Addresses { reply } => {
             let _ = reply.send(store.enriched_addresses());
         }
+        Job::StorePtrs { rows, reply } => {
+            let _ = reply.send(store.store_ptrs(&rows));
+        }
     }
     false
 }
@@ -137,6 +141,11 @@ impl WriterHandle {
 
     pub fn checkpoint(&self) -> Result<()> {
         self.call(|reply| Job::Checkpoint { reply })
+    }
+
+    /// Replaces cached reverse DNS answers.
+    pub fn store_ptrs(&self, rows: Vec<ipscope_store::PtrRecord>) -> Result<()> {
+        self.call(|reply| Job::StorePtrs { rows, reply })
     }
 
     /// The enriched addresses, read on the writer's connection (after every earlier write).

@@ -27,6 +27,14 @@ impl Dialect {
         }
     }
 
+    /// Smallest value of `expr` over rows matching `cond` (NULL when none does).
+    pub fn min_if(self, expr: &str, cond: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("min({expr}) FILTER (WHERE {cond})"),
+            Dialect::ClickHouse => format!("minIf({expr}, {cond})"),
+        }
+    }
+
     /// Distinct values of `expr` over rows matching `cond`, sorted, comma-separated.
     pub fn list_distinct_if(self, expr: &str, cond: &str) -> String {
         match self {
@@ -94,6 +102,31 @@ impl Dialect {
         match self {
             Dialect::DuckDb => format!("make_timestamp({micros})"),
             Dialect::ClickHouse => format!("fromUnixTimestamp64Micro({micros})"),
+        }
+    }
+
+    /// `ts` moved by `secs` seconds (an integer expression): local wall-clock times for `--tz`.
+    pub fn add_seconds(self, ts: &str, secs: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("({ts} + to_seconds({secs}))"),
+            Dialect::ClickHouse => format!("addSeconds({ts}, {secs})"),
+        }
+    }
+
+    /// A timestamp truncated to the start of its second.
+    pub fn second(self, ts: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("date_trunc('second', {ts})"),
+            Dialect::ClickHouse => format!("toStartOfSecond({ts})"),
+        }
+    }
+
+    /// A timestamp truncated to the start of its quarter hour (every UTC offset in use is a
+    /// multiple of 15 minutes).
+    pub fn quarter_hour(self, ts: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("time_bucket(INTERVAL 15 MINUTE, {ts})"),
+            Dialect::ClickHouse => format!("toStartOfFifteenMinutes({ts})"),
         }
     }
 

@@ -5,14 +5,17 @@
 //! copies), runs it on the store, and may post-process the rows (e.g. turn prefix numbers into
 //! CIDR text). Reports never write.
 
+pub mod blocklist;
 mod dialect;
 mod filter;
+pub mod local;
 pub mod reports;
 
 use ipscope_store::{Query, StoreError, Table};
 
 pub use dialect::Dialect;
 pub use filter::{Filter, HomeNets, sql_is_home};
+pub use local::{LocalTime, Zone};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -20,19 +23,39 @@ pub enum ReportError {
     Store(#[from] StoreError),
     #[error("invalid argument: {0}")]
     Invalid(String),
+    #[error("invalid argument: {0}")]
+    Arg(#[from] ipscope_config::ArgError),
 }
 
 pub type Result<T, E = ReportError> = std::result::Result<T, E>;
 
 /// `--by`: what a report groups or splits by (`low-success`: ip or user; `timeline`: kind or
-/// format).
+/// format; `trends`: any but kind). Each report has its default ([`default_by`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum By {
     #[default]
     Ip,
     User,
     Kind,
+    /// The source format (`--by source` or `format`).
     Format,
+    Asn,
+    Country,
+    Taxonomy,
+    /// Destination port.
+    Port,
+    /// The source's network prefix (`--prefix`, `--prefix6`).
+    Prefix,
+}
+
+/// What `--by` means when it is not given: `trends` by ASN, `timeline` by kind, the others by
+/// source address.
+pub fn default_by(report: &str) -> By {
+    match report {
+        "trends" => By::Asn,
+        "timeline" => By::Kind,
+        _ => By::Ip,
+    }
 }
 
 /// Time bucket of a time-series report.
@@ -71,6 +94,14 @@ pub struct Params {
     pub bucket: Bucket,
     /// `services`: named groups of destination ports.
     pub service_groups: Vec<(String, Vec<u16>)>,
+    /// `--tz`: the zone of per-day and per-hour buckets (see [`local`]).
+    pub tz: Zone,
+    /// `trends --days`: the window, in days.
+    pub days: u32,
+    /// `rates` / blocklist thresholds; empty: [`reports::rates::DEFAULT_THRESHOLDS`].
+    pub thresholds: Vec<reports::rates::Threshold>,
+    /// `activity --attacker-time`: hours in each source's own time zone.
+    pub attacker_time: bool,
 }
 
 impl Default for Params {
@@ -92,6 +123,10 @@ impl Default for Params {
                 .iter()
                 .map(|(n, ports)| ((*n).to_owned(), ports.to_vec()))
                 .collect(),
+            tz: Zone::Utc,
+            days: reports::trends::DEFAULT_DAYS,
+            thresholds: Vec::new(),
+            attacker_time: false,
         }
     }
 }
@@ -136,7 +171,7 @@ pub struct Report {
 pub const CATALOGUE: &[Report] = &[
     Report {
         name: "daily",
-        about: "events and distinct source addresses per day (UTC), with weekday",
+        about: "events and distinct source addresses per day (UTC, or --tz), with weekday",
         run: reports::daily::run,
     },
     Report {
@@ -198,6 +233,12 @@ pub const CATALOGUE: &[Report] = &[
         run: reports::attackers::run,
     },
     Report {
+        name: "crossover",
+        about: "addresses seen by a honeypot, firewall deny, scan or feed that also tried production logins; \
+                those that got in after the sighting first",
+        run: reports::crossover::run,
+    },
+    Report {
         name: "credentials",
         about: "user / password pairs tried, with successes",
         run: reports::groups::credentials::run,
@@ -224,10 +265,14 @@ pub const CATALOGUE: &[Report] = &[
         about: "one ASN's events and addresses per day (--asn N)",
         run: reports::asn_trend::run,
     },
-    Report { name: "activity", about: "events by hour of day (UTC) and weekday", run: reports::activity::run },
+    Report {
+        name: "activity",
+        about: "events by hour of day and weekday (UTC, or --tz; --attacker-time: each source's own zone)",
+        run: reports::activity::run,
+    },
     Report {
         name: "timeline",
-        about: "events per minute, hour or day (--bucket, UTC) per event kind or source format (--by kind|format)",
+        about: "events per minute, hour or day (--bucket; UTC, or --tz) per event kind or source format (--by kind|format)",
         run: reports::timeline::run,
     },
     Report { name: "recent", about: "the latest -N events, newest first", run: reports::recent::run },
@@ -242,6 +287,18 @@ pub const CATALOGUE: &[Report] = &[
         run: reports::groups::sensors::run,
     },
     Report {
+        name: "rates",
+        about: "sources, /24s and /16s over hostile-event thresholds in rolling windows (--threshold ip:10m=5): \
+                when they crossed, their peak",
+        run: reports::rates::run,
+    },
+    Report {
+        name: "trends",
+        about: "rising and falling ASNs, countries, taxonomies, ports, prefixes, sources or users (--by): \
+                daily counts over --days, least-squares slope, last day against the median, flag",
+        run: reports::trends::run,
+    },
+    Report {
         name: "services",
         about: "connections and bytes in/out per service group per day or hour (--bucket), to one --host",
         run: reports::services::run,
@@ -251,6 +308,16 @@ pub const CATALOGUE: &[Report] = &[
 /// Looks a report up by name.
 pub fn find(name: &str) -> Option<&'static Report> {
     CATALOGUE.iter().find(|r| r.name == name)
+}
+
+/// What `--chart` draws for reports whose table is not itself a chart (`trends`: the daily series
+/// of its top keys); `None` for the others, whose table is drawn.
+pub fn chart_table(report: &Report, store: &dyn Query, params: &Params) -> Result<Option<Table>> {
+    params.validate()?;
+    match report.name {
+        "trends" => Ok(Some(reports::trends::chart(store, params)?)),
+        _ => Ok(None),
+    }
 }
 
 /// Runs a report after validating the parameters.

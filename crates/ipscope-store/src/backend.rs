@@ -8,9 +8,12 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use duckdb::arrow::record_batch::RecordBatch;
 use ipscope_event::Micros;
 
-use crate::{AddressBatch, EventBatch, InputProgress, InputRecord, PurgeOutcome, Result, Store, Table, ledger};
+use crate::{
+    AddressBatch, EventBatch, InputProgress, InputRecord, PtrRecord, PurgeOutcome, Result, Store, Table, ledger,
+};
 
 /// Read-only SQL.
 pub trait Query {
@@ -18,6 +21,8 @@ pub trait Query {
     fn query(&self, sql: &str) -> Result<Table>;
     /// Runs SQL a user typed: refused unless read-only (see [`Store::query_user`]).
     fn query_user(&self, sql: &str) -> Result<Table>;
+    /// Runs SQL the program wrote and returns Arrow record batches (`export`).
+    fn query_arrow(&self, sql: &str) -> Result<Vec<RecordBatch>>;
 }
 
 /// Everything ingest, purge, enrichment and `status` do with a store.
@@ -45,6 +50,8 @@ pub trait Backend: Query {
     fn purge(&mut self, cutoff: Micros, commit: bool) -> Result<PurgeOutcome>;
     /// Writes pending changes to the database file.
     fn checkpoint(&mut self) -> Result<()>;
+    /// Replaces cached reverse DNS answers (see [`Store::store_ptrs`]).
+    fn store_ptrs(&mut self, rows: Vec<PtrRecord>) -> Result<()>;
 }
 
 impl Query for Store {
@@ -53,6 +60,9 @@ impl Query for Store {
     }
     fn query_user(&self, sql: &str) -> Result<Table> {
         Store::query_user(self, sql)
+    }
+    fn query_arrow(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        Store::query_arrow(self, sql)
     }
 }
 
@@ -92,5 +102,8 @@ impl Backend for Store {
     }
     fn checkpoint(&mut self) -> Result<()> {
         Store::checkpoint(self)
+    }
+    fn store_ptrs(&mut self, rows: Vec<PtrRecord>) -> Result<()> {
+        Store::store_ptrs(self, &rows)
     }
 }

@@ -12,6 +12,7 @@
 
 mod append;
 mod backend;
+pub mod export;
 mod fault;
 mod ledger;
 pub mod owner;
@@ -28,6 +29,7 @@ use ipscope_event::{Event, Micros};
 
 pub use append::{AddressBatch, EventBatch, ip_number, prepare as prepare_batch, prepare_addresses};
 pub use backend::{Backend, Query};
+pub use duckdb::arrow::record_batch::RecordBatch;
 pub use fault::locked_by;
 pub use ledger::{FileId, HEAD_BYTES, InputProgress, InputRecord, head_hash, pick_by_head};
 pub use schema::GEO_COLUMNS;
@@ -85,6 +87,18 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A reverse DNS answer for the cache (`ptr_cache`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PtrRecord {
+    /// Canonical address text.
+    pub ip: String,
+    pub name: Option<String>,
+    /// `ok` or `none`.
+    pub status: String,
+    pub resolved_at: Micros,
+    pub expires_at: Micros,
+}
 
 /// What a purge removed (or would remove, on a dry run).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -173,10 +187,11 @@ impl Store {
     /// `COPY`, `ATTACH`, `INSTALL`) is refused by the database itself: every store is opened
     /// with external access disabled.
     pub fn query_user(&self, sql: &str) -> Result<Table> {
-        self.query_user_inner(sql).map_err(|e| self.fault(e))
+        self.check_read_only(sql).and_then(|()| self.query(sql)).map_err(|e| self.fault(e))
     }
 
-    fn query_user_inner(&self, sql: &str) -> Result<Table> {
+    /// Refuses SQL that DuckDB does not parse as read-only statements (see [`Store::query_user`]).
+    pub fn check_read_only(&self, sql: &str) -> Result<()> {
         // `EXPLAIN [ANALYZE] q` is as read-only as `q`.
         let inner = strip_explain(sql);
         // DuckDB serializes only SELECT statements (DESCRIBE, SHOW and SUMMARIZE are SELECTs
@@ -193,7 +208,15 @@ impl Store {
             }
             // A syntax error: let the query itself report it, with DuckDB's position marker.
         }
-        self.query(sql)
+        Ok(())
+    }
+
+    /// Runs a query and returns its result as Arrow record batches (for `export`: columns of
+    /// any width travel without a [`Value`] per cell).
+    pub fn query_arrow(&self, sql: &str) -> Result<Vec<duckdb::arrow::record_batch::RecordBatch>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|source| StoreError::Query { source })?;
+        let batches = stmt.query_arrow([]).map_err(|source| StoreError::Query { source })?.collect();
+        Ok(batches)
     }
 
     fn schema_version(&self) -> Result<i32> {
@@ -367,6 +390,30 @@ impl Store {
                 self.conn.execute_batch("CHECKPOINT")?;
                 Ok(n)
             }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Replaces the cached reverse DNS answers of these addresses, in one transaction.
+    pub fn store_ptrs(&mut self, rows: &[PtrRecord]) -> Result<()> {
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        let run = || -> Result<()> {
+            let mut del = self.conn.prepare("DELETE FROM ptr_cache WHERE ip = ?")?;
+            let mut app = self.conn.appender("ptr_cache")?;
+            for r in rows {
+                del.execute([&r.ip])?;
+                let ts = |m: Micros| duckdb::types::Value::Timestamp(TimeUnit::Microsecond, m);
+                app.append_row(duckdb::params![r.ip, r.name, r.status, ts(r.resolved_at), ts(r.expires_at)])?;
+                // Appended rows must land before the next DELETE looks for them.
+                app.flush()?;
+            }
+            Ok(())
+        };
+        match run() {
+            Ok(()) => Ok(self.conn.execute_batch("COMMIT")?),
             Err(e) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
                 Err(e)

@@ -4,7 +4,7 @@
 //! `schema_migrations`. Never edit a released migration: add a new one.
 
 /// `(version, sql)`; versions start at 1 and increase by one.
-pub const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4)];
+pub const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5)];
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i32 {
@@ -166,6 +166,18 @@ ALTER TABLE inputs ADD COLUMN cursor VARCHAR;
 // `--year`, or a stream whose tail was not read).
 const V4: &str = r#"
 ALTER TABLE inputs ADD COLUMN year_anchor INTEGER;
+"#;
+
+// Reverse DNS answers (`lookup --ptr`, `report top-ips --ptr`), kept until `expires_at` so
+// repeated runs ask the DNS server nothing. One row per address; a name or, for `none`, none.
+const V5: &str = r#"
+CREATE TABLE ptr_cache (
+    ip          VARCHAR NOT NULL,   -- canonical text, as events.src_ip
+    name        VARCHAR,            -- the PTR name (hostile text escaped); NULL when there is none
+    status      VARCHAR NOT NULL,   -- ok | none (NXDOMAIN or no PTR record)
+    resolved_at TIMESTAMP NOT NULL,
+    expires_at  TIMESTAMP NOT NULL
+);
 "#;
 
 #[cfg(test)]

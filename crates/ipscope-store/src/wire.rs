@@ -71,6 +71,22 @@ pub fn take_bytes<'a>(input: &mut &'a [u8]) -> Result<&'a [u8]> {
     Ok(bytes)
 }
 
+/// Appends query results (`export` through the daemon): a count, then each batch.
+pub fn put_batches(out: &mut Vec<u8>, batches: &[RecordBatch]) -> Result<()> {
+    out.extend_from_slice(&(batches.len() as u64).to_le_bytes());
+    batches.iter().try_for_each(|b| put_batch(out, Some(b)))
+}
+
+/// Takes what [`put_batches`] wrote.
+pub fn take_batches(input: &mut &[u8]) -> Result<Vec<RecordBatch>> {
+    let n = take_u64(input)?;
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.extend(take_batch(input)?);
+    }
+    Ok(out)
+}
+
 /// Appends an event batch (with its addresses).
 pub fn put_event_batch(out: &mut Vec<u8>, b: &EventBatch) -> Result<()> {
     put_batch(out, b.batch.as_ref())?;

@@ -161,7 +161,9 @@ fn a_schema_1_store_is_migrated_by_a_read_only_open() {
              (SELECT count(year_anchor) FROM inputs)",
         )
         .unwrap();
-    assert_eq!(t.rows[0][1].render(), "4");
+    assert_eq!(t.rows[0][1].render(), "5");
+    // V5: the reverse DNS cache.
+    assert_eq!(s.query("SELECT count(*) FROM ptr_cache").unwrap().rows[0][0], Value::Int(0));
     let t = s.query("SELECT count(*) FROM inputs WHERE mark_len IS NULL AND cursor IS NULL").unwrap();
     assert_eq!(t.rows[0][0], Value::Int(0), "no inputs in this store, but the columns exist");
 }

@@ -45,7 +45,8 @@ const MAX_URI: usize = 16 * 1024;
 /// answer with the picture instead of writing a file): not passed on as report flags.
 const API_PARAMS: &[&str] = &["format", "chart", "chart-type", "log-scale"];
 /// Report flags that are not for HTTP (`--output` is the CLI's output format).
-const REFUSED_FLAGS: &[&str] = &["output"];
+/// (`--ptr` and its settings: reverse DNS is the CLI's.)
+const REFUSED_FLAGS: &[&str] = &["output", "ptr", "dns-server", "dns-timeout", "dns-concurrency", "ptr-ttl"];
 
 /// What every handler can reach.
 pub struct State {
@@ -165,6 +166,7 @@ pub fn router(state: Shared) -> Router {
         .route("/inputs", get(store_inputs))
         .route("/purge", post(store_purge))
         .route("/checkpoint", post(store_checkpoint))
+        .route("/ptr", post(store_ptr))
         .layer(DefaultBodyLimit::max(STORE_BODY));
     Router::new()
         .route("/", get(dashboard))
@@ -178,6 +180,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/sql", get(sql_get).post(sql_post))
         .route("/api/status", get(status))
         .route("/api/lookup", get(lookup))
+        .route("/api/blocklist", get(blocklist))
         .route("/metrics", get(metrics))
         .nest("/api/store", store)
         .layer(DefaultBodyLimit::max(API_BODY))
@@ -287,6 +290,7 @@ const ROUTES: &[&str] = &[
     "/api/sql",
     "/api/status",
     "/api/lookup",
+    "/api/blocklist",
     "/metrics",
     "/api/store/find-inputs",
     "/api/store/named-input",
@@ -296,6 +300,7 @@ const ROUTES: &[&str] = &[
     "/api/store/inputs",
     "/api/store/purge",
     "/api/store/checkpoint",
+    "/api/store/ptr",
 ];
 
 async fn index() -> Response {
@@ -305,6 +310,7 @@ GET /api/report/NAME?since=7d&top=10 a report, with `ipscope report`'s flags as 
 GET /api/sql?q=SELECT...             a read-only SQL query (or POST the query)\n\
 GET /api/status                      what `ipscope status` says\n\
 GET /api/lookup?ip=ADDR[,ADDR]       what `ipscope lookup` says\n\
+GET /api/blocklist?format=cidr       what `ipscope blocklist` prints (plain, cidr, ipset, nftables, csv)\n\
 GET /metrics                         Prometheus metrics\n\n\
 Add format=json|ndjson|csv|tsv|markdown (default json).\n";
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
@@ -478,7 +484,7 @@ fn format_param(pairs: &[(String, String)]) -> Result<OutputFormat, ApiError> {
 
 /// A table in the asked-for format, with its content type (csv/tsv with the formula guard).
 fn render(t: &Table, format: OutputFormat, sep: char) -> ApiResult {
-    render_guarded(t, format, sep, true)
+    render_with(t, format, sep, true, true)
 }
 
 /// `no_formula_guard=true`: csv/tsv text exactly as stored, for programs (see `output::escape`).
@@ -490,9 +496,12 @@ fn no_formula_guard(pairs: &[(String, String)]) -> bool {
         .is_some_and(|(_, v)| matches!(v.as_str(), "" | "true" | "1" | "yes"))
 }
 
-fn render_guarded(t: &Table, format: OutputFormat, sep: char, formula_guard: bool) -> ApiResult {
+/// [`render`] with its choices: `iso_times: false` writes times as they are (a report's local
+/// wall-clock hours under `tz=` are no UTC instants, so no ISO `Z`); `formula_guard: false` is
+/// `no_formula_guard=true`.
+fn render_with(t: &Table, format: OutputFormat, sep: char, iso_times: bool, formula_guard: bool) -> ApiResult {
     let mut body = Vec::new();
-    let style = Style { format, sep, header: true, iso_times: true, formula_guard };
+    let style = Style { format, sep, header: true, iso_times, formula_guard };
     output::write_table(&mut body, t, style).map_err(|e| ApiError::bad(e.to_string()))?;
     let ctype = match format {
         OutputFormat::Json => "application/json",
@@ -520,17 +529,34 @@ struct ApiReport {
 fn report_args(name: &str, pairs: &[(String, String)]) -> Result<ReportCmd, ApiError> {
     // The daemon's environment must not set a request's defaults: no env twins here.
     let cmd = ApiReport::command().mut_args(|a| a.env(None::<&str>));
-    let mut argv = vec![name.to_owned()];
+    let argv = flags_argv(&cmd, vec![name.to_owned()], pairs, API_PARAMS, REFUSED_FLAGS, "ipscope report --help")?;
+    let matches = cmd.try_get_matches_from(argv).map_err(|e| ApiError::bad(e.render().to_string().trim()))?;
+    let mut parsed = ApiReport::from_arg_matches(&matches).map_err(|e| ApiError::bad(e.to_string().trim()))?;
+    // The API's times are UTC (ISO 8601 with Z) unless a request asks for a zone's days.
+    parsed.cmd.report.tz.get_or_insert(ipscope_formats::Zone::Utc);
+    Ok(parsed.cmd)
+}
+
+/// `key=value` query parameters as the flags of `cmd` (`--key=value`, `--flag` for true),
+/// after `argv`; `skip` are the API's own, `refused` are not for HTTP.
+fn flags_argv(
+    cmd: &clap::Command,
+    mut argv: Vec<String>,
+    pairs: &[(String, String)],
+    skip: &[&str],
+    refused: &[&str],
+    help: &str,
+) -> Result<Vec<String>, ApiError> {
     for (key, value) in pairs {
         let flag = key.replace('_', "-");
-        if API_PARAMS.contains(&flag.as_str()) {
+        if skip.contains(&flag.as_str()) {
             continue; // the API's own
         }
-        if REFUSED_FLAGS.contains(&flag.as_str()) {
+        if refused.contains(&flag.as_str()) {
             return Err(ApiError::bad(format!("{key}: not available over HTTP")));
         }
         let Some(arg) = cmd.get_arguments().find(|a| a.get_long() == Some(flag.as_str())) else {
-            return Err(ApiError::bad(format!("unknown parameter {key:?} (the flags of `ipscope report --help`)")));
+            return Err(ApiError::bad(format!("unknown parameter {key:?} (the flags of `{help}`)")));
         };
         if arg.get_action().takes_values() {
             argv.push(format!("--{flag}={value}"));
@@ -542,9 +568,34 @@ fn report_args(name: &str, pairs: &[(String, String)]) -> Result<ReportCmd, ApiE
             }
         }
     }
+    Ok(argv)
+}
+
+/// `BlocklistArgs` parsed from API parameters by the CLI's definitions.
+#[derive(clap::Parser, Debug)]
+#[command(name = "blocklist", no_binary_name = true, disable_help_flag = true)]
+struct ApiBlocklist {
+    #[command(flatten)]
+    cmd: crate::cli::BlocklistArgs,
+}
+
+/// `GET /api/blocklist?format=cidr&ban=1h&...`: what `ipscope blocklist` prints, for firewalls to
+/// pull (`format=plain|cidr|ipset|nftables|csv`; 200 with an empty body when nobody is listed).
+async fn blocklist(St(state): St<Shared>, Params(pairs): Params<Vec<(String, String)>>) -> ApiResult {
+    let cmd = ApiBlocklist::command().mut_args(|a| a.env(None::<&str>));
+    let argv = flags_argv(&cmd, Vec::new(), &pairs, &[], &["output"], "ipscope blocklist --help")?;
     let matches = cmd.try_get_matches_from(argv).map_err(|e| ApiError::bad(e.render().to_string().trim()))?;
-    let parsed = ApiReport::from_arg_matches(&matches).map_err(|e| ApiError::bad(e.to_string().trim()))?;
-    Ok(parsed.cmd)
+    let args = ApiBlocklist::from_arg_matches(&matches).map_err(|e| ApiError::bad(e.to_string().trim()))?.cmd;
+    let ctype = match args.format {
+        crate::cli::ListFormatArg::Csv => "text/csv; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    };
+    let text = blocking(move || {
+        let backend = state.backend()?;
+        crate::commands::blocklist::text(&state.ctx, &args, &backend).map_err(ApiError::any)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, "no-cache")], text).into_response())
 }
 
 async fn report(
@@ -556,15 +607,22 @@ async fn report(
     let chart = chart_param(&pairs)?;
     let cmd = report_args(&name, &pairs)?;
     let (sep, guard) = (cmd.output.sep, !cmd.output.no_formula_guard);
+    // Local wall-clock buckets (`tz=`) are not UTC instants: no `Z` on them.
+    let local = cmd.report.tz != Some(ipscope_formats::Zone::Utc);
+    let charted = chart.is_some();
     let (t, title) = blocking(move || {
         let backend = state.backend()?;
-        crate::commands::query::report_table(&state.ctx, &cmd, &backend)
-            .map(|(t, r)| (t, format!("ipscope report {}", r.name)))
-            .map_err(ApiError::any)
+        let (t, r) = crate::commands::query::report_table(&state.ctx, &cmd, &backend).map_err(ApiError::any)?;
+        let t = if charted {
+            crate::commands::query::chart_table(&state.ctx, &cmd, &backend, t).map_err(ApiError::any)?
+        } else {
+            t
+        };
+        Ok((t, format!("ipscope report {}", r.name)))
     })
     .await?;
     match chart {
-        None => render_guarded(&t, format, sep, guard),
+        None => render_with(&t, format, sep, !local, guard),
         Some((image, kind, log)) => {
             let bytes = tokio::task::spawn_blocking(move || crate::chart::render(&t, &title, log, kind, image))
                 .await
@@ -602,6 +660,19 @@ fn chart_param(
 }
 
 async fn run_sql(state: Shared, sql: String, pairs: Vec<(String, String)>) -> ApiResult {
+    if pairs.iter().any(|(k, v)| k == "format" && v == "arrow") {
+        // Arrow IPC batches (`ipscope export` through the daemon); read-only like every query here.
+        let body = blocking(move || {
+            let b = state.backend()?;
+            b.reader.check_read_only(&sql).map_err(ApiError::store)?;
+            let batches = b.reader.query_arrow(&sql).map_err(ApiError::store)?;
+            let mut out = Vec::new();
+            wire::put_batches(&mut out, &batches).map_err(ApiError::store)?;
+            Ok(out)
+        })
+        .await?;
+        return Ok(([(header::CONTENT_TYPE, "application/vnd.apache.arrow.stream")], body).into_response());
+    }
     let wire_format = pairs.iter().any(|(k, v)| k == "format" && v == "wire");
     let format = if wire_format { OutputFormat::Json } else { format_param(&pairs)? };
     if sql.trim().is_empty() {
@@ -611,7 +682,7 @@ async fn run_sql(state: Shared, sql: String, pairs: Vec<(String, String)>) -> Ap
     if wire_format {
         return Ok(([(header::CONTENT_TYPE, "application/json")], wire::table_to_json(&t)).into_response());
     }
-    render_guarded(&t, format, ',', !no_formula_guard(&pairs))
+    render_with(&t, format, ',', true, !no_formula_guard(&pairs))
 }
 
 async fn sql_get(St(state): St<Shared>, Params(pairs): Params<Vec<(String, String)>>) -> ApiResult {
@@ -756,6 +827,13 @@ async fn store_purge(St(state): St<Shared>, Params(pairs): Params<Vec<(String, S
     let commit = get("commit").as_deref() == Some("true");
     let v = blocking(move || state.backend()?.purge(cutoff, commit).map_err(ApiError::store)).await?;
     json_response(&v)
+}
+
+async fn store_ptr(St(state): St<Shared>, body: Bytes) -> ApiResult {
+    let rows: Vec<ipscope_store::PtrRecord> =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad(format!("bad reverse DNS rows: {e}")))?;
+    blocking(move || state.backend()?.store_ptrs(rows).map_err(ApiError::store)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn store_checkpoint(St(state): St<Shared>) -> ApiResult {

@@ -24,6 +24,9 @@ still open from off-campus, busy networks and ports, scanners, honeypot attacker
   ipscope report countries --chart map.svg       where attacks come from, on a world map\n  \
   ipscope lookup 203.0.113.7                     location, ASN, prefix and activity of an address\n  \
   ipscope maint -p 10 --commit                   purge events older than 10 days, print all reports\n  \
+  ipscope report trends --by country             which countries are rising\n  \
+  ipscope blocklist --format nftables            current offenders as an nft -f set\n  \
+  ipscope export --since 30d --output events/    Parquet per day for notebooks\n  \
   ipscope sql \"SELECT kind, count(*) FROM events GROUP BY 1\" --format csv --sep ' '\n\n\
 Exit codes: 0 success (also when output is cut by a closed pipe), 1 error, 2 usage error."
 )]
@@ -97,6 +100,27 @@ ipscope lookup 81.2.69.142 2001:db8::1 -o json")]
     /// GeoIP database update), without re-reading the logs
     #[command(after_help = "GeoLite2 changes monthly: after `geoipupdate`, run `ipscope enrich --refresh`.")]
     Enrich(EnrichArgs),
+    /// The current offenders of `report rates` as a firewall blocklist (plain, cidr, ipset,
+    /// nftables, csv); never a home-network or allowed address
+    #[command(
+        after_help = "A source (or /24, /16) is listed from the moment it crosses a threshold until --ban later: \
+the threshold ip:10m=5 with --ban 1h is fail2ban's maxretry = 5, findtime = 10m, bantime = 1h.\n\n\
+Examples:\n  ipscope blocklist --format ipset --set-name ssh-bl | ipset restore -!\n  \
+ipscope blocklist --format nftables --output /run/ipscope/blocklist.nft && nft -f /run/ipscope/blocklist.nft\n  \
+ipscope blocklist --at 2026-11-03T10:00:00Z --threshold ip:10m=5 --ban 1h --allow 192.0.2.0/24\n  \
+curl -s http://127.0.0.1:8479/api/blocklist?format=cidr        (from a running ipscope serve)"
+    )]
+    Blocklist(BlocklistArgs),
+    /// Events with their enrichment as Parquet (a directory, one folder per day), CSV or JSON
+    /// lines, with the report filters; works while a daemon runs
+    #[command(
+        after_help = "Examples:\n  ipscope export --output events/                      Parquet, events/day=2026-11-02/part-0000.parquet ...\n  \
+ipscope export --format csv --since 7d --source sshd --output week.csv\n  \
+ipscope export --format json --kind auth --output - | jq .src_ip\n\n\
+Read back: pyarrow.parquet.read_table('events'), duckdb \"SELECT * FROM read_parquet('events/*/*.parquet', hive_partitioning = true)\", \
+pandas.read_parquet('events')."
+    )]
+    Export(ExportArgs),
     /// Print the man page or a shell's completion script, generated from this command line
     #[command(after_help = "Examples:\n  ipscope generate man | man -l -\n  \
 ipscope generate man --dir /usr/local/share/man/man1    ipscope.1 and one page per command\n  \
@@ -114,6 +138,7 @@ API (all GET unless noted; add ?format=json|ndjson|csv|tsv|markdown, default jso
 /api/sql?q=SELECT...              a read-only query (or POST the SQL as the body)\n  \
 /api/status                       what `ipscope status` says\n  \
 /api/lookup?ip=ADDR[,ADDR...]     what `ipscope lookup` says\n  \
+/api/blocklist?format=cidr        what `ipscope blocklist` prints (for firewalls to pull)\n  \
 /metrics                          Prometheus metrics\n\n\
 Examples:\n  ipscope serve --follow '/var/log/auth.log*' --follow '/var/log/cowrie/cowrie.json*'\n  \
 ipscope serve --journal --syslog-udp 0.0.0.0:5514 --syslog-tcp 0.0.0.0:5514\n  \
@@ -215,11 +240,34 @@ pub struct IngestArgs {
     pub no_enrich: bool,
 }
 
+/// Reverse DNS (`lookup --ptr`, `report ... --ptr`).
+#[derive(Args, Debug, Clone)]
+pub struct PtrArgs {
+    /// Show the PTR (reverse DNS) name of the addresses: from the store's cache while fresh, else
+    /// asked of the DNS server (many queries in flight, each with a timeout) and cached
+    #[arg(long, env = "IPSCOPE_PTR")]
+    pub ptr: bool,
+    /// DNS server for --ptr [default: the first nameserver in /etc/resolv.conf]
+    #[arg(long, env = "IPSCOPE_DNS_SERVER", value_name = "ADDR[:PORT]", value_parser = crate::commands::ptr::parse_server)]
+    pub dns_server: Option<std::net::SocketAddr>,
+    /// --ptr: how long to wait for an answer (one resend half way), e.g. 500ms, 2s
+    #[arg(long, env = "IPSCOPE_DNS_TIMEOUT", default_value = "2s", value_name = "DURATION")]
+    pub dns_timeout: String,
+    /// --ptr: queries in flight at once
+    #[arg(long, env = "IPSCOPE_DNS_CONCURRENCY", default_value_t = ipscope_enrich::ptr::DEFAULT_CONCURRENCY)]
+    pub dns_concurrency: usize,
+    /// --ptr: how long an answer (a name, or none) stays in the cache
+    #[arg(long, env = "IPSCOPE_PTR_TTL", default_value = crate::commands::ptr::DEFAULT_TTL, value_name = "DURATION")]
+    pub ptr_ttl: String,
+}
+
 #[derive(Args, Debug)]
 pub struct LookupArgs {
     /// Addresses (IPv4 or IPv6)
     #[arg(required = true, value_name = "ADDR")]
     pub addrs: Vec<std::net::IpAddr>,
+    #[command(flatten)]
+    pub ptr: PtrArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -297,6 +345,83 @@ pub struct ReportArgs {
     /// Hide addresses / users / prefixes with fewer events
     #[arg(long, env = "IPSCOPE_MIN_EVENTS", default_value_t = 1)]
     pub min_events: u64,
+    /// Zone of days and hours (daily, activity, scans, taxonomy, services, timeline, trends, ...)
+    /// and of --since/--until dates without an offset: `UTC`, `local`, `America/Chicago`, `+02:00`
+    /// [default: the config's `tz`, else the local zone]
+    #[arg(long, env = "IPSCOPE_TZ", value_name = "ZONE")]
+    pub tz: Option<ipscope_formats::Zone>,
+}
+
+/// `--threshold` for `report rates` and `blocklist`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ThresholdArgs {
+    /// Hostile events per key within a window that make it an offender: SCOPE:WINDOW=COUNT with
+    /// SCOPE ip, 24 (/24, IPv6 /48) or 16 (/16, IPv6 /32), e.g. ip:10m=5 (repeat or comma-separate)
+    /// [default: the config's `[rates] thresholds`, else ip:5m=10,ip:15m=20,ip:1h=40,ip:1d=100 and
+    /// 4× / 20× those for 24 / 16]
+    #[arg(long = "threshold", env = "IPSCOPE_THRESHOLD", value_delimiter = ',', value_name = "SPEC")]
+    pub thresholds: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct BlocklistArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+    /// Evaluate the list as of this moment (same forms as --since) [default: now]
+    #[arg(long, env = "IPSCOPE_AT", value_name = "WHEN")]
+    pub at: Option<String>,
+    /// How long an offender stays listed after its last crossing (90s, 10m, 1h, 1d)
+    /// [default: the config's `[rates] ban`, else 1h]
+    #[arg(long, env = "IPSCOPE_BAN", value_name = "DURATION")]
+    pub ban: Option<String>,
+    /// Never list these networks (comma-separated CIDRs), besides the home networks and the
+    /// config's `[rates] allow`
+    #[arg(long, env = "IPSCOPE_ALLOW", value_delimiter = ',', value_name = "CIDR")]
+    pub allow: Vec<String>,
+    /// Merge adjacent entries into their common prefix
+    #[arg(long, env = "IPSCOPE_AGGREGATE")]
+    pub aggregate: bool,
+    /// plain (one address or CIDR a line), cidr (always a prefix length), ipset (`ipset restore`
+    /// input), nftables (`nft -f` input), csv
+    #[arg(long, env = "IPSCOPE_BLOCKLIST_FORMAT", value_enum, default_value_t = ListFormatArg::Plain)]
+    pub format: ListFormatArg,
+    /// ipset: sets NAME-v4 and NAME-v6; nftables: table `inet NAME` with sets blocklist_v4 and
+    /// blocklist_v6 [default: the config's `[rates] set_name`, else ipscope]
+    #[arg(long, env = "IPSCOPE_SET_NAME", value_name = "NAME")]
+    pub set_name: Option<String>,
+    /// Write the list to FILE (replaced atomically) instead of stdout
+    #[arg(long, env = "IPSCOPE_BLOCKLIST_OUTPUT", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// parquet (a directory partitioned by day, in --tz), csv (a header line), json (one object a line)
+    #[arg(long, env = "IPSCOPE_EXPORT_FORMAT", value_enum, default_value_t = ExportFormat::Parquet)]
+    pub format: ExportFormat,
+    /// Where to write: a new or empty directory for parquet, a file (or - for stdout) for csv and json
+    #[arg(long, short = 'O', env = "IPSCOPE_EXPORT_OUTPUT", value_name = "PATH")]
+    pub output: PathBuf,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Parquet,
+    Csv,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormatArg {
+    Plain,
+    Cidr,
+    Ipset,
+    Nftables,
+    Csv,
 }
 
 #[derive(Args, Debug)]
@@ -306,10 +431,11 @@ pub struct ReportCmd {
     pub name: String,
     #[command(flatten)]
     pub report: ReportArgs,
-    /// low-success: by source address or by user; timeline: lines per event kind (ip, the
-    /// default, means kind there) or per source format
-    #[arg(long, env = "IPSCOPE_BY", value_enum, default_value_t = ByArg::Ip)]
-    pub by: ByArg,
+    /// low-success: by source address (default) or by user; timeline: lines per event kind
+    /// (default) or per source format; trends: asn (default), country, taxonomy, port, prefix,
+    /// source, user or ip
+    #[arg(long, env = "IPSCOPE_BY", value_enum)]
+    pub by: Option<ByArg>,
     /// nets: IPv4 prefix length
     #[arg(long, env = "IPSCOPE_PREFIX", default_value_t = 24)]
     pub prefix: u8,
@@ -322,10 +448,20 @@ pub struct ReportCmd {
     /// nets: group by registered prefix (the ASN database's network, from enrichment)
     #[arg(long, env = "IPSCOPE_REGISTERED", conflicts_with = "drill")]
     pub registered: bool,
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+    #[command(flatten)]
+    pub ptr: PtrArgs,
+    /// trends: the window, in days (ending with the newest event's day, or the day before --until)
+    #[arg(long, env = "IPSCOPE_TREND_DAYS", default_value_t = ipscope_report::reports::trends::DEFAULT_DAYS)]
+    pub days: u32,
+    /// activity: hours and weekdays in each source's own time zone (GeoIP City), not --tz
+    #[arg(long, env = "IPSCOPE_ATTACKER_TIME")]
+    pub attacker_time: bool,
     /// services: only connections to this host
     #[arg(long, env = "IPSCOPE_HOST", value_name = "ADDR")]
     pub host: Option<std::net::IpAddr>,
-    /// services, timeline: time bucket (UTC)
+    /// services, timeline: time bucket (in --tz)
     #[arg(long, env = "IPSCOPE_BUCKET", value_enum, default_value_t = BucketArg::Day)]
     pub bucket: BucketArg,
     /// Also draw the report as a chart into FILE.svg or FILE.png (see --chart-type)
@@ -353,7 +489,13 @@ pub enum ByArg {
     Ip,
     User,
     Kind,
+    #[value(alias = "source")]
     Format,
+    Asn,
+    Country,
+    Taxonomy,
+    Port,
+    Prefix,
 }
 
 #[derive(Args, Debug)]

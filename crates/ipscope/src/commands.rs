@@ -1,10 +1,13 @@
 //! One function per subcommand.
 
+pub mod blocklist;
 mod demo;
 pub mod enrich;
+mod export;
 mod generate;
 mod ingest;
 pub mod maint;
+pub mod ptr;
 pub mod query;
 mod serve;
 
@@ -50,6 +53,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status(a) => query::status(&ctx, a),
         Command::Lookup(a) => enrich::lookup(&ctx, a),
         Command::Enrich(a) => enrich::enrich(&ctx, a),
+        Command::Blocklist(a) => blocklist::run(&ctx, a),
+        Command::Export(a) => export::run(&ctx, a),
         Command::Serve(a) => serve::run(ctx, a),
         Command::Generate(a) => generate::run(&a),
     }

@@ -248,6 +248,10 @@ impl Query for Client {
     fn query_user(&self, sql: &str) -> Result<Table, StoreError> {
         self.table(sql)
     }
+    fn query_arrow(&self, sql: &str) -> Result<Vec<ipscope_store::RecordBatch>, StoreError> {
+        let body = self.post("/api/sql?format=arrow", sql.as_bytes())?;
+        wire::take_batches(&mut body.as_slice())
+    }
 }
 
 impl Backend for Client {
@@ -296,6 +300,10 @@ impl Backend for Client {
     }
     fn checkpoint(&mut self) -> Result<(), StoreError> {
         self.post("/api/store/checkpoint", b"").map(|_| ())
+    }
+    fn store_ptrs(&mut self, rows: Vec<ipscope_store::PtrRecord>) -> Result<(), StoreError> {
+        let body = serde_json::to_vec(&rows).map_err(|e| StoreError::Wire(e.to_string()))?;
+        self.post("/api/store/ptr", &body).map(|_| ())
     }
 }
 

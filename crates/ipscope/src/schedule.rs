@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use anyhow::{Result, bail};
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use ipscope_formats::Zone;
 

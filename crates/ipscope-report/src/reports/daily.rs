@@ -1,10 +1,11 @@
-//! `daily`: events and distinct source addresses per UTC day, with the weekday name.
+//! `daily`: events and distinct source addresses per day (UTC, or local days with `--tz`), with
+//! the weekday name.
 
 use ipscope_store::{Query, Table};
 
-use crate::{Dialect, Params, Result};
+use crate::{Dialect, LocalTime, Params, Result};
 
-pub fn sql(d: Dialect, p: &Params) -> String {
+pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> String {
     let from = p.filter.from();
     format!(
         "SELECT day, {weekday} AS weekday, events, ips FROM (\
@@ -12,12 +13,13 @@ pub fn sql(d: Dialect, p: &Params) -> String {
            FROM {from} WHERE {filter} GROUP BY 1\
          ) ORDER BY day",
         weekday = d.weekday("day"),
-        day = d.day("ts"),
+        day = d.day(&lt.sql(d, "ts")),
         ips = d.count_distinct("src_ip"),
         filter = p.filter.sql(d),
     )
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
-    Ok(store.query(&sql(Dialect::DuckDb, p))?)
+    let lt = LocalTime::for_report(store, p)?;
+    Ok(store.query(&sql(Dialect::DuckDb, p, &lt))?)
 }

@@ -10,7 +10,7 @@ use crate::{By, Dialect, Params, ReportError, Result};
 pub fn sql(d: Dialect, p: &Params) -> String {
     let from = p.filter.from();
     let (col, label, list_col, list_label, list_cond) = match p.by {
-        By::Ip | By::Kind | By::Format => {
+        By::Ip | By::Kind | By::Format | By::Asn | By::Country | By::Taxonomy | By::Port | By::Prefix => {
             ("src_ip", "ip", "username", "session_users", "kind = 'session_open'".to_owned())
         }
         By::User => (
@@ -44,7 +44,7 @@ pub fn sql(d: Dialect, p: &Params) -> String {
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
-    if matches!(p.by, By::Kind | By::Format) {
+    if !matches!(p.by, By::Ip | By::User) {
         return Err(ReportError::Invalid("low-success: --by ip or --by user".into()));
     }
     Ok(store.query(&sql(Dialect::DuckDb, p))?)

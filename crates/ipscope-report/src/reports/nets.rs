@@ -56,7 +56,7 @@ pub fn sql(d: Dialect, p: &Params) -> String {
 }
 
 /// The CIDR text of a prefix key.
-fn prefix_text(v6: bool, key: u64, p: &Params) -> String {
+pub(crate) fn prefix_text(v6: bool, key: u64, p: &Params) -> String {
     if v6 {
         let len = p.prefix_v6;
         let top = if len == 0 { 0 } else { key << (64 - u32::from(len)) };

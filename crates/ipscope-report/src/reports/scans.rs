@@ -1,12 +1,12 @@
-//! `scans`: per day and destination port, connections that were never answered (Zeek's
+//! `scans`: per day (UTC, or local with `--tz`) and destination port, connections that were never answered (Zeek's
 //! not-established states, outcome `failure`) and firewall denies, with distinct sources; the
 //! top `-N` ports of each day.
 
 use ipscope_store::{Query, Table};
 
-use crate::{Dialect, Params, Result};
+use crate::{Dialect, LocalTime, Params, Result};
 
-pub fn sql(d: Dialect, p: &Params) -> String {
+pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> String {
     let from = p.filter.from();
     let unanswered = "kind = 'connection' AND outcome = 'failure'";
     format!(
@@ -19,7 +19,7 @@ pub fn sql(d: Dialect, p: &Params) -> String {
              GROUP BY 1, 2 HAVING count(*) >= {min}\
            )\
          ) WHERE rank <= {top} ORDER BY day, unanswered + denies DESC, port",
-        day = d.day("ts"),
+        day = d.day(&lt.sql(d, "ts")),
         u = d.count_if(unanswered),
         dn = d.count_if("kind = 'deny'"),
         ips = d.count_distinct("src_ip"),
@@ -30,5 +30,6 @@ pub fn sql(d: Dialect, p: &Params) -> String {
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
-    Ok(store.query(&sql(Dialect::DuckDb, p))?)
+    let lt = LocalTime::for_report(store, p)?;
+    Ok(store.query(&sql(Dialect::DuckDb, p, &lt))?)
 }

@@ -1,28 +1,29 @@
-//! `timeline`: events per time bucket (`--bucket minute|hour|day`, UTC) per event kind or source
+//! `timeline`: events per time bucket (`--bucket minute|hour|day`, UTC or local with `--tz`) per event kind or source
 //! format (`--by kind|format`) — the dashboard's "events over time" and a quick look from the CLI.
 //! Only buckets with events are listed (a chart fills the others with zeros).
 
 use ipscope_store::{Query, Table};
 
-use crate::{By, Dialect, Params, ReportError, Result};
+use crate::{By, Dialect, LocalTime, Params, ReportError, Result};
 
-pub fn sql(d: Dialect, p: &Params) -> Result<String> {
+pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> Result<String> {
     let (key, name) = match p.by {
         By::Kind | By::Ip => ("kind", "kind"),
         By::Format => ("format", "format"),
-        By::User => {
+        By::User | By::Asn | By::Country | By::Taxonomy | By::Port | By::Prefix => {
             return Err(ReportError::Invalid("timeline: --by kind or --by format".into()));
         }
     };
     Ok(format!(
         "SELECT {bucket} AS time, CAST({key} AS VARCHAR) AS {name}, count(*) AS events \
          FROM {from} WHERE {filter} GROUP BY 1, 2 ORDER BY 1, 2",
-        bucket = d.truncate(p.bucket, "ts"),
+        bucket = d.truncate(p.bucket, &lt.sql(d, "ts")),
         from = p.filter.from(),
         filter = p.filter.sql(d),
     ))
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
-    Ok(store.query(&sql(Dialect::DuckDb, p)?)?)
+    let lt = LocalTime::for_report(store, p)?;
+    Ok(store.query(&sql(Dialect::DuckDb, p, &lt)?)?)
 }

@@ -72,7 +72,23 @@ pub fn lookup(ctx: &Ctx, a: LookupArgs) -> Result<ExitCode> {
         Err(err) if matches!(err.downcast_ref::<StoreError>(), Some(StoreError::Missing(_))) => None,
         Err(err) => return Err(err),
     };
-    let wide = lookup_table(&e, store.as_deref().map(|s| s as &dyn Query), &a.addrs)?;
+    let mut wide = lookup_table(&e, store.as_deref().map(|s| s as &dyn Query), &a.addrs)?;
+    if a.ptr.ptr {
+        let mut names = super::ptr::lookup(
+            store.as_deref().map(|s| s as &dyn Query),
+            &a.addrs,
+            &a.ptr,
+            super::maint::now_micros()?,
+        )?;
+        // Cache only into a store that exists; close the read-only one first.
+        let had_store = store.is_some();
+        drop(store);
+        if had_store {
+            super::ptr::save(ctx, &data, &mut names)?;
+        }
+        super::ptr::add_column(&mut wide, &names.names)?;
+        writeln!(io::stderr().lock(), "{}", super::ptr::summary(&names, a.addrs.len()))?;
+    }
     let style = Style::resolve(a.output.format, a.output.sep, a.output.no_header, a.output.no_formula_guard);
     if matches!(style.format, OutputFormat::Table | OutputFormat::Markdown) {
         // One address per block of `field value` rows: 20 columns do not fit a terminal.

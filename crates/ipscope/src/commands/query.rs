@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use ipscope_report::{By, Filter, HomeNets, Params, Report};
 use ipscope_store::{Backend, Query, Table, Value};
 
@@ -14,8 +14,32 @@ use crate::output::{self, Style};
 
 pub use ipscope_config::{parse_age, parse_when};
 
+/// [`parse_when`] with dates and zone-less date-times read in `zone` (`--since 2026-11-01 --tz
+/// America/Chicago` is Chicago's midnight); ages and RFC 3339 times are instants already.
+pub fn parse_when_in(s: &str, now: DateTime<Utc>, zone: &ipscope_report::Zone) -> Result<i64> {
+    let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)));
+    match naive {
+        Some(t) => Ok(ipscope_report::local::local_to_utc(zone, t)),
+        None => Ok(parse_when(s, now)?),
+    }
+}
+
+/// `--threshold` specs, else the config's `[rates] thresholds` (empty: the defaults).
+pub fn thresholds(ctx: &Ctx, a: &crate::cli::ThresholdArgs) -> Result<Vec<ipscope_report::reports::rates::Threshold>> {
+    let specs = if a.thresholds.is_empty() { &ctx.cfg.rates.thresholds } else { &a.thresholds };
+    specs.iter().map(|s| s.parse().map_err(anyhow::Error::from)).collect()
+}
+
+/// The zone of report days: `--tz` (or IPSCOPE_TZ), else the config's `tz`, else the local zone.
+pub fn report_zone(ctx: &Ctx, a: &ReportArgs) -> ipscope_report::Zone {
+    a.tz.clone().or_else(|| ctx.cfg.tz.clone()).unwrap_or(ipscope_report::Zone::Local)
+}
+
 pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
     let now = Utc::now();
+    let tz = report_zone(ctx, a);
     let mut home = ctx.cfg.home.clone();
     if let Some(list) = &a.home {
         for (name, net) in HomeNets::parse_list(list)?.nets {
@@ -31,8 +55,8 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
     };
     Ok(Params {
         filter: Filter {
-            since: a.since.as_deref().map(|s| parse_when(s, now)).transpose().context("--since")?,
-            until: a.until.as_deref().map(|s| parse_when(s, now)).transpose().context("--until")?,
+            since: a.since.as_deref().map(|s| parse_when_in(s, now, &tz)).transpose().context("--since")?,
+            until: a.until.as_deref().map(|s| parse_when_in(s, now, &tz)).transpose().context("--until")?,
             formats: a.source.clone(),
             sensors: a.sensor.clone(),
             kinds: a.kind.clone(),
@@ -59,6 +83,7 @@ pub fn params(ctx: &Ctx, a: &ReportArgs) -> Result<Params> {
         } else {
             ctx.cfg.services.clone()
         },
+        tz,
         ..Params::default()
     })
 }
@@ -75,6 +100,7 @@ pub fn base_params(ctx: &Ctx, top: usize, ratio: f64) -> Params {
         } else {
             ctx.cfg.services.clone()
         },
+        tz: ctx.cfg.tz.clone().unwrap_or(ipscope_report::Zone::Local),
         ..Params::default()
     }
 }
@@ -89,18 +115,40 @@ pub fn print(t: &Table, o: &OutputArgs) -> Result<()> {
 
 /// Runs the report `a` names on `store`: what `ipscope report` prints and the API returns.
 pub fn report_table(ctx: &Ctx, a: &ReportCmd, store: &dyn Query) -> Result<(Table, &'static Report)> {
+    let (report, p) = report_params(ctx, a)?;
+    Ok((ipscope_report::run(report, store, &p)?, report))
+}
+
+/// What `--chart` draws for report `a`: the report's own chart table when it has one (`trends`),
+/// else `t`, the report's table.
+pub fn chart_table(ctx: &Ctx, a: &ReportCmd, store: &dyn Query, t: Table) -> Result<Table> {
+    let (report, p) = report_params(ctx, a)?;
+    Ok(ipscope_report::chart_table(report, store, &p)?.unwrap_or(t))
+}
+
+/// The report `a` names and its parameters.
+fn report_params(ctx: &Ctx, a: &ReportCmd) -> Result<(&'static Report, Params)> {
     let report = ipscope_report::find(&a.name).ok_or_else(|| {
         let names: Vec<_> = ipscope_report::CATALOGUE.iter().map(|r| r.name).collect();
         anyhow!("unknown report {:?} (known: {}); see `ipscope reports`", a.name, names.join(", "))
     })?;
     let mut p = params(ctx, &a.report)?;
     p.by = match a.by {
-        ByArg::Ip => By::Ip,
-        ByArg::User => By::User,
-        ByArg::Kind => By::Kind,
-        ByArg::Format => By::Format,
+        None => ipscope_report::default_by(report.name),
+        Some(ByArg::Ip) => By::Ip,
+        Some(ByArg::User) => By::User,
+        Some(ByArg::Kind) => By::Kind,
+        Some(ByArg::Format) => By::Format,
+        Some(ByArg::Asn) => By::Asn,
+        Some(ByArg::Country) => By::Country,
+        Some(ByArg::Taxonomy) => By::Taxonomy,
+        Some(ByArg::Port) => By::Port,
+        Some(ByArg::Prefix) => By::Prefix,
     };
     p.host = a.host;
+    p.days = a.days;
+    p.attacker_time = a.attacker_time;
+    p.thresholds = thresholds(ctx, &a.thresholds)?;
     p.bucket = match a.bucket {
         BucketArg::Minute => ipscope_report::Bucket::Minute,
         BucketArg::Hour => ipscope_report::Bucket::Hour,
@@ -110,14 +158,28 @@ pub fn report_table(ctx: &Ctx, a: &ReportCmd, store: &dyn Query) -> Result<(Tabl
     p.prefix_v4 = a.prefix;
     p.prefix_v6 = a.prefix6;
     p.drill = a.drill.as_deref().map(ipscope_config::parse_net).transpose().context("--drill")?;
-    Ok((ipscope_report::run(report, store, &p)?, report))
+    Ok((report, p))
 }
 
 pub fn report(ctx: &Ctx, a: ReportCmd) -> Result<ExitCode> {
-    let store = crate::daemon::open_read_only(ctx, &ctx.data_dir()?)?;
-    let (t, report) = report_table(ctx, &a, store.as_ref())?;
+    let data = ctx.data_dir()?;
+    let store = crate::daemon::open_read_only(ctx, &data)?;
+    let (mut t, report) = report_table(ctx, &a, store.as_ref())?;
+    let chart = match &a.chart {
+        Some(_) => Some(chart_table(ctx, &a, store.as_ref(), t.clone())?),
+        None => None,
+    };
+    if a.ptr.ptr {
+        let ips = super::ptr::addresses(&t);
+        let mut names = super::ptr::lookup(Some(store.as_ref()), &ips, &a.ptr, super::maint::now_micros()?)?;
+        // The read-only store is closed before the cache is written (one process, one mode).
+        drop(store);
+        super::ptr::save(ctx, &data, &mut names)?;
+        super::ptr::add_column(&mut t, &names.names)?;
+        writeln!(io::stderr().lock(), "{}", super::ptr::summary(&names, ips.len()))?;
+    }
     print(&t, &a.output)?;
-    if let Some(path) = &a.chart {
+    if let (Some(path), Some(t)) = (&a.chart, chart) {
         crate::chart::write(&t, &format!("ipscope report {}", report.name), path, a.log_scale, a.chart_type)?;
         writeln!(io::stderr().lock(), "chart written to {}", path.display())?;
     }

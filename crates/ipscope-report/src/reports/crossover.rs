@@ -1,0 +1,67 @@
+//! `crossover`: addresses seen on the outside — by a honeypot (Cowrie), a firewall deny, a scan
+//! (an unanswered Zeek connection) or a CERT feed (IntelMQ / Shadowserver) — that also appear in
+//! the production authentication logs (sshd, iptracking, ASA logins: attempts, invalid users,
+//! sessions), above all those that got in.
+//!
+//! Per address: its first outside sighting and the kinds of sighting, its first production
+//! authentication event, the gap between the two (hours; negative when production saw it
+//! first), attempts, successes (an accepted password / key or an opened session) and the first
+//! of them. Ranked by risk:
+//! 1. `success-after-sighting` — got in after it had been seen outside: the blocklist or the feed
+//!    could have stopped it;
+//! 2. `success` — got in, seen outside only later;
+//! 3. `attempts-after-sighting` — tried after it had been seen outside;
+//! 4. `attempts` — tried, seen outside only later;
+//!
+//! then by attempts (most first) and address.
+
+use ipscope_store::{Query, Table};
+
+use crate::{Dialect, Params, Result};
+
+/// Outside sightings, and their category.
+pub const OUTSIDE: &str = "(format = 'cowrie' OR kind = 'deny' OR format = 'intelmq' OR (format = 'zeek_conn' AND kind = 'connection' AND outcome = 'failure'))";
+const CATEGORY: &str = "CASE WHEN format = 'cowrie' THEN 'honeypot' WHEN kind = 'deny' THEN 'firewall' \
+     WHEN format = 'intelmq' THEN 'feed' ELSE 'scan' END";
+/// Production authentication events.
+pub const PRODUCTION: &str =
+    "(format IN ('sshd', 'iptracking', 'asa') AND kind IN ('auth', 'key_auth', 'invalid_user', 'session_open'))";
+/// A production success: an accepted authentication or an opened session.
+pub const SUCCESS: &str = "((kind IN ('auth', 'key_auth') AND outcome = 'success') OR kind = 'session_open')";
+
+pub fn sql(d: Dialect, p: &Params) -> String {
+    let from = p.filter.from();
+    let filter = format!("{} AND src_ip IS NOT NULL", p.filter.sql(d));
+    format!(
+        "WITH o AS (\
+           SELECT src_ip, min(ts) AS first_outside, count(*) AS outside_events, {cats} AS outside \
+           FROM {from} WHERE {filter} AND {OUTSIDE} GROUP BY src_ip\
+         ), a AS (\
+           SELECT src_ip, min(ts) AS first_auth, count(*) AS attempts, {succ} AS successes, \
+             {first_succ} AS first_success, {formats} AS auth_sources \
+           FROM {from} WHERE {filter} AND {PRODUCTION} GROUP BY src_ip HAVING count(*) >= {min}\
+         ), j AS (\
+           SELECT o.src_ip AS ip, \
+             CASE WHEN a.successes > 0 AND a.first_success > o.first_outside THEN 1 \
+                  WHEN a.successes > 0 THEN 2 WHEN a.first_auth > o.first_outside THEN 3 ELSE 4 END AS tier, \
+             o.first_outside, o.outside, o.outside_events, a.first_auth, a.auth_sources, \
+             round({gap} / 3600.0, 2) AS gap_hours, a.attempts, a.successes, a.first_success \
+           FROM o JOIN a ON a.src_ip = o.src_ip\
+         ) \
+         SELECT ip, CASE tier WHEN 1 THEN 'success-after-sighting' WHEN 2 THEN 'success' \
+             WHEN 3 THEN 'attempts-after-sighting' ELSE 'attempts' END AS risk, \
+           first_outside, outside, outside_events, first_auth, auth_sources, gap_hours, attempts, successes, first_success \
+         FROM j ORDER BY tier, attempts DESC, ip LIMIT {top}",
+        cats = d.list_distinct_if(CATEGORY, "TRUE"),
+        succ = d.count_if(SUCCESS),
+        first_succ = d.min_if("ts", SUCCESS),
+        formats = d.list_distinct_if("CAST(format AS VARCHAR)", "TRUE"),
+        gap = d.seconds_between("o.first_outside", "a.first_auth"),
+        min = p.min_events.max(1),
+        top = p.top,
+    )
+}
+
+pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
+    Ok(store.query(&sql(Dialect::DuckDb, p))?)
+}
