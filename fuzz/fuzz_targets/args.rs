@@ -1,5 +1,6 @@
 //! The values users type: times and ages (`--since`, `--older-than`), times of day (`[maint]
-//! at`), networks (`--drill`, `--home`), zones (`--tz`), format, source and kind names. Each either parses or says why.
+//! at`), networks (`--drill`, `--home`), thresholds, windows and set names (`report rates`,
+//! `blocklist`), zones (`--tz`), format, source and kind names. Each either parses or says why.
 //! A zone that parses must then convert times without panicking.
 #![no_main]
 
@@ -18,6 +19,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(net) = ipscope_config::parse_net(s) {
         assert!(net.contains(&net.network()));
     }
+    // `--threshold ip:10m=5`: what parses prints back as itself.
+    if let Ok(t) = s.parse::<ipscope_config::rates::Threshold>() {
+        assert_eq!(t.to_string().parse::<ipscope_config::rates::Threshold>().ok(), Some(t));
+    }
+    if let Some(secs) = ipscope_config::rates::parse_window(s) {
+        assert!(secs > 0);
+    }
+    let _ = ipscope_config::rates::check_set_name(s);
     let _ = ipscope_enrich::HomeNets::parse_list(s);
     let _ = ipscope_formats::FormatKind::from_str(s);
     let _ = ipscope_event::SourceFormat::from_str(s);
