@@ -2,8 +2,9 @@
 //! once, SIGKILL at random points, decompression bombs. Each ends with a clear error (exit 1,
 //! never a panic) or with exact counts.
 //!
-//! The disk-full and read-only tests mount a small tmpfs, which needs root (CI runs as root);
-//! without it they say so and pass, and the read-only test falls back to a mode-0555 directory.
+//! The disk-full and read-only tests mount a small tmpfs, which needs root (CI runs as root):
+//! without it the disk-full test fails saying so, and the read-only test falls back to a
+//! mode-0555 directory.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 mod common;
@@ -61,10 +62,8 @@ fn stored_and_ledger(data: &Path) -> (i64, i64) {
 
 #[test]
 fn disk_full_during_ingest_is_a_clear_error_and_a_rerun_after_freeing_space_counts_exactly() {
-    if !is_root() {
-        eprintln!("skipped: mounting a tmpfs needs root");
-        return;
-    }
+    // Not a skip: a full disk needs a small filesystem of its own, and that needs root.
+    assert!(is_root(), "this test mounts a tmpfs to fill it: run the tests as root (.ci/run does)");
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("auth.log");
     generate(&log, 400_000, 21);
