@@ -9,12 +9,13 @@
 #                the test's own: the machine's firewall is never touched)
 #   dns          dnsmasq, a real DNS server on loopback for reverse lookups
 #   export       pyarrow (PyPI), which reads the exported Parquet back
+#   notebook     Python's duckdb >= 2.0 (PyPI), which runs the README's notebook example
 # Tests call it themselves (so `cargo test` works on a fresh machine); .ci/run calls it once up front.
 # Usage: scripts/test-deps.sh [journal]...   (no argument: all of them)
 set -euo pipefail
 
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(journal openmetrics systemd browser mail firewall dns export)
+[ ${#want[@]} -gt 0 ] || want=(journal openmetrics systemd browser mail firewall dns export notebook)
 browser_dir=crates/ipscope/tests/browser
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,10 @@ for w in "${want[@]}"; do
       ;;
     dns) command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base) ;;
     export) python3 -c 'import pyarrow' 2>/dev/null || pip+=(pyarrow) ;;
+    notebook)
+      python3 -c 'import duckdb, sys; sys.exit(int(duckdb.__version__.split(".")[0]) < 2)' 2>/dev/null ||
+        pip+=('duckdb>=2.0')
+      ;;
     browser)
       [ -x /usr/bin/chromium ] || need+=(chromium)
       command -v npm >/dev/null || need+=(npm)
