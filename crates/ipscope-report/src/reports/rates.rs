@@ -88,7 +88,7 @@ pub fn offenders(store: &dyn Query, p: &Params, thresholds: &[Threshold]) -> Res
          ), ci AS (SELECT src_ip FROM h GROUP BY src_ip HAVING count(*) >= {fi}), \
          cn AS (SELECT {net_key} AS k FROM h GROUP BY 1 HAVING count(*) >= {fn_}), \
          cw AS (SELECT {wide_key} AS k FROM h GROUP BY 1 HAVING count(*) >= {fw}) \
-         SELECT src_ip, {fam} AS fam, {num} AS num, s, count(*) AS n FROM h \
+         SELECT CASE WHEN {fam} = 6 THEN src_ip END AS ip6, {fam} AS fam, {num} AS num, s, count(*) AS n FROM h \
          WHERE src_ip IN (SELECT src_ip FROM ci) OR {net_key} IN (SELECT k FROM cn) \
            OR {wide_key} IN (SELECT k FROM cw) \
          GROUP BY src_ip, s",
@@ -107,16 +107,18 @@ pub fn offenders(store: &dyn Query, p: &Params, thresholds: &[Threshold]) -> Res
     // map per key (7.9 M sshd events, 5.2 M address-seconds: 16-18 s → 7-10 s, under load).
     let mut keys: HashMap<(Scope, IpNet), Vec<(i64, u64)>> = HashMap::new();
     for row in &t.rows {
-        let (Some(Value::Text(ip)), Some(fam), Some(num), Some(Value::Timestamp(s)), Some(n)) = (
-            row.first(),
-            row.get(1).and_then(Value::as_i64),
-            row.get(2).and_then(Value::as_u64),
-            row.get(3),
-            row.get(4),
-        ) else {
+        let (Some(fam), Some(num), Some(Value::Timestamp(s)), Some(n)) =
+            (row.get(1).and_then(Value::as_i64), row.get(2).and_then(Value::as_u64), row.get(3), row.get(4))
+        else {
             continue;
         };
-        let (Ok(addr), Some(n)) = (ip.parse::<IpAddr>(), n.as_u64()) else { continue };
+        // IPv4 addresses are their number; only IPv6 ones (64 bits of 128 in `num`) come as text.
+        let addr = match (fam, row.first()) {
+            (6, Some(Value::Text(ip))) => ip.parse::<IpAddr>().ok(),
+            (6, _) => None,
+            _ => u32::try_from(num).ok().map(|v| IpAddr::V4(Ipv4Addr::from(v))),
+        };
+        let (Some(addr), Some(n)) = (addr, n.as_u64()) else { continue };
         let second = s.div_euclid(1_000_000);
         let v6 = fam == 6;
         for scope in [Scope::Ip, Scope::Net, Scope::Wide] {
