@@ -102,23 +102,7 @@ pub(super) fn from_to(ctx: &Ctx<'_>, body: &[u8], e: &mut Event) -> Option<()> {
 pub(super) fn src_dst(ctx: &Ctx<'_>, body: &[u8], e: &mut Event) -> Option<()> {
     let (proto, r) = protocol(body);
     let r = r.strip_prefix(b" src ")?;
-    let (src_seg, r) = split_once(r, b" dst ")?;
-    let end = [&b" by access-group"[..], b" (type ", b" type "]
-        .iter()
-        .filter_map(|p| super::fields::find(r, p))
-        .min()
-        .unwrap_or(r.len());
-    let (dst_seg, tail) = (r.get(..end)?, r.get(end..)?);
-    let src = endpoint_colon(src_seg)?;
-    let dst = endpoint_colon(dst_seg)?;
-    ctx.set(e, EventKind::Deny, Some(Outcome::Failure));
-    let mut d = ctx.detail();
-    set_src(e, &src);
-    set_dst(e, &dst, &mut d);
-    // The parentheses after an address hold an FQDN or an identity: only `DOMAIN\user` is a user.
-    if src.domain_user() {
-        e.user = src.user().map(crate::text);
-    }
+    let (src, dst, mut d, tail) = deny_endpoints(ctx, e, r, &[b" by access-group", b" (type ", b" type "])?;
     if let Some(acl) = after(tail, b"access-group ") {
         let acl = match acl.strip_prefix(b"\"") {
             Some(q) => q.get(..memchr::memchr(b'"', q).unwrap_or(q.len()))?,
@@ -261,18 +245,7 @@ pub(super) fn icmp_no_connection(ctx: &Ctx<'_>, body: &[u8], e: &mut Event) -> O
     let r = body.strip_prefix(b"No matching connection for ICMP error message: ")?;
     let (proto, r) = word(r);
     let r = r.strip_prefix(b" src ")?;
-    let (src_seg, r) = split_once(r, b" dst ")?;
-    let end = [&b" (type "[..], b" on "].iter().filter_map(|p| super::fields::find(r, p)).min().unwrap_or(r.len());
-    let (dst_seg, tail) = (r.get(..end)?, r.get(end..)?);
-    let src = endpoint_colon(src_seg)?;
-    let dst = endpoint_colon(dst_seg)?;
-    ctx.set(e, EventKind::Deny, Some(Outcome::Failure));
-    let mut d = ctx.detail();
-    set_src(e, &src);
-    set_dst(e, &dst, &mut d);
-    if src.domain_user() {
-        e.user = src.user().map(crate::text);
-    }
+    let (_, _, mut d, tail) = deny_endpoints(ctx, e, r, &[b" (type ", b" on "])?;
     let proto = proto_name(proto);
     let (t, c) = type_code(tail);
     let [t, c] = apply_type_code(e, &proto, t, c);
@@ -287,4 +260,28 @@ pub(super) fn icmp_no_connection(ctx: &Ctx<'_>, body: &[u8], e: &mut Event) -> O
     e.proto = Some(proto);
     e.detail = Some(d.finish());
     Some(())
+}
+
+/// `IFACE:A[/p] dst IFACE:B[/q]` up to the first of `ends`: a deny from A to B, set on `e`, and
+/// the detail they begin; returns both endpoints and the text after them.
+fn deny_endpoints<'a>(
+    ctx: &Ctx<'_>,
+    e: &mut Event,
+    r: &'a [u8],
+    ends: &[&[u8]],
+) -> Option<(Endpoint<'a>, Endpoint<'a>, super::fields::Detail, &'a [u8])> {
+    let (src_seg, r) = split_once(r, b" dst ")?;
+    let end = ends.iter().filter_map(|p| super::fields::find(r, p)).min().unwrap_or(r.len());
+    let (dst_seg, tail) = (r.get(..end)?, r.get(end..)?);
+    let src = endpoint_colon(src_seg)?;
+    let dst = endpoint_colon(dst_seg)?;
+    ctx.set(e, EventKind::Deny, Some(Outcome::Failure));
+    let mut d = ctx.detail();
+    set_src(e, &src);
+    set_dst(e, &dst, &mut d);
+    // The parentheses after an address hold an FQDN or an identity: only `DOMAIN\user` is a user.
+    if src.domain_user() {
+        e.user = src.user().map(crate::text);
+    }
+    Some((src, dst, d, tail))
 }
