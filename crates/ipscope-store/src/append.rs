@@ -14,6 +14,11 @@ use duckdb::arrow::error::ArrowError;
 use duckdb::arrow::record_batch::RecordBatch;
 use ipscope_event::{AddressInfo, Event, Geo, Micros};
 
+use crate::schema;
+
+/// The key of the batch schema's metadata that names the table it goes to.
+pub(crate) const TABLE_KEY: &str = "ipscope.table";
+
 /// The number used for prefix arithmetic: IPv4 → the 32-bit address, IPv6 → its upper 64 bits.
 pub fn ip_number(ip: IpAddr) -> u64 {
     match ip {
@@ -155,7 +160,22 @@ pub fn prepare(events: &[Event], input_id: i32) -> Result<EventBatch, ArrowError
     let mut input = Int32Builder::with_capacity(events.len());
     events.iter().for_each(|_| input.append_value(input_id));
     c.push("input_id", Arc::new(input.finish()));
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(c.fields)), c.arrays)?;
+    // The format's own table when every event is of one format and it has every column they
+    // fill (then `format` is the table and is not sent), else the wide table.
+    let format = events[0].format;
+    let narrow = events.iter().all(|e| e.format == format)
+        && c.fields.iter().all(|f| f.name() == "format" || schema::format_has(format, f.name()));
+    let table = if narrow {
+        if let Some(i) = c.fields.iter().position(|f| f.name() == "format") {
+            c.fields.remove(i);
+            c.arrays.remove(i);
+        }
+        schema::format_table(format)
+    } else {
+        schema::WIDE_TABLE
+    };
+    let metadata: std::collections::HashMap<String, String> = [(TABLE_KEY.to_owned(), table.to_owned())].into();
+    let batch = RecordBatch::try_new(Arc::new(Schema::new_with_metadata(c.fields, metadata)), c.arrays)?;
     Ok(EventBatch { batch: Some(batch), rows: events.len(), addresses: None })
 }
 

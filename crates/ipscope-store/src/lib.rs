@@ -120,6 +120,22 @@ impl Store {
         Store::open_inner(data_dir, &path).map_err(|e| fault::classify(e, Some(&path)))
     }
 
+    /// Creates a database in `data_dir` at schema `version` only: what an older ipscope left
+    /// behind, for the migration tests. The next [`Store::open`] migrates it.
+    #[doc(hidden)]
+    pub fn create_at_version(data_dir: &Path, version: i32) -> Result<Store> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::CreateDir { path: data_dir.to_owned(), source })?;
+        let path = data_dir.join(DB_FILE);
+        let config = base_config().map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let conn = Connection::open_with_flags(&path, config)
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let store = Store { conn, path: Some(path) };
+        let current = store.schema_version()?;
+        store.migrate_to(current, version)?;
+        Ok(store)
+    }
+
     fn open_inner(data_dir: &Path, path: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|source| match source.kind() {
             std::io::ErrorKind::ReadOnlyFilesystem => {
@@ -251,16 +267,21 @@ impl Store {
                 known: schema::latest_version(),
             });
         }
-        for (version, sql) in schema::MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        self.migrate_to(current, schema::latest_version())
+    }
+
+    /// Applies the migrations after `current` up to `target`.
+    fn migrate_to(&self, current: i32, target: i32) -> Result<()> {
+        for (version, sql) in schema::migrations().into_iter().filter(|(v, _)| *v > current && *v <= target) {
             let run = || -> duckdb::Result<()> {
                 self.conn.execute_batch("BEGIN TRANSACTION")?;
                 self.conn.execute_batch(sql)?;
-                self.conn.execute("INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [version])?;
+                self.conn.execute("INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [&version])?;
                 self.conn.execute_batch("COMMIT")
             };
             if let Err(source) = run() {
                 let _ = self.conn.execute_batch("ROLLBACK");
-                return Err(StoreError::Migration { version: *version, source });
+                return Err(StoreError::Migration { version, source });
             }
         }
         Ok(())
@@ -316,7 +337,7 @@ impl Store {
     fn commit_batch_inner(&self, progress: &InputProgress, batch: EventBatch) -> Result<()> {
         ledger::upsert(&self.conn, progress)?;
         if let Some(records) = batch.batch {
-            self.append("events", records)?;
+            self.append_events(records)?;
         }
         if let Some(a) = batch.addresses {
             self.append_addresses(a)?;
@@ -329,6 +350,16 @@ impl Store {
             self.append("addresses", records)?;
         }
         Ok(())
+    }
+
+    /// Appends events to the table [`prepare_batch`] chose (named in the batch's schema
+    /// metadata, so it travels with a batch sent to the daemon). A batch naming no event table
+    /// (from an ipscope older than schema 6) has every column it fills, `format` included: the
+    /// wide table takes it.
+    fn append_events(&self, records: duckdb::arrow::record_batch::RecordBatch) -> Result<()> {
+        let named = records.schema().metadata().get(append::TABLE_KEY).cloned().unwrap_or_default();
+        let table = schema::event_tables().find(|t| *t == named).unwrap_or(schema::WIDE_TABLE);
+        self.append(table, records)
     }
 
     /// Appends one Arrow batch to `table` through DuckDB's appender (its columns by name).
@@ -531,7 +562,9 @@ impl Store {
         let n: i64 =
             self.conn.query_row(&format!("SELECT count(*) FROM events WHERE ts < {cutoff_sql}"), [], |r| r.get(0))?;
         if commit && n > 0 {
-            self.conn.execute(&format!("DELETE FROM events WHERE ts < {cutoff_sql}"), [])?;
+            for table in schema::event_tables() {
+                self.conn.execute(&format!("DELETE FROM {table} WHERE ts < {cutoff_sql}"), [])?;
+            }
             // Retention covers what was learnt about addresses no longer seen.
             self.conn.execute_batch(
                 "DELETE FROM addresses WHERE ip NOT IN (SELECT DISTINCT src_ip FROM events WHERE src_ip IS NOT NULL)",

@@ -3,12 +3,18 @@
 //! Each migration is applied once, in order, in its own transaction, and recorded in
 //! `schema_migrations`. Never edit a released migration: add a new one.
 
+use std::sync::LazyLock;
+
+use ipscope_event::SourceFormat;
+
 /// `(version, sql)`; versions start at 1 and increase by one.
-pub const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5)];
+pub fn migrations() -> [(i32, &'static str); 6] {
+    [(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6.as_str())]
+}
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i32 {
-    MIGRATIONS.last().map_or(0, |(v, _)| *v)
+    migrations().last().map_or(0, |(v, _)| *v)
 }
 
 // The fixed vocabularies are ENUMs: stored as one byte, read and compared as text
@@ -180,11 +186,220 @@ CREATE TABLE ptr_cache (
 );
 "#;
 
+// Events are stored in one narrow table per source format, and `events` is a view over them.
+// DuckDB's cost of appending and compressing a row group grows with the number of columns, NULL
+// or not: the one 43-column table made an sshd batch (which fills 15 of them) pay for all 43,
+// and half of ingest's store time went to columns no sshd line ever fills. The view gives
+// `ipscope sql` users and reports the same `events` as before (same columns, same order, same
+// types). `events_wide` is the table of schema 1–5, renamed: it keeps what older ipscope
+// stored, and takes any batch with a column its format's table lacks (a parser filling a new
+// field before a migration adds it), so no event is ever refused for its shape.
+
+/// The columns of `events`, in order, with their types (as V1 created the table).
+pub const EVENT_COLUMNS: &[(&str, &str)] = &[
+    ("ts", "TIMESTAMP"),
+    ("format", "source_format"),
+    ("sensor", "VARCHAR"),
+    ("kind", "event_kind"),
+    ("outcome", "outcome"),
+    ("src_ip", "VARCHAR"),
+    ("src_ipnum", "UBIGINT"),
+    ("src_family", "UTINYINT"),
+    ("src_host", "VARCHAR"),
+    ("src_port", "USMALLINT"),
+    ("dst_ip", "VARCHAR"),
+    ("dst_port", "USMALLINT"),
+    ("proto", "VARCHAR"),
+    ("username", "VARCHAR"),
+    ("password", "VARCHAR"),
+    ("session", "VARCHAR"),
+    ("src_bytes", "UBIGINT"),
+    ("dst_bytes", "UBIGINT"),
+    ("duration", "DOUBLE"),
+    ("conn_state", "VARCHAR"),
+    ("service", "VARCHAR"),
+    ("taxonomy", "VARCHAR"),
+    ("class_type", "VARCHAR"),
+    ("identifier", "VARCHAR"),
+    ("feed_provider", "VARCHAR"),
+    ("feed_name", "VARCHAR"),
+    ("detail", "VARCHAR"),
+    ("file_hash", "VARCHAR"),
+    ("country_code", "VARCHAR"),
+    ("country_name", "VARCHAR"),
+    ("continent", "VARCHAR"),
+    ("region", "VARCHAR"),
+    ("city", "VARCHAR"),
+    ("postal_code", "VARCHAR"),
+    ("latitude", "DOUBLE"),
+    ("longitude", "DOUBLE"),
+    ("accuracy_km", "USMALLINT"),
+    ("time_zone", "VARCHAR"),
+    ("asn", "UINTEGER"),
+    ("as_org", "VARCHAR"),
+    ("prefix", "VARCHAR"),
+    ("home_net", "VARCHAR"),
+    ("input_id", "INTEGER"),
+];
+
+/// The table that takes events of any shape (the schema 1–5 `events`).
+pub const WIDE_TABLE: &str = "events_wide";
+
+/// Columns every format's table has (`format` is the table itself).
+const COMMON: &[&str] = &[
+    "ts",
+    "sensor",
+    "kind",
+    "outcome",
+    "src_ip",
+    "src_ipnum",
+    "src_family",
+    "src_host",
+    "src_port",
+    "dst_ip",
+    "dst_port",
+    "proto",
+    "session",
+    "detail",
+    "input_id",
+];
+
+/// The columns a format's parser can fill besides [`COMMON`] (from the parsers' code; the
+/// report fixtures and the corpus tests check no batch of theirs lands in the wide table).
+/// Frozen as migration 6 created them: a change is a new migration.
+pub fn format_columns(format: SourceFormat) -> &'static [&'static str] {
+    match format {
+        SourceFormat::Sshd => &["username", "conn_state"],
+        SourceFormat::Iptracking => &["username"],
+        SourceFormat::Cowrie => &["username", "password", "duration", "service", "file_hash"],
+        SourceFormat::ZeekConn => &["src_bytes", "dst_bytes", "duration", "conn_state", "service"],
+        SourceFormat::Asa => &["username", "src_bytes", "dst_bytes", "duration", "conn_state", "service"],
+        SourceFormat::Intelmq => &[
+            "username",
+            "password",
+            "service",
+            "taxonomy",
+            "class_type",
+            "identifier",
+            "feed_provider",
+            "feed_name",
+            "file_hash",
+            "country_code",
+            "country_name",
+            "continent",
+            "region",
+            "city",
+            "postal_code",
+            "latitude",
+            "longitude",
+            "accuracy_km",
+            "time_zone",
+            "asn",
+            "as_org",
+            "prefix",
+            "home_net",
+        ],
+    }
+}
+
+/// The table of `format`'s events.
+pub fn format_table(format: SourceFormat) -> &'static str {
+    match format {
+        SourceFormat::Sshd => "events_sshd",
+        SourceFormat::Iptracking => "events_iptracking",
+        SourceFormat::Cowrie => "events_cowrie",
+        SourceFormat::ZeekConn => "events_zeek_conn",
+        SourceFormat::Asa => "events_asa",
+        SourceFormat::Intelmq => "events_intelmq",
+    }
+}
+
+/// Whether `format`'s table has `column` (`format` itself is implied by the table).
+pub fn format_has(format: SourceFormat, column: &str) -> bool {
+    COMMON.contains(&column) || format_columns(format).contains(&column)
+}
+
+/// Every table holding events: the wide one, then one per format.
+pub fn event_tables() -> impl Iterator<Item = &'static str> {
+    std::iter::once(WIDE_TABLE).chain(SourceFormat::ALL.into_iter().map(format_table))
+}
+
+static V6: LazyLock<String> = LazyLock::new(|| {
+    let mut sql = String::from("DROP VIEW events_geo;\nALTER TABLE events RENAME TO events_wide;\n");
+    let mut branches = vec![format!(
+        "SELECT {} FROM {WIDE_TABLE}",
+        EVENT_COLUMNS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+    )];
+    for format in SourceFormat::ALL {
+        let table = format_table(format);
+        let columns: Vec<String> = EVENT_COLUMNS
+            .iter()
+            .filter(|(c, _)| format_has(format, c))
+            .map(|(c, t)| if *c == "ts" || *c == "kind" { format!("{c} {t} NOT NULL") } else { format!("{c} {t}") })
+            .collect();
+        sql.push_str(&format!("CREATE TABLE {table} (\n    {}\n);\n", columns.join(",\n    ")));
+        let select: Vec<String> = EVENT_COLUMNS
+            .iter()
+            .map(|(c, t)| match *c {
+                "format" => format!("'{}'::source_format AS format", format.as_str()),
+                c if format_has(format, c) => c.to_owned(),
+                c => format!("NULL::{t} AS {c}"),
+            })
+            .collect();
+        branches.push(format!("SELECT {} FROM {table}", select.join(", ")));
+    }
+    sql.push_str(&format!("CREATE VIEW events AS\n{};\n", branches.join("\nUNION ALL\n")));
+    sql.push_str(EVENTS_GEO);
+    sql
+});
+
+/// `events_geo` as V2 created it, recreated over the view by V6.
+const EVENTS_GEO: &str = r#"
+CREATE VIEW events_geo AS
+SELECT e.* EXCLUDE (country_code, country_name, continent, region, city, postal_code, latitude, longitude,
+                    accuracy_km, time_zone, asn, as_org, prefix, home_net),
+    coalesce(e.country_code, a.country_code) AS country_code,
+    coalesce(e.country_name, a.country_name) AS country_name,
+    coalesce(e.continent, a.continent) AS continent,
+    coalesce(e.region, a.region) AS region,
+    coalesce(e.city, a.city) AS city,
+    coalesce(e.postal_code, a.postal_code) AS postal_code,
+    coalesce(e.latitude, a.latitude) AS latitude,
+    coalesce(e.longitude, a.longitude) AS longitude,
+    coalesce(e.accuracy_km, a.accuracy_km) AS accuracy_km,
+    coalesce(e.time_zone, a.time_zone) AS time_zone,
+    coalesce(e.asn, a.asn) AS asn,
+    coalesce(e.as_org, a.as_org) AS as_org,
+    coalesce(e.prefix, a.prefix) AS prefix,
+    coalesce(e.home_net, a.home_net) AS home_net
+FROM events e LEFT JOIN addresses a ON a.ip = e.src_ip;
+"#;
+
 #[cfg(test)]
 mod tests {
     use ipscope_event::{EventKind, Outcome, SourceFormat};
 
-    use super::V1;
+    use super::{EVENT_COLUMNS, EVENTS_GEO, V1, V2};
+
+    /// V1's `events` has exactly the columns of [`EVENT_COLUMNS`], in that order, and V6
+    /// recreates `events_geo` as V2 made it.
+    #[test]
+    fn event_columns_match_v1_and_events_geo_v2() {
+        let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let uncommented: Vec<&str> = V1.lines().map(|l| l.split("--").next().unwrap_or_default()).collect();
+        let v1 = flat(&uncommented.join(" "));
+        let body = v1.split("CREATE TABLE events (").nth(1).and_then(|b| b.split(");").next()).unwrap_or_default();
+        let mut declared = Vec::new();
+        for line in body.split(',') {
+            let mut words = line.split_whitespace();
+            if let (Some(c), Some(t)) = (words.next(), words.next()) {
+                declared.push((c.to_owned(), t.to_owned()));
+            }
+        }
+        let want: Vec<(String, String)> = EVENT_COLUMNS.iter().map(|(c, t)| (c.to_string(), t.to_string())).collect();
+        assert_eq!(declared, want);
+        assert!(flat(V2).contains(&flat(EVENTS_GEO)), "V6's events_geo differs from V2's");
+    }
 
     /// The ENUM types must list exactly the names the event crate knows.
     #[test]

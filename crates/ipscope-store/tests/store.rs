@@ -142,19 +142,8 @@ fn enum_columns_read_back_as_text() {
 #[test]
 fn a_schema_1_store_is_migrated_by_a_read_only_open() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let s = Store::open(dir.path()).unwrap();
-        // Undo migrations 2 to 5 by hand: what an older ipscope left behind.
-        s.query("DROP TABLE ptr_cache").unwrap();
-        s.query("DROP VIEW events_geo").unwrap();
-        s.query("DROP TABLE addresses").unwrap();
-        s.query("ALTER TABLE inputs DROP COLUMN year_anchor").unwrap();
-        for c in ["mark_len", "mark_hash", "dev", "inode", "cursor"] {
-            s.query(&format!("ALTER TABLE inputs DROP COLUMN {c}")).unwrap();
-        }
-        s.query("DELETE FROM schema_migrations WHERE version >= 2").unwrap();
-        s.checkpoint().unwrap();
-    }
+    // What an ipscope of schema 1 left behind.
+    drop(Store::create_at_version(dir.path(), 1).unwrap());
     let s = Store::open_read_only(dir.path()).unwrap();
     let t = s
         .query(
@@ -162,7 +151,7 @@ fn a_schema_1_store_is_migrated_by_a_read_only_open() {
              (SELECT count(year_anchor) FROM inputs)",
         )
         .unwrap();
-    assert_eq!(t.rows[0][1].render(), "5");
+    assert_eq!(t.rows[0][1].render(), "6");
     // V5: the reverse DNS cache.
     assert_eq!(s.query("SELECT count(*) FROM ptr_cache").unwrap().rows[0][0], Value::Int(0));
     let t = s.query("SELECT count(*) FROM inputs WHERE mark_len IS NULL AND cursor IS NULL").unwrap();
@@ -199,7 +188,7 @@ fn any_column_type_comes_out_as_text() {
     p.id = store.new_input_id().unwrap();
     store.commit_events(&mut p, &events(3, 0)).unwrap();
     store.checkpoint().unwrap();
-    for q in ["SELECT * FROM pragma_storage_info('events')", "PRAGMA storage_info('events');"] {
+    for q in ["SELECT * FROM pragma_storage_info('events_sshd')", "PRAGMA storage_info('events_sshd');"] {
         let t = store.query(q).unwrap();
         let stats = t.column("stats").unwrap();
         assert!(!t.rows.is_empty(), "{q}");
@@ -251,4 +240,78 @@ fn the_year_anchor_is_kept_with_the_input() {
     assert_eq!(ipscope_store::InputProgress::resume(&rec, "auth.log.1").year_anchor, Some(2025));
     let t = store.query("SELECT path, year_anchor FROM inputs ORDER BY id").unwrap();
     assert_eq!(t.rows[1], vec![Value::Text("other.log".into()), Value::Null]);
+}
+
+/// Schema 6 stores each format's events in a narrow table of its own behind the `events` view:
+/// a store of schema 5 keeps its events (in `events_wide`), new ones go to the narrow tables,
+/// the view shows both with the same columns in the same order, and purge reaches all of them.
+#[test]
+fn a_schema_5_store_keeps_its_events_under_the_events_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let columns = |s: &Store, table: &str| -> Vec<String> {
+        let t = s.query(&format!("SELECT * FROM {table} LIMIT 0")).unwrap();
+        t.columns
+    };
+    let v5_columns;
+    {
+        let s = Store::create_at_version(dir.path(), 5).unwrap();
+        v5_columns = columns(&s, "events");
+        s.query(
+            "INSERT INTO events (ts, format, kind, outcome, src_ip, src_ipnum, src_family, username, session, input_id) \
+             SELECT make_timestamp(i * 1000000), 'sshd', 'auth', 'failure', '198.51.100.' || (i % 5), 3325256704 + i % 5, 4, \
+             'old' || (i % 3), CAST(100 + i AS VARCHAR), 1 FROM range(100) t(i)",
+        )
+        .unwrap();
+        s.query(
+            "INSERT INTO events (ts, format, kind, src_ip, taxonomy, feed_name, country_code, asn) \
+             VALUES (make_timestamp(5000000), 'intelmq', 'feed_event', '203.0.113.9', 'vulnerable', 'f', 'SE', 64500)",
+        )
+        .unwrap();
+        s.checkpoint().unwrap();
+    }
+    let mut s = Store::open(dir.path()).unwrap();
+    assert_eq!(columns(&s, "events"), v5_columns, "the view has the table's columns, in order");
+    assert_eq!(s.query("SELECT count(*) FROM events_wide").unwrap().rows[0][0], Value::Int(101));
+    let mut p = progress("new.log", b"new\n", 4);
+    p.id = s.new_input_id().unwrap();
+    s.commit_events(&mut p, &events(50, 200_000_000)).unwrap();
+    let mut feed = Event::new(300_000_000, SourceFormat::Intelmq, EventKind::FeedEvent);
+    feed.src_ip = Some("203.0.113.10".parse().unwrap());
+    feed.taxonomy = Some("vulnerable".into());
+    feed.asn = Some(64501);
+    let mut q = progress("feed.json", b"feed\n", 5);
+    q.id = s.new_input_id().unwrap();
+    s.commit_events(&mut q, &[feed]).unwrap();
+    fn one(s: &Store, sql: &str) -> String {
+        s.query(sql).unwrap().rows[0][0].render()
+    }
+    assert_eq!(one(&s, "SELECT count(*) FROM events_sshd"), "50");
+    assert_eq!(one(&s, "SELECT count(*) FROM events_intelmq"), "1");
+    assert_eq!(one(&s, "SELECT count(*) FROM events_wide"), "101", "new events never go to the wide table");
+    assert_eq!(one(&s, "SELECT count(*) FROM events"), "152");
+    assert_eq!(one(&s, "SELECT string_agg(DISTINCT format, ',' ORDER BY format) FROM events"), "sshd,intelmq");
+    assert_eq!(one(&s, "SELECT count(*) FROM events WHERE username LIKE 'old%' AND session IS NOT NULL"), "100");
+    assert_eq!(one(&s, "SELECT sum(asn) FROM events WHERE format = 'intelmq'"), (64500 + 64501).to_string());
+    assert_eq!(one(&s, "SELECT count(*) FROM events_geo WHERE country_code = 'SE'"), "1");
+    // Purge reaches the wide table and the narrow ones.
+    let done = s.purge(250_000_000, true).unwrap();
+    assert_eq!(done.events, 101 + 50);
+    assert_eq!(one(&s, "SELECT count(*) FROM events"), "1");
+}
+
+/// An event with a field its format's table lacks (a parser ahead of the schema) is stored
+/// whole, in the wide table, never refused.
+#[test]
+fn an_event_of_an_unexpected_shape_goes_to_the_wide_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path()).unwrap();
+    let mut e = Event::new(0, SourceFormat::Sshd, EventKind::Auth);
+    e.taxonomy = Some("intrusion-attempts".into());
+    e.src_ip = Some("192.0.2.7".parse().unwrap());
+    let mut p = progress("odd.log", b"odd\n", 4);
+    p.id = s.new_input_id().unwrap();
+    s.commit_events(&mut p, &[e]).unwrap();
+    let t = s.query("SELECT format, taxonomy, src_ip FROM events").unwrap();
+    assert_eq!(t.rows[0].iter().map(Value::render).collect::<Vec<_>>(), ["sshd", "intrusion-attempts", "192.0.2.7"]);
+    assert_eq!(s.query("SELECT count(*) FROM events_wide").unwrap().rows[0][0], Value::Int(1));
 }

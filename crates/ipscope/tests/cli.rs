@@ -387,6 +387,9 @@ fn the_whole_corpus_ingests_with_auto_detection() {
         assert!(formats(f) > 0, "no {f} events:\n{err}");
     }
     assert_eq!(formats("asa"), 73 + 270 + 19 + 2 + 1, "every ASA line is one event");
+    // Each format's table has every column its parser filled (schema 6): nothing fell back
+    // to the wide table.
+    assert_eq!(scalar(&data, "SELECT count(*) FROM events_wide"), 0);
 }
 
 #[test]

@@ -102,6 +102,10 @@ fn every_report_prints_what_it_printed_before() {
         }
     }
     assert!(changed.is_empty(), "reports changed their answers:\n{}", changed.join("\n"));
+    // Every generated format filled only columns of its own table (schema 6).
+    let (wide, _) =
+        run_ok(ipscope(&data).args(["sql", "SELECT count(*) FROM events_wide", "--format", "csv", "--no-header"]));
+    assert_eq!(wide.trim(), "0", "events fell back to the wide table");
 }
 
 /// The README's notebook example, as written there (only `db` points at this test's store):
