@@ -47,7 +47,7 @@ fn enrichment(c: &mut Criterion) {
             || AddressBook::new(distinct.iter().copied()),
             |book| {
                 let mut out = Vec::new();
-                book.enrich_new(&e, &evs, &mut out).unwrap();
+                book.enrich_new(&e, evs.iter().filter_map(|x| x.src_ip), &mut out).unwrap();
                 black_box(out.len())
             },
             BatchSize::LargeInput,
@@ -71,7 +71,7 @@ fn store_append(c: &mut Criterion) {
                 store.tune_for_ingest().unwrap();
                 let mut book = AddressBook::default();
                 let mut infos = Vec::new();
-                book.enrich_new(&e, batch_events, &mut infos).unwrap();
+                book.enrich_new(&e, batch_events.iter().filter_map(|x| x.src_ip), &mut infos).unwrap();
                 let batch =
                     prepare_batch(batch_events, 1).unwrap().with_addresses(prepare_addresses(&infos, 0).unwrap());
                 (dir, store, batch)
@@ -101,7 +101,7 @@ fn reports(c: &mut Criterion) {
         let mut progress = InputProgress { id: 1, path: "bench".into(), format: "sshd".into(), ..Default::default() };
         for chunk in evs.chunks(256 * 1024) {
             let mut infos = Vec::new();
-            book.enrich_new(&e, chunk, &mut infos).unwrap();
+            book.enrich_new(&e, chunk.iter().filter_map(|x| x.src_ip), &mut infos).unwrap();
             let batch = prepare_batch(chunk, 1).unwrap().with_addresses(prepare_addresses(&infos, 0).unwrap());
             store.commit_batch(&mut progress, batch).unwrap();
         }

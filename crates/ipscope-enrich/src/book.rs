@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use ipscope_event::{AddressInfo, Event};
+use ipscope_event::AddressInfo;
 
 use crate::{Enricher, Result};
 
@@ -44,12 +44,17 @@ impl AddressBook {
         }
     }
 
-    /// Looks up the source addresses of `events` not seen before; appends their information to
+    /// Looks up the addresses `ips` not seen before; appends their information to
     /// `out` and counts them as known from now on. The caller stores `out` with the events; if
     /// that commit fails, the book is ahead of the store and must be rebuilt from it
     /// (`ipscope ingest` does so after a failed input).
-    pub fn enrich_new(&mut self, enricher: &Enricher, events: &[Event], out: &mut Vec<AddressInfo>) -> Result<()> {
-        for ip in events.iter().filter_map(|e| e.src_ip) {
+    pub fn enrich_new(
+        &mut self,
+        enricher: &Enricher,
+        ips: impl IntoIterator<Item = IpAddr>,
+        out: &mut Vec<AddressInfo>,
+    ) -> Result<()> {
+        for ip in ips {
             if self.known.contains(&ip) {
                 self.hits += 1;
                 continue;

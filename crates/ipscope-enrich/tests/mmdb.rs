@@ -266,11 +266,11 @@ fn the_address_book_looks_each_address_up_once() {
     let mut book = AddressBook::new([ip("81.2.69.142")]);
     let events = [ev("81.2.69.142"), ev("89.160.20.128"), ev("89.160.20.128"), ev("2001:db8::1")];
     let mut out = Vec::new();
-    book.enrich_new(&e, &events, &mut out).unwrap();
+    book.enrich_new(&e, events.iter().filter_map(|x| x.src_ip), &mut out).unwrap();
     assert_eq!(out.iter().map(|i| i.ip.to_string()).collect::<Vec<_>>(), ["89.160.20.128", "2001:db8::1"]);
     assert_eq!((book.lookups, book.hits, book.len()), (2, 2, 3));
     out.clear();
-    book.enrich_new(&e, &events, &mut out).unwrap();
+    book.enrich_new(&e, events.iter().filter_map(|x| x.src_ip), &mut out).unwrap();
     assert!(out.is_empty());
 }
 

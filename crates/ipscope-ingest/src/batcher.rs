@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use ipscope_enrich::{AddressBook, Enricher};
 use ipscope_event::{Event, EventKind, SourceFormat};
 use ipscope_formats::{LineOutcome, Parser, Reject};
-use ipscope_store::{EventBatch, InputProgress};
+use ipscope_store::{EventBatch, InputProgress, RecordBatch};
 
 use crate::source::MAX_LINE_BYTES;
 use crate::{IngestError, Result};
@@ -17,6 +17,11 @@ use crate::{IngestError, Result};
 /// Default events per committed batch: large enough that commit cost vanishes, small enough that
 /// a crash loses little work and memory stays bounded.
 pub const DEFAULT_BATCH_EVENTS: usize = 256 * 1024;
+
+/// Events converted for the appender at a time. An `Event` is wide (~0.8 KiB with its empty
+/// fields), so holding a whole batch of them cost ~200 MiB; converted in chunks they take a
+/// tenth of that, and the conversion works on events still in the cache.
+const CHUNK_EVENTS: usize = 16 * 1024;
 
 /// How far the reference time of a live stream moves before the parser is told (re-deriving
 /// the clock's year and zone offsets per line cost a third of the syslog listener's time).
@@ -82,7 +87,16 @@ pub struct Batcher {
     parser: Box<dyn Parser>,
     input_id: i32,
     batch_events: usize,
+    /// Events not converted yet; `last_start` is where the last pushed line's begin.
     events: Vec<Event>,
+    last_start: usize,
+    /// Events converted so far for the next batch, their source addresses and kinds.
+    chunks: Vec<RecordBatch>,
+    chunk_rows: usize,
+    chunk_ips: Vec<std::net::IpAddr>,
+    kinds: BTreeMap<(SourceFormat, EventKind), u64>,
+    /// A conversion that failed (a bug: the columns are fixed), reported by the next `take`.
+    chunk_error: Option<ipscope_store::StoreError>,
     line_no: u64,
     end_bytes: u64,
     /// The last new line with its terminator, for the mark (empty if it was cut).
@@ -107,7 +121,13 @@ impl Batcher {
             parser,
             input_id,
             batch_events: batch_events.max(1),
-            events: Vec::with_capacity(batch_events.clamp(1, DEFAULT_BATCH_EVENTS)),
+            events: Vec::with_capacity(batch_events.clamp(1, CHUNK_EVENTS)),
+            last_start: 0,
+            chunks: Vec::new(),
+            chunk_rows: 0,
+            chunk_ips: Vec::new(),
+            kinds: BTreeMap::new(),
+            chunk_error: None,
             line_no: 0,
             end_bytes: start_bytes,
             last_line: Vec::new(),
@@ -159,6 +179,10 @@ impl Batcher {
     /// says whether a `\n` followed it; `truncated` that it was longer than
     /// [`MAX_LINE_BYTES`] and got cut (it is rejected).
     pub fn push(&mut self, line: &[u8], end: u64, terminated: bool, truncated: bool) -> Pushed {
+        if self.events.len() >= CHUNK_EVENTS {
+            self.convert_pending();
+        }
+        self.last_start = self.events.len();
         self.line_no += 1;
         if self.first_read.is_none() {
             self.first_read = Some(Instant::now());
@@ -214,7 +238,29 @@ impl Batcher {
 
     /// Events or lines enough for a batch.
     pub fn is_full(&self) -> bool {
-        self.events.len() >= self.batch_events || self.lines >= 4 * self.batch_events as u64
+        self.events.len() + self.chunk_rows >= self.batch_events || self.lines >= 4 * self.batch_events as u64
+    }
+
+    /// Converts the pending events into a chunk for the next batch.
+    fn convert_pending(&mut self) {
+        if self.events.is_empty() {
+            return;
+        }
+        match ipscope_store::prepare_chunk(&self.events) {
+            Ok(chunk) => {
+                self.chunk_rows += chunk.num_rows();
+                self.chunks.push(chunk);
+            }
+            Err(e) => {
+                self.chunk_error.get_or_insert(e.into());
+            }
+        }
+        for e in &self.events {
+            *self.kinds.entry((e.format, e.kind)).or_default() += 1;
+        }
+        self.chunk_ips.extend(self.events.iter().filter_map(|e| e.src_ip));
+        self.events.clear();
+        self.last_start = 0;
     }
 
     /// Whether lines were pushed since the last batch.
@@ -227,31 +273,35 @@ impl Batcher {
         self.first_read
     }
 
-    /// Mutable access to the pending events (a syslog listener names the sender as sensor).
-    pub fn pending_events(&mut self) -> &mut [Event] {
-        &mut self.events
+    /// The events of the last pushed line, to amend before they are converted (a syslog
+    /// listener names the sender as the sensor).
+    pub fn last_events(&mut self) -> &mut [Event] {
+        &mut self.events[self.last_start..]
     }
 
     /// Takes the pending lines as a batch: converts the events for the appender and, with an
     /// enricher, looks up the addresses `book` does not know yet. `name` is for errors.
     pub fn take(&mut self, name: &str, enrich: Option<(&Enricher, &mut AddressBook)>) -> Result<Batch> {
-        let mut events = ipscope_store::prepare_batch(&self.events, self.input_id)
-            .map_err(|source| IngestError::Store { name: name.to_owned(), source: source.into() })?;
+        self.convert_pending();
+        let store_err = |source: ipscope_store::StoreError| IngestError::Store { name: name.to_owned(), source };
+        if let Some(e) = self.chunk_error.take() {
+            return Err(store_err(e));
+        }
+        self.chunk_rows = 0;
+        let mut events = ipscope_store::finish_batch(std::mem::take(&mut self.chunks), self.input_id)
+            .map_err(|e| store_err(e.into()))?;
+        let ips = std::mem::take(&mut self.chunk_ips);
         let mut new_addresses = Vec::new();
         if let Some((enricher, book)) = enrich {
             let mut infos = Vec::new();
-            book.enrich_new(enricher, &self.events, &mut infos)
+            book.enrich_new(enricher, ips, &mut infos)
                 .map_err(|source| IngestError::Enrich { name: name.to_owned(), source })?;
             new_addresses = infos.iter().map(|i| i.ip).collect();
             let addresses = ipscope_store::prepare_addresses(&infos, now_micros())
                 .map_err(|source| IngestError::Store { name: name.to_owned(), source: source.into() })?;
             events = events.with_addresses(addresses);
         }
-        let mut kinds = BTreeMap::new();
-        for e in &self.events {
-            *kinds.entry((e.format, e.kind)).or_default() += 1;
-        }
-        self.events.clear();
+        let kinds = std::mem::take(&mut self.kinds);
         let (mark_len, mark_hash) = match self.last_line.len() {
             0 => (0, 0),
             n => (n as u64, ipscope_store::head_hash(&self.last_line)),

@@ -330,13 +330,12 @@ fn process(ctx: &Context, cfg: &SyslogConfig, rx: &mpsc::Receiver<Message>) -> R
             Ok(m) => {
                 let route = route_for(ctx, cfg, &mut routes, m.transport, format_of(&m.data))?;
                 route.batcher.set_reference(crate::batcher::now_micros());
-                let before = route.batcher.pending_events().len();
                 let end = route.batcher.end_bytes() + m.data.len() as u64 + 1;
                 if let Pushed::Rejected(r, _) = route.batcher.push(&m.data, end, true, false) {
                     tracing::debug!(reason = %r, "rejected syslog message");
                 }
                 // The sending host is the sensor of messages that name none.
-                for e in &mut route.batcher.pending_events()[before..] {
+                for e in route.batcher.last_events() {
                     if e.sensor.is_none() {
                         e.sensor = Some(m.peer.to_string());
                     }

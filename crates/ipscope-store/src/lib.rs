@@ -27,7 +27,10 @@ use duckdb::types::{TimeUnit, ValueRef};
 use duckdb::{AccessMode, Config, Connection};
 use ipscope_event::{Event, Micros};
 
-pub use append::{AddressBatch, EventBatch, ip_number, prepare as prepare_batch, prepare_addresses};
+pub use append::{
+    AddressBatch, EventBatch, finish as finish_batch, ip_number, prepare as prepare_batch, prepare_addresses,
+    prepare_chunk,
+};
 pub use backend::{Backend, Query};
 pub use duckdb::arrow::record_batch::RecordBatch;
 pub use fault::locked_by;
@@ -336,8 +339,8 @@ impl Store {
 
     fn commit_batch_inner(&self, progress: &InputProgress, batch: EventBatch) -> Result<()> {
         ledger::upsert(&self.conn, progress)?;
-        if let Some(records) = batch.batch {
-            self.append_events(records)?;
+        for chunk in batch.chunks {
+            self.append_events(chunk)?;
         }
         if let Some(a) = batch.addresses {
             self.append_addresses(a)?;
