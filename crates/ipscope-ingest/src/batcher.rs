@@ -14,9 +14,13 @@ use ipscope_store::{EventBatch, InputProgress, RecordBatch};
 use crate::source::MAX_LINE_BYTES;
 use crate::{IngestError, Result};
 
-/// Default events per committed batch: large enough that commit cost vanishes, small enough that
-/// a crash loses little work and memory stays bounded.
-pub const DEFAULT_BATCH_EVENTS: usize = 256 * 1024;
+/// Default events per committed batch: one DuckDB row group (122 880 rows). A commit of whole
+/// row groups is written straight to the file; a batch that ends inside one leaves a part for
+/// the write-ahead log and the next checkpoint to rewrite. On 2 M sshd lines (2 cores): 256 k
+/// events (2.13 row groups) 3.38 s, 64 k 4.73 s, 2 row groups 2.78 s, 3 row groups 3.03 s,
+/// one row group 2.60 s (the pipeline's first and last batch, which nothing overlaps, are
+/// shortest). A batch ends at a line's end, so it may pass the count by a line's events.
+pub const DEFAULT_BATCH_EVENTS: usize = 122_880;
 
 /// Events converted for the appender at a time. An `Event` is wide (~0.8 KiB with its empty
 /// fields), so holding a whole batch of them cost ~200 MiB; converted in chunks they take a

@@ -69,7 +69,9 @@ fn chunks(store: &dyn Query, p: &Params) -> Result<(Vec<Chunk>, u64)> {
     Ok((out, total))
 }
 
-/// The events of one chunk, enum columns as text, in time order.
+/// The events of one chunk, enum columns as text, in time order; events of the same instant by
+/// their other columns in order, so a store exports the same bytes however DuckDB's threads
+/// happened to scan it (a file or the daemon).
 fn chunk_sql(p: &Params, c: &Chunk) -> String {
     let d = Dialect::DuckDb;
     let mut f = p.filter.clone();
@@ -78,7 +80,7 @@ fn chunk_sql(p: &Params, c: &Chunk) -> String {
     format!(
         "SELECT * REPLACE (CAST(format AS VARCHAR) AS format, CAST(kind AS VARCHAR) AS kind, \
            CAST(outcome AS VARCHAR) AS outcome) \
-         FROM events_geo WHERE {} ORDER BY ts",
+         FROM events_geo WHERE {} ORDER BY ALL",
         f.sql(d)
     )
 }
