@@ -88,12 +88,31 @@ md "## Ingest per format ($PER generated lines each, enrichment on)"
 md ""
 md "| format | lines | events | wall s | lines/s | events/s | user CPU s | peak RSS MiB | log MiB | store MiB | store/log |"
 md "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+declare -A WALL
 for fmt in sshd cowrie zeek_conn asa intelmq iptracking; do
   log=$(generate "$fmt" "$PER")
   read -r wall user rss ev <<< "$(ingest "$fmt" "$log" "$WORK/store-$fmt")"
+  WALL[$fmt]=$wall
   lb=$(stat -c %s "$log"); sb=$(stat -c %s "$WORK/store-$fmt/ipscope.duckdb")
   md "| $fmt | $PER | $ev | $(printf %.2f "$wall") | $(printf %.0f "$(echo "$PER / $wall" | bc -l)") | $(printf %.0f "$(echo "$ev / $wall" | bc -l)") | $user | $((rss / 1024)) | $(mib "$lb") | $(mib "$sb") | $(printf %.1f "$(echo "100 * $sb / $lb" | bc -l)") % |"
   rm -rf "$WORK/store-$fmt"
+done
+md ""
+
+# The yardstick of issue 11: one mawk pass that only counts failed passwords per address, on
+# the same files (what a one-off script does), against ipscope's whole ingest with enrichment.
+command -v mawk >/dev/null || { apt-get update -qq && apt-get install -y -qq mawk; } >&2
+md "## Yardstick: one \`mawk\` pass counting failed passwords per address, same files"
+md ""
+md "| format | mawk s | ipscope ingest s | ipscope / mawk |"
+md "|---|---:|---:|---:|"
+SSHD_AWK='/Failed password/ { for (i = 1; i < NF; i++) if ($i == "from") { n[$(i + 1)]++; break } } END { for (a in n) print a, n[a] }'
+COWRIE_AWK='/"cowrie.login.failed"/ { if (match($0, /"src_ip":"[^"]*"/)) n[substr($0, RSTART + 10, RLENGTH - 11)]++ } END { for (a in n) print a, n[a] }'
+for fmt in sshd cowrie; do
+  prog=$SSHD_AWK; [ "$fmt" = cowrie ] && prog=$COWRIE_AWK
+  s=$(date +%s.%N); mawk "$prog" "$(generate "$fmt" "$PER")" > "$WORK/mawk.out"; e=$(date +%s.%N)
+  secs=$(echo "$e - $s" | bc -l)
+  md "| $fmt | $(printf %.2f "$secs") | $(printf %.2f "${WALL[$fmt]}") | $(printf %.2f "$(echo "${WALL[$fmt]} / $secs" | bc -l)") |"
 done
 md ""
 
