@@ -11,36 +11,100 @@ use crate::{Enricher, Result};
 /// events it returns the [`AddressInfo`] of the addresses seen for the first time, so every
 /// address is looked up in the databases once and stored once.
 ///
-/// Memory grows with the number of distinct source addresses (~40 bytes each), not with the
-/// number of events.
-#[derive(Debug, Default)]
+/// Memory grows with the number of distinct source addresses (~10 bytes an IPv4 address, ~20 an
+/// IPv6 one), not with the number of events, up to [`MAX_KNOWN`]: past that the book forgets
+/// what it knew and says so ([`AddressBook::forgot`]); the store then adds only addresses it does
+/// not have yet, so an address looked up again is never stored twice.
+#[derive(Debug)]
 pub struct AddressBook {
-    known: HashSet<IpAddr>,
+    v4: HashSet<u32>,
+    v6: HashSet<u128>,
+    limit: usize,
+    forgot: bool,
     /// Database lookups made (cache misses).
     pub lookups: u64,
     /// Events whose address was already known (cache hits).
     pub hits: u64,
 }
 
+/// Addresses a book remembers before it starts over: ~40–80 MiB of IPv4 addresses, the rest of
+/// an ingest's memory being bounded already. A honeypot or an IPv6 scan can bring tens of
+/// millions of distinct sources; each costs one lookup per start-over instead of memory.
+pub const MAX_KNOWN: usize = 4_000_000;
+
+impl Default for AddressBook {
+    fn default() -> Self {
+        AddressBook::with_limit(std::iter::empty(), MAX_KNOWN)
+    }
+}
+
 impl AddressBook {
     /// A book that already knows `known` (the store's enriched addresses).
     pub fn new(known: impl IntoIterator<Item = IpAddr>) -> Self {
-        AddressBook { known: known.into_iter().collect(), lookups: 0, hits: 0 }
+        AddressBook::with_limit(known, MAX_KNOWN)
+    }
+
+    /// A book that remembers at most `limit` addresses (of `known`, only the first `limit`).
+    pub fn with_limit(known: impl IntoIterator<Item = IpAddr>, limit: usize) -> Self {
+        let mut book = AddressBook {
+            v4: HashSet::new(),
+            v6: HashSet::new(),
+            limit: limit.max(1),
+            forgot: false,
+            lookups: 0,
+            hits: 0,
+        };
+        for ip in known {
+            if book.len() >= book.limit {
+                book.forgot = true;
+                break;
+            }
+            book.insert(ip);
+        }
+        book
     }
 
     pub fn len(&self) -> usize {
-        self.known.len()
+        self.v4.len() + self.v6.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.known.is_empty()
+        self.len() == 0
+    }
+
+    /// Whether the book ever dropped addresses the store has (the store must then check each
+    /// new address against what it holds).
+    pub fn forgot(&self) -> bool {
+        self.forgot
+    }
+
+    fn contains(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(a) => self.v4.contains(&u32::from(a)),
+            IpAddr::V6(a) => self.v6.contains(&u128::from(a)),
+        }
+    }
+
+    fn insert(&mut self, ip: IpAddr) {
+        if self.len() >= self.limit {
+            self.v4 = HashSet::new();
+            self.v6 = HashSet::new();
+            self.forgot = true;
+        }
+        match ip {
+            IpAddr::V4(a) => self.v4.insert(u32::from(a)),
+            IpAddr::V6(a) => self.v6.insert(u128::from(a)),
+        };
     }
 
     /// Forgets addresses whose enrichment was not stored after all (their batch failed to
     /// commit), so the next batch that carries them looks them up again.
     pub fn forget(&mut self, ips: &[IpAddr]) {
         for ip in ips {
-            self.known.remove(ip);
+            match ip {
+                IpAddr::V4(a) => self.v4.remove(&u32::from(*a)),
+                IpAddr::V6(a) => self.v6.remove(&u128::from(*a)),
+            };
         }
     }
 
@@ -55,13 +119,13 @@ impl AddressBook {
         out: &mut Vec<AddressInfo>,
     ) -> Result<()> {
         for ip in ips {
-            if self.known.contains(&ip) {
+            if self.contains(ip) {
                 self.hits += 1;
                 continue;
             }
             let info = enricher.lookup(ip)?;
             self.lookups += 1;
-            self.known.insert(ip);
+            self.insert(ip);
             out.push(info);
         }
         Ok(())

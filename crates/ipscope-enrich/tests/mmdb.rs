@@ -272,6 +272,26 @@ fn the_address_book_looks_each_address_up_once() {
     out.clear();
     book.enrich_new(&e, events.iter().filter_map(|x| x.src_ip), &mut out).unwrap();
     assert!(out.is_empty());
+    assert!(!book.forgot());
+}
+
+/// A book at its limit starts over and says so; it never holds more than its limit.
+#[test]
+fn the_address_book_is_bounded() {
+    let e = enricher(&["GeoIP2-City-Test.mmdb"]);
+    let mut book = AddressBook::with_limit([ip("81.2.69.142")], 3);
+    let ips: Vec<_> = (1..=7).map(|i| ip(&format!("192.0.2.{i}"))).collect();
+    let mut out = Vec::new();
+    book.enrich_new(&e, ips.iter().copied(), &mut out).unwrap();
+    assert_eq!(out.len(), 7, "every new address is looked up once");
+    assert!(book.forgot() && book.len() <= 3, "{}", book.len());
+    // What it forgot is looked up again (the store keeps one row per address).
+    out.clear();
+    book.enrich_new(&e, [ip("81.2.69.142")], &mut out).unwrap();
+    assert_eq!(out.len(), 1);
+    // Started from a store with more addresses than the limit: it knows it does not know all.
+    let full = AddressBook::with_limit(ips.iter().copied(), 3);
+    assert!(full.forgot() && full.len() == 3);
 }
 
 /// Issue 15: in a directory, an unreadable or corrupt database is skipped and reported by name

@@ -301,8 +301,11 @@ impl Batcher {
             book.enrich_new(enricher, ips, &mut infos)
                 .map_err(|source| IngestError::Enrich { name: name.to_owned(), source })?;
             new_addresses = infos.iter().map(|i| i.ip).collect();
-            let addresses = ipscope_store::prepare_addresses(&infos, now_micros())
+            let mut addresses = ipscope_store::prepare_addresses(&infos, now_micros())
                 .map_err(|source| IngestError::Store { name: name.to_owned(), source: source.into() })?;
+            if book.forgot() {
+                addresses = addresses.deduplicated();
+            }
             events = events.with_addresses(addresses);
         }
         let kinds = std::mem::take(&mut self.kinds);

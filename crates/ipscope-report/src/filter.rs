@@ -74,6 +74,19 @@ impl Filter {
         if parts.is_empty() { "TRUE".to_owned() } else { parts.join(" AND ") }
     }
 
+    /// The first and last event's time under this filter, as one row `lo, hi` (NULLs when
+    /// nothing passes). With no conditions from `events_span`, which DuckDB answers from each
+    /// table's statistics without a scan (`min(ts)` over the `events` view scans every event:
+    /// 7.9 M events 30 ms against 1 ms).
+    pub fn span_sql(&self, d: Dialect) -> String {
+        let filter = self.sql(d);
+        if filter == "TRUE" {
+            "SELECT lo, hi FROM events_span".to_owned()
+        } else {
+            format!("SELECT min(ts) AS lo, max(ts) AS hi FROM {} WHERE {filter}", self.from())
+        }
+    }
+
     /// The relation to read: `events`, or `events_geo` (events joined with the enrichment of
     /// their source address) when a filter needs enrichment columns.
     pub fn from(&self) -> &'static str {

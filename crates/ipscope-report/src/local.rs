@@ -131,15 +131,8 @@ impl LocalTime {
         let (mut from, mut to) = (p.filter.since, p.filter.until);
         if from.is_none() || to.is_none() {
             let d = Dialect::DuckDb;
-            let mut cond = Vec::new();
-            if let Some(s) = from {
-                cond.push(format!("ts >= {}", d.timestamp(s)));
-            }
-            if let Some(u) = to {
-                cond.push(format!("ts < {}", d.timestamp(u)));
-            }
-            let filter = if cond.is_empty() { "TRUE".to_owned() } else { cond.join(" AND ") };
-            let t = store.query(&format!("SELECT min(ts) AS lo, max(ts) AS hi FROM events WHERE {filter}"))?;
+            let times = crate::Filter { since: from, until: to, ..crate::Filter::default() };
+            let t = store.query(&times.span_sql(d))?;
             let cell = |i: usize| match t.rows.first().and_then(|r| r.get(i)) {
                 Some(Value::Timestamp(m)) => Some(*m),
                 _ => None,

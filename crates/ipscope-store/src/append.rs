@@ -246,7 +246,28 @@ pub struct AddressBatch {
     pub(crate) rows: usize,
 }
 
+/// The key of an address batch's schema metadata that asks the store to add only addresses it
+/// does not hold yet (set by [`AddressBatch::deduplicated`]; travels to the daemon with the batch).
+pub(crate) const DEDUPE_KEY: &str = "ipscope.dedupe";
+
 impl AddressBatch {
+    /// The same rows, to be stored only where the store does not have the address yet: what a
+    /// batcher whose address book started over (it forgot addresses the store holds) sends.
+    pub fn deduplicated(self) -> Self {
+        let batch = self.batch.map(|b| {
+            let mut metadata = b.schema().metadata().clone();
+            metadata.insert(DEDUPE_KEY.to_owned(), "1".to_owned());
+            let schema = Schema::new_with_metadata(b.schema().fields().clone(), metadata);
+            // Same columns, new metadata: cannot fail.
+            b.clone().with_schema(Arc::new(schema)).unwrap_or(b)
+        });
+        AddressBatch { batch, rows: self.rows }
+    }
+
+    pub(crate) fn dedupe(&self) -> bool {
+        self.batch.as_ref().is_some_and(|b| b.schema().metadata().contains_key(DEDUPE_KEY))
+    }
+
     pub fn len(&self) -> usize {
         self.rows
     }

@@ -350,9 +350,22 @@ impl Store {
     }
 
     fn append_addresses(&self, a: AddressBatch) -> Result<()> {
-        if let Some(records) = a.batch {
-            self.append("addresses", records)?;
+        let dedupe = a.dedupe();
+        let Some(records) = a.batch else { return Ok(()) };
+        if !dedupe {
+            return self.append("addresses", records);
         }
+        // Through a scratch table, keeping one row per address the store does not hold yet.
+        self.conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS addresses_incoming AS SELECT * FROM addresses LIMIT 0; \
+             DELETE FROM addresses_incoming;",
+        )?;
+        self.append_in(Some("temp"), "addresses_incoming", records)?;
+        self.conn.execute_batch(
+            "INSERT INTO addresses SELECT DISTINCT ON (ip) * FROM addresses_incoming i \
+               WHERE NOT EXISTS (SELECT 1 FROM addresses a WHERE a.ip = i.ip); \
+             DELETE FROM addresses_incoming;",
+        )?;
         Ok(())
     }
 
@@ -368,9 +381,23 @@ impl Store {
 
     /// Appends one Arrow batch to `table` through DuckDB's appender (its columns by name).
     fn append(&self, table: &str, records: duckdb::arrow::record_batch::RecordBatch) -> Result<()> {
+        self.append_in(None, table, records)
+    }
+
+    /// [`Store::append`] into `table` of `catalog` (`None`: the database file; `temp`: this
+    /// connection's temporary tables).
+    fn append_in(
+        &self,
+        catalog: Option<&str>,
+        table: &str,
+        records: duckdb::arrow::record_batch::RecordBatch,
+    ) -> Result<()> {
         let schema = records.schema();
         let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        let mut app = self.conn.appender_with_columns(table, &columns)?;
+        let mut app = match catalog {
+            Some(catalog) => self.conn.appender_with_columns_to_catalog_and_db(table, catalog, "main", &columns)?,
+            None => self.conn.appender_with_columns(table, &columns)?,
+        };
         app.append_record_batch(records)?;
         app.flush()?;
         Ok(())
@@ -479,7 +506,11 @@ impl Store {
     /// even decode) come out as DuckDB's text for them: the query is run again with those
     /// columns cast to `VARCHAR` (see [`Store::query_as_text`]).
     pub fn query(&self, sql: &str) -> Result<Table> {
-        self.query_any(sql).map_err(|e| self.fault(e))
+        // `ipscope -vv report ...` (or IPSCOPE_LOG=debug) shows each report's SQL and its time.
+        let started = std::time::Instant::now();
+        let result = self.query_any(sql).map_err(|e| self.fault(e));
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, sql, "query");
+        result
     }
 
     fn query_any(&self, sql: &str) -> Result<Table> {

@@ -349,6 +349,13 @@ static V6: LazyLock<String> = LazyLock::new(|| {
         branches.push(format!("SELECT {} FROM {table}", select.join(", ")));
     }
     sql.push_str(&format!("CREATE VIEW events AS\n{};\n", branches.join("\nUNION ALL\n")));
+    // The first and last event's time: DuckDB answers each table's min/max from its statistics,
+    // which it cannot do through the `events` view (a scan of every event).
+    let spans: Vec<String> = event_tables().map(|t| format!("SELECT min(ts) AS lo, max(ts) AS hi FROM {t}")).collect();
+    sql.push_str(&format!(
+        "CREATE VIEW events_span AS SELECT min(lo) AS lo, max(hi) AS hi FROM (\n{}\n);\n",
+        spans.join("\nUNION ALL\n")
+    ));
     sql.push_str(EVENTS_GEO);
     sql
 });

@@ -293,6 +293,11 @@ fn a_schema_5_store_keeps_its_events_under_the_events_view() {
     assert_eq!(one(&s, "SELECT count(*) FROM events WHERE username LIKE 'old%' AND session IS NOT NULL"), "100");
     assert_eq!(one(&s, "SELECT sum(asn) FROM events WHERE format = 'intelmq'"), (64500 + 64501).to_string());
     assert_eq!(one(&s, "SELECT count(*) FROM events_geo WHERE country_code = 'SE'"), "1");
+    // events_span: the first and last event over every table, old and new.
+    let span = "SELECT (SELECT lo FROM events_span) = (SELECT min(ts) FROM events) \
+                AND (SELECT hi FROM events_span) = (SELECT max(ts) FROM events) \
+                AND (SELECT hi FROM events_span) = make_timestamp(300000000)";
+    assert_eq!(one(&s, span), "true");
     // Purge reaches the wide table and the narrow ones.
     let done = s.purge(250_000_000, true).unwrap();
     assert_eq!(done.events, 101 + 50);
@@ -314,4 +319,34 @@ fn an_event_of_an_unexpected_shape_goes_to_the_wide_table() {
     let t = s.query("SELECT format, taxonomy, src_ip FROM events").unwrap();
     assert_eq!(t.rows[0].iter().map(Value::render).collect::<Vec<_>>(), ["sshd", "intrusion-attempts", "192.0.2.7"]);
     assert_eq!(s.query("SELECT count(*) FROM events_wide").unwrap().rows[0][0], Value::Int(1));
+}
+
+/// An address batch marked `deduplicated` (its address book started over and forgot what the
+/// store holds) adds only the addresses the store does not have, once each.
+#[test]
+fn a_deduplicated_address_batch_never_stores_an_address_twice() {
+    use ipscope_event::AddressInfo;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path()).unwrap();
+    let info = |ip: &str| AddressInfo { asn: Some(64500), ..AddressInfo::new(ip.parse().unwrap()) };
+    let first = ipscope_store::prepare_addresses(&[info("192.0.2.1"), info("2001:db8::1")], 0).unwrap();
+    s.store_addresses(vec![first], false).unwrap();
+    // Seen again after the book forgot them, plus a new one twice in the same batch.
+    let again = [info("192.0.2.1"), info("2001:db8::1"), info("192.0.2.2"), info("192.0.2.2")];
+    let batch = ipscope_store::prepare_addresses(&again, 1).unwrap().deduplicated();
+    let mut p = progress("x", b"x", 1);
+    p.id = s.new_input_id().unwrap();
+    let with_events = ipscope_store::prepare_batch(&events(3, 0), p.id).unwrap().with_addresses(batch);
+    s.commit_batch(&mut p, with_events).unwrap();
+    let t = s.query("SELECT ip, count(*) FROM addresses GROUP BY ip ORDER BY ip").unwrap();
+    let rows: Vec<String> = t.rows.iter().map(|r| format!("{} {}", r[0].render(), r[1].render())).collect();
+    assert_eq!(rows, ["192.0.2.1 1", "192.0.2.2 1", "2001:db8::1 1"]);
+    // Through the daemon's wire the mark survives.
+    let again = ipscope_store::prepare_addresses(&[info("192.0.2.1")], 2).unwrap().deduplicated();
+    let mut bytes = Vec::new();
+    let batch = ipscope_store::prepare_batch(&events(1, 0), p.id).unwrap().with_addresses(again);
+    ipscope_store::wire::put_event_batch(&mut bytes, &batch).unwrap();
+    let back = ipscope_store::wire::take_event_batch(&mut bytes.as_slice()).unwrap();
+    s.commit_batch(&mut p, back).unwrap();
+    assert_eq!(s.query("SELECT count(*) FROM addresses").unwrap().rows[0][0], Value::Int(3));
 }

@@ -376,7 +376,7 @@ async fn info(St(state): St<Shared>) -> ApiResult {
         let sensors = b
             .query("SELECT sensor FROM events WHERE sensor IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 100")
             .map_err(ApiError::store)?;
-        let span = b.query("SELECT min(ts), max(ts) FROM events").map_err(ApiError::store)?;
+        let span = b.query("SELECT lo, hi FROM events_span").map_err(ApiError::store)?;
         Ok((kinds, sensors, span))
     })
     .await?;

@@ -8,7 +8,7 @@ use crate::{Dialect, Params, Result};
 /// The newest `top` events. `events` is a view over one table per format, and DuckDB does not
 /// push a `LIMIT` through it into the tables' scans, so a plain `ORDER BY ts DESC LIMIT n`
 /// sorted every event (7.9 M: 0.26 s against 0.06 s on one table). The query first looks for
-/// the `top` newest in the last day before the newest event (row groups outside it are skipped
+/// the `top` newest in the last day before the newest event (`Filter::span_sql`; row groups outside it are skipped
 /// by their min/max); when that day holds at least `top` events, the oldest of them bounds the
 /// scan, else every event is a candidate. Exact either way.
 pub fn sql(d: Dialect, p: &Params) -> String {
@@ -18,11 +18,12 @@ pub fn sql(d: Dialect, p: &Params) -> String {
          FROM {from} WHERE {filter} AND ts >= coalesce(( \
            SELECT CASE WHEN count(*) = {top} THEN min(ts) END FROM ( \
              SELECT ts FROM {from} WHERE {filter} \
-               AND ts >= (SELECT max(ts) FROM {from} WHERE {filter}) - INTERVAL 1 DAY \
+               AND ts >= (SELECT hi FROM ({span})) - INTERVAL 1 DAY \
              ORDER BY ts DESC LIMIT {top})), TIMESTAMP '-infinity') \
          ORDER BY ts DESC, src_ip, kind, format, username, detail, sensor, dst_port, outcome LIMIT {top}",
         from = p.filter.from(),
         filter = p.filter.sql(d),
+        span = p.filter.span_sql(d),
         top = p.top,
     )
 }

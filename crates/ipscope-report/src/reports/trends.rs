@@ -95,8 +95,8 @@ fn window(store: &dyn Query, p: &Params) -> Result<Option<Window>> {
         Some(u) => local_date(&p.tz, u - 1),
         None => {
             let d = Dialect::DuckDb;
-            let t = store.query(&format!("SELECT max(ts) FROM {} WHERE {}", p.filter.from(), p.filter.sql(d)))?;
-            match t.rows.first().and_then(|r| r.first()) {
+            let t = store.query(&p.filter.span_sql(d))?;
+            match t.rows.first().and_then(|r| r.get(1)) {
                 Some(Value::Timestamp(m)) => local_date(&p.tz, *m),
                 _ => return Ok(None),
             }
