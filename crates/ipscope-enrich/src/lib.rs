@@ -24,7 +24,7 @@ pub mod ptr;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-pub use book::AddressBook;
+pub use book::{AddressBook, MAX_KNOWN};
 pub use db::{Db, Role};
 pub use discover::{BUILTIN_NAME, Databases, builtin, default_dirs};
 pub use home::HomeNets;

@@ -17,6 +17,15 @@ use crate::schema;
 /// The key of the batch schema's metadata that names the table it goes to.
 pub(crate) const TABLE_KEY: &str = "ipscope.table";
 
+/// The event table a converted chunk goes to (named in its schema's metadata, so it travels
+/// with a batch sent to the daemon). A chunk naming no event table (from an ipscope older than
+/// schema 6) has every column it fills, `format` included: the wide table takes it.
+pub(crate) fn table_of(chunk: &RecordBatch) -> &'static str {
+    let schema = chunk.schema();
+    let named = schema.metadata().get(TABLE_KEY).map_or("", String::as_str);
+    schema::event_tables().find(|t| *t == named).unwrap_or(schema::WIDE_TABLE)
+}
+
 /// The number used for prefix arithmetic: IPv4 → the 32-bit address, IPv6 → its upper 64 bits.
 pub fn ip_number(ip: IpAddr) -> u64 {
     match ip {

@@ -113,6 +113,9 @@ pub struct PurgeOutcome {
 pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
+    /// The event tables this connection last named in the `events` view (`None` until its first
+    /// commit, which names the tables holding events; see [`schema::events_view`]).
+    viewed: Option<Vec<&'static str>>,
 }
 
 impl Store {
@@ -133,7 +136,7 @@ impl Store {
         let config = base_config().map_err(|source| StoreError::Open { path: path.clone(), source })?;
         let conn = Connection::open_with_flags(&path, config)
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
-        let store = Store { conn, path: Some(path) };
+        let store = Store { conn, path: Some(path), viewed: None };
         let current = store.schema_version()?;
         store.migrate_to(current, version)?;
         Ok(store)
@@ -152,7 +155,7 @@ impl Store {
         let config = base_config().map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
         let conn = Connection::open_with_flags(path, config)
             .map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
-        let store = Store { conn, path: Some(path.to_owned()) };
+        let store = Store { conn, path: Some(path.to_owned()), viewed: None };
         store.migrate()?;
         Ok(store)
     }
@@ -169,7 +172,7 @@ impl Store {
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
         let conn = Connection::open_with_flags(&path, config)
             .map_err(|source| fault::classify(StoreError::Open { path: path.clone(), source }, Some(&path)))?;
-        let store = Store { conn, path: Some(path) };
+        let store = Store { conn, path: Some(path), viewed: None };
         if store.check_version().map_err(|e| store.fault(e))? < schema::latest_version() {
             // A store written by an older ipscope: bring it up to date once (a short read-write
             // open), so reports never meet a missing table.
@@ -185,7 +188,7 @@ impl Store {
         let conn = base_config()
             .and_then(Connection::open_in_memory_with_flags)
             .map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
-        let store = Store { conn, path: None };
+        let store = Store { conn, path: None, viewed: None };
         store.migrate()?;
         Ok(store)
     }
@@ -198,7 +201,7 @@ impl Store {
     /// Another connection to the same database, for reading while this one writes (the
     /// daemon's report and API requests). DuckDB gives each connection a consistent snapshot.
     pub fn reader(&self) -> Result<Store> {
-        Ok(Store { conn: self.conn.try_clone()?, path: self.path.clone() })
+        Ok(Store { conn: self.conn.try_clone()?, path: self.path.clone(), viewed: None })
     }
 
     /// Runs a query typed by a user (`ipscope sql`, the API): refused unless DuckDB parses it as
@@ -323,19 +326,56 @@ impl Store {
 
     fn commit_batch_tx(&mut self, progress: &mut InputProgress, batch: EventBatch) -> Result<()> {
         self.conn.execute_batch("BEGIN TRANSACTION")?;
-        let result = self.commit_batch_inner(progress, batch);
+        let result = self.name_in_view(&batch).and_then(|()| self.commit_batch_inner(progress, batch));
+        let result = result.and_then(|()| Ok(self.conn.execute_batch("COMMIT")?));
         match result {
             Ok(()) => {
-                self.conn.execute_batch("COMMIT")?;
                 progress.recorded = true;
                 progress.committed_bytes = progress.bytes;
                 Ok(())
             }
             Err(e) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
+                // The view's change (if any) went with the transaction.
+                self.viewed = None;
                 Err(e)
             }
         }
+    }
+
+    /// Makes the `events` view name every table `batch` appends to, in the same transaction.
+    /// The first commit after opening sets it to the tables that hold events (plus this batch's).
+    fn name_in_view(&mut self, batch: &EventBatch) -> Result<()> {
+        let fresh = self.viewed.is_none();
+        let mut tables = match self.viewed.take() {
+            Some(tables) => tables,
+            None => {
+                let mut held = Vec::new();
+                for table in schema::event_tables() {
+                    let any: bool =
+                        self.conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), [], |r| r.get(0))?;
+                    if any {
+                        held.push(table);
+                    }
+                }
+                held
+            }
+        };
+        let before = tables.len();
+        for chunk in &batch.chunks {
+            let table = append::table_of(chunk);
+            if !tables.contains(&table) {
+                tables.push(table);
+            }
+        }
+        if fresh || tables.len() != before {
+            // In the order of `event_tables`, whatever order the formats came in.
+            let ordered: Vec<&'static str> = schema::event_tables().filter(|t| tables.contains(t)).collect();
+            self.conn.execute_batch(&schema::events_view(&ordered))?;
+            tables = ordered;
+        }
+        self.viewed = Some(tables);
+        Ok(())
     }
 
     fn commit_batch_inner(&self, progress: &InputProgress, batch: EventBatch) -> Result<()> {
@@ -369,14 +409,9 @@ impl Store {
         Ok(())
     }
 
-    /// Appends events to the table [`prepare_batch`] chose (named in the batch's schema
-    /// metadata, so it travels with a batch sent to the daemon). A batch naming no event table
-    /// (from an ipscope older than schema 6) has every column it fills, `format` included: the
-    /// wide table takes it.
+    /// Appends events to the table [`prepare_batch`] chose (`append::table_of`).
     fn append_events(&self, records: duckdb::arrow::record_batch::RecordBatch) -> Result<()> {
-        let named = records.schema().metadata().get(append::TABLE_KEY).cloned().unwrap_or_default();
-        let table = schema::event_tables().find(|t| *t == named).unwrap_or(schema::WIDE_TABLE);
-        self.append(table, records)
+        self.append(append::table_of(&records), records)
     }
 
     /// Appends one Arrow batch to `table` through DuckDB's appender (its columns by name).
@@ -641,7 +676,7 @@ fn create_whole(data_dir: &Path, path: &Path) -> Result<()> {
         let config = base_config().map_err(|source| StoreError::Open { path: tmp.clone(), source })?;
         let conn = Connection::open_with_flags(&tmp, config)
             .map_err(|source| StoreError::Open { path: tmp.clone(), source })?;
-        let store = Store { conn, path: Some(tmp.clone()) };
+        let store = Store { conn, path: Some(tmp.clone()), viewed: None };
         store.migrate()?;
         store.conn.execute_batch("CHECKPOINT")?;
         drop(store);

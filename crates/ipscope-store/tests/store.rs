@@ -350,3 +350,38 @@ fn a_deduplicated_address_batch_never_stores_an_address_twice() {
     s.commit_batch(&mut p, back).unwrap();
     assert_eq!(s.query("SELECT count(*) FROM addresses").unwrap().rows[0][0], Value::Int(3));
 }
+
+/// The `events` view names only the tables that hold events (over one table DuckDB answers
+/// `max(ts)` from statistics and pushes a `LIMIT` into the scan), and a format's table joins it
+/// with that format's first commit, in the same transaction.
+#[test]
+fn the_events_view_names_the_tables_that_hold_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let view =
+        |s: &Store| s.query("SELECT sql FROM duckdb_views() WHERE view_name = 'events'").unwrap().rows[0][0].render();
+    let mut s = Store::open(dir.path()).unwrap();
+    assert!(!view(&s).contains("events_sshd"));
+    let mut p = progress("a.log", b"a\n", 2);
+    p.id = s.new_input_id().unwrap();
+    s.commit_events(&mut p, &events(10, 0)).unwrap();
+    let v = view(&s);
+    assert!(v.contains("events_sshd") && !v.contains("events_wide") && !v.contains("events_cowrie"), "{v}");
+    let mut c = Event::new(5_000_000, SourceFormat::Cowrie, EventKind::Auth);
+    c.src_ip = Some("192.0.2.9".parse().unwrap());
+    let mut q = progress("c.json", b"c\n", 2);
+    q.id = s.new_input_id().unwrap();
+    s.commit_events(&mut q, &[c]).unwrap();
+    assert!(view(&s).contains("events_cowrie"));
+    assert_eq!(s.event_count().unwrap(), 11);
+    drop(s);
+    // Another connection (a later run) sees the same; its first commit keeps both tables.
+    let mut s = Store::open(dir.path()).unwrap();
+    let mut p = progress("b.log", b"b\n", 2);
+    p.id = s.new_input_id().unwrap();
+    s.commit_events(&mut p, &events(5, 100_000_000)).unwrap();
+    let v = view(&s);
+    assert!(v.contains("events_sshd") && v.contains("events_cowrie"), "{v}");
+    assert_eq!(s.event_count().unwrap(), 16);
+    let t = s.query("SELECT string_agg(DISTINCT format, ',' ORDER BY format) FROM events").unwrap();
+    assert_eq!(t.rows[0][0].render(), "sshd,cowrie");
+}

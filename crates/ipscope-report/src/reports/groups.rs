@@ -99,7 +99,11 @@ fn geo_sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
     by_ip.extend(g.carry.iter().map(|c| (*c).to_owned()));
     let mut by_all = by_ip.clone();
     by_all.extend(geo.iter().map(|c| (*c).to_owned()));
-    let nulls: Vec<String> = geo.iter().map(|c| format!("{} AS {c}", d.any_value(c))).collect();
+    // That branch keeps only rows whose geo columns are all NULL: NULL is their value. (Not
+    // `any_value(c)`: DuckDB drops that aggregate only when the column's statistics say "all
+    // NULL", which a table has and a view's padding column does not: 7.9 M sshd events, the
+    // first step 0.26 s with the plain NULL, 0.48 s with `any_value`.)
+    let nulls: Vec<String> = geo.iter().map(|c| format!("NULL AS {c}")).collect();
     let all_null = geo.iter().map(|c| format!("{c} IS NULL")).collect::<Vec<_>>().join(" AND ");
     let mut partials: Vec<String> =
         vec!["count(*) AS n".into(), "min(ts) AS first_seen".into(), "max(ts) AS last_seen".into()];
