@@ -129,3 +129,25 @@ fn feed_values_win_per_event_and_null_coordinates_do_not_pull_the_mean() {
     // 3 events at 58.4 and 1 without coordinates: the mean is 58.4, not 43.8.
     assert_eq!(linkoping[lat].render(), "58.4");
 }
+
+/// A geo report whose key no address and no event has (databases without continents) skips
+/// its scan and prints the same empty table the full query gives.
+#[test]
+fn a_key_nothing_has_gives_the_same_empty_table() {
+    let mut info = AddressInfo::new("192.0.2.10".parse().unwrap());
+    info.geo.country_code = Some("SE".into());
+    let events: Vec<Event> = (0..5).map(|i| auth(T + i, "192.0.2.10")).collect();
+    let mut s = Store::open_in_memory().unwrap();
+    let batch = prepare_batch(&events, 1).unwrap().with_addresses(prepare_addresses(&[info], T).unwrap());
+    let mut progress = InputProgress { id: 1, path: "fixture".into(), format: "sshd".into(), ..Default::default() };
+    s.commit_batch(&mut progress, batch).unwrap();
+    let p = Params::default();
+    let g = &groups::continents::GROUP;
+    let fast = groups::run(&s, &p, g).unwrap();
+    let full = s.query(&groups::sql(Dialect::DuckDb, &p, g)).unwrap();
+    assert_eq!(fast.columns, full.columns);
+    assert!(fast.rows.is_empty() && full.rows.is_empty());
+    // With a key present the shortcut is not taken: countries has its row.
+    let t = groups::run(&s, &p, &groups::countries::GROUP).unwrap();
+    assert_eq!(rows(&t).len(), 1);
+}

@@ -184,7 +184,29 @@ impl Keys {
 }
 
 pub fn run(store: &dyn Query, p: &Params, g: &GroupBy) -> Result<Table> {
-    Ok(store.query(&sql(Dialect::DuckDb, p, g))?)
+    let sql = sql(Dialect::DuckDb, p, g);
+    if !g.geo.is_empty() && !every_key_has_values(store, g)? {
+        // No row can have every key: the same (empty) table without scanning every event.
+        return Ok(store.query(&format!("SELECT * FROM ({sql}) LIMIT 0"))?);
+    }
+    Ok(store.query(&sql)?)
+}
+
+/// Whether each geo column among `g`'s keys has a value in some address or some event. Not
+/// so when the databases lack a field (DB-IP lite has no continents): then DuckDB would still
+/// group every event by address before finding that out (7.9 M events: 0.26 s; this check 1 ms,
+/// the columns a format's table lacks being NULL constants in the `events` view).
+fn every_key_has_values(store: &dyn Query, g: &GroupBy) -> Result<bool> {
+    for (column, _) in g.keys.iter().filter(|(k, _)| g.geo.contains(k)) {
+        let t = store.query(&format!(
+            "SELECT EXISTS (SELECT 1 FROM addresses WHERE {column} IS NOT NULL) \
+               OR EXISTS (SELECT 1 FROM events WHERE {column} IS NOT NULL)"
+        ))?;
+        if matches!(t.rows.first().and_then(|r| r.first()), Some(ipscope_store::Value::Bool(false))) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 macro_rules! group_report {
