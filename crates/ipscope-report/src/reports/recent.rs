@@ -5,12 +5,13 @@ use ipscope_store::{Query, Table};
 
 use crate::{Dialect, Params, Result};
 
-/// The newest `top` events. `events` is a view over one table per format, and DuckDB does not
-/// push a `LIMIT` through it into the tables' scans, so a plain `ORDER BY ts DESC LIMIT n`
-/// sorted every event (7.9 M: 0.26 s against 0.06 s on one table). The query first looks for
-/// the `top` newest in the last day before the newest event (`Filter::span_sql`; row groups outside it are skipped
-/// by their min/max); when that day holds at least `top` events, the oldest of them bounds the
-/// scan, else every event is a candidate. Exact either way.
+/// The newest `top` events. In a store of several formats `events` is a view over several
+/// tables, and DuckDB does not push a `LIMIT` through it into their scans, so a plain
+/// `ORDER BY ts DESC LIMIT n` sorted every event (7.9 M: 0.26 s against 0.06 s on one table).
+/// The query first looks for the `top` newest in the last day before the newest event
+/// (`Filter::span_sql`; row groups outside it are skipped by their min/max); when that day
+/// holds at least `top` events, the oldest of them bounds the scan, else every event is a
+/// candidate. Exact either way.
 pub fn sql(d: Dialect, p: &Params) -> String {
     format!(
         "SELECT ts, CAST(format AS VARCHAR) AS format, sensor, CAST(kind AS VARCHAR) AS kind, \
