@@ -98,6 +98,8 @@ pub struct Batcher {
     chunks: Vec<RecordBatch>,
     chunk_rows: usize,
     chunk_ips: Vec<std::net::IpAddr>,
+    /// The rollup rows of the converted events.
+    rollup: ipscope_store::Rollup,
     kinds: BTreeMap<(SourceFormat, EventKind), u64>,
     /// A conversion that failed (a bug: the columns are fixed), reported by the next `take`.
     chunk_error: Option<ipscope_store::StoreError>,
@@ -130,6 +132,7 @@ impl Batcher {
             chunks: Vec::new(),
             chunk_rows: 0,
             chunk_ips: Vec::new(),
+            rollup: ipscope_store::Rollup::default(),
             kinds: BTreeMap::new(),
             chunk_error: None,
             line_no: 0,
@@ -262,6 +265,7 @@ impl Batcher {
         for e in &self.events {
             *self.kinds.entry((e.format, e.kind)).or_default() += 1;
         }
+        self.rollup.add(&self.events);
         self.chunk_ips.extend(self.events.iter().filter_map(|e| e.src_ip));
         self.events.clear();
         self.last_start = 0;
@@ -292,7 +296,7 @@ impl Batcher {
             return Err(store_err(e));
         }
         self.chunk_rows = 0;
-        let mut events = ipscope_store::finish_batch(std::mem::take(&mut self.chunks), self.input_id)
+        let mut events = ipscope_store::finish_batch(std::mem::take(&mut self.chunks), &mut self.rollup, self.input_id)
             .map_err(|e| store_err(e.into()))?;
         let ips = std::mem::take(&mut self.chunk_ips);
         let mut new_addresses = Vec::new();

@@ -20,6 +20,14 @@ impl Dialect {
     }
 
     /// Rows matching `cond`.
+    /// A sum of counts, typed as `count(*)` is (DuckDB sums BIGINTs into a HUGEINT).
+    pub fn sum_as_count(self, expr: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("CAST(sum({expr}) AS BIGINT)"),
+            Dialect::ClickHouse => format!("toUInt64(sum({expr}))"),
+        }
+    }
+
     pub fn count_if(self, cond: &str) -> String {
         match self {
             Dialect::DuckDb => format!("count(*) FILTER (WHERE {cond})"),

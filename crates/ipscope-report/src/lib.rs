@@ -10,6 +10,7 @@ mod dialect;
 mod filter;
 pub mod local;
 pub mod reports;
+pub mod rows;
 
 use ipscope_store::{Query, StoreError, Table};
 
@@ -102,6 +103,9 @@ pub struct Params {
     pub thresholds: Vec<reports::rates::Threshold>,
     /// `activity --attacker-time`: hours in each source's own time zone.
     pub attacker_time: bool,
+    /// Let reports read the hourly rollups where they can (`--no-rollups`: raw events only,
+    /// the same answer, slower; see [`rows`]).
+    pub rollups: bool,
 }
 
 impl Default for Params {
@@ -127,6 +131,7 @@ impl Default for Params {
             days: reports::trends::DEFAULT_DAYS,
             thresholds: Vec::new(),
             attacker_time: false,
+            rollups: true,
         }
     }
 }

@@ -149,6 +149,16 @@ impl LocalTime {
         self.segments.iter().all(|(_, o)| *o == 0)
     }
 
+    /// Whether every offset is a whole number of hours and changes on a UTC hour: then the
+    /// local hour (and day) of any instant is that of its UTC hour's start, and the hourly
+    /// rollups can serve a report in this zone (see [`crate::rows`]).
+    pub fn whole_hours(&self) -> bool {
+        const HOUR: i64 = 3_600_000_000;
+        self.segments
+            .iter()
+            .all(|(start, offset)| offset % 3600 == 0 && (*start == i64::MIN || start.rem_euclid(HOUR) == 0))
+    }
+
     /// The `(start, offset)` segments (for tests).
     pub fn segments(&self) -> &[(i64, i32)] {
         &self.segments

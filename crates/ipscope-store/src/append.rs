@@ -12,6 +12,7 @@ use duckdb::arrow::error::ArrowError;
 use duckdb::arrow::record_batch::RecordBatch;
 use ipscope_event::{AddressInfo, Event, Geo, Micros};
 
+use crate::rollup::Rollup;
 use crate::schema;
 
 /// The key of the batch schema's metadata that names the table it goes to.
@@ -42,6 +43,8 @@ pub struct EventBatch {
     pub(crate) rows: usize,
     /// Addresses first seen in this batch, stored in the same transaction.
     pub(crate) addresses: Option<AddressBatch>,
+    /// The batch's rows of the hourly rollups (see `rollup.rs`), appended in its transaction.
+    pub(crate) rollup: Option<RecordBatch>,
 }
 
 impl EventBatch {
@@ -129,7 +132,9 @@ impl<'a, T> Columns<'a, T> {
 /// run it on the parser thread so the store thread only appends.
 pub fn prepare(events: &[Event], input_id: i32) -> Result<EventBatch, ArrowError> {
     let chunks = if events.is_empty() { Vec::new() } else { vec![prepare_chunk(events)?] };
-    finish(chunks, input_id)
+    let mut rollup = Rollup::default();
+    rollup.add(events);
+    finish(chunks, &mut rollup, input_id)
 }
 
 /// Converts events for the appender, all but their input id (which a new input only gets at
@@ -194,12 +199,13 @@ pub fn prepare_chunk(events: &[Event]) -> Result<RecordBatch, ArrowError> {
 /// Whether an event carries enrichment of its own (a feed's): most carry none, and skipping
 /// the 14 columns' scans for them saves the parser thread a tenth of its time on sshd. (The
 /// same test as `AddressInfo::is_unknown`, on an event.)
-fn has_enrichment(e: &Event) -> bool {
+pub(crate) fn has_enrichment(e: &Event) -> bool {
     e.geo != Geo::default() || e.asn.is_some() || e.as_org.is_some() || e.prefix.is_some() || e.home_net.is_some()
 }
 
-/// Stamps converted chunks with their input's id: the batch to commit.
-pub fn finish(chunks: Vec<RecordBatch>, input_id: i32) -> Result<EventBatch, ArrowError> {
+/// Stamps converted chunks with their input's id: the batch to commit, with the rollup rows of
+/// the same events (counted by [`Rollup::add`] as they were converted), leaving `rollup` empty.
+pub fn finish(chunks: Vec<RecordBatch>, rollup: &mut Rollup, input_id: i32) -> Result<EventBatch, ArrowError> {
     let mut rows = 0;
     let mut out = Vec::with_capacity(chunks.len());
     for chunk in chunks.into_iter().filter(|c| c.num_rows() > 0) {
@@ -212,7 +218,7 @@ pub fn finish(chunks: Vec<RecordBatch>, input_id: i32) -> Result<EventBatch, Arr
         arrays.push(ids);
         out.push(RecordBatch::try_new(Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())), arrays)?);
     }
-    Ok(EventBatch { chunks: out, rows, addresses: None })
+    Ok(EventBatch { chunks: out, rows, addresses: None, rollup: rollup.take_batch()? })
 }
 
 /// The enrichment of one row: geo, asn, as_org, prefix, home_net.

@@ -16,6 +16,7 @@ pub mod export;
 mod fault;
 mod ledger;
 pub mod owner;
+pub mod rollup;
 mod schema;
 mod table;
 pub mod wire;
@@ -35,6 +36,7 @@ pub use backend::{Backend, Query};
 pub use duckdb::arrow::record_batch::RecordBatch;
 pub use fault::locked_by;
 pub use ledger::{FileId, HEAD_BYTES, InputProgress, InputRecord, head_hash, pick_by_head};
+pub use rollup::Rollup;
 pub use schema::GEO_COLUMNS;
 pub use table::{Table, Value, format_date, format_float, format_timestamp};
 
@@ -116,7 +118,15 @@ pub struct Store {
     /// The event tables this connection last named in the `events` view (`None` until its first
     /// commit, which names the tables holding events; see [`schema::events_view`]).
     viewed: Option<Vec<&'static str>>,
+    /// The hours the rollup rows of commits since the last compaction cover, and how many
+    /// commits that was (see [`Store::compact_rollups`]).
+    rollup_dirty: Option<(Micros, Micros, u32)>,
 }
+
+/// Commits between compactions of the rollup rows they appended. A bulk ingest's batches
+/// overlap in few hours, so their partial rows are nearly final; a live stream commits every
+/// second or so, each adding a row per active key, and compaction folds them.
+const COMPACT_EVERY: u32 = 64;
 
 impl Store {
     /// Opens (creating if needed) the database in `data_dir` for reading and writing, and
@@ -136,7 +146,7 @@ impl Store {
         let config = base_config().map_err(|source| StoreError::Open { path: path.clone(), source })?;
         let conn = Connection::open_with_flags(&path, config)
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
-        let store = Store { conn, path: Some(path), viewed: None };
+        let store = Store { conn, path: Some(path), viewed: None, rollup_dirty: None };
         let current = store.schema_version()?;
         store.migrate_to(current, version)?;
         Ok(store)
@@ -155,7 +165,7 @@ impl Store {
         let config = base_config().map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
         let conn = Connection::open_with_flags(path, config)
             .map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
-        let store = Store { conn, path: Some(path.to_owned()), viewed: None };
+        let store = Store { conn, path: Some(path.to_owned()), viewed: None, rollup_dirty: None };
         store.migrate()?;
         Ok(store)
     }
@@ -172,7 +182,7 @@ impl Store {
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
         let conn = Connection::open_with_flags(&path, config)
             .map_err(|source| fault::classify(StoreError::Open { path: path.clone(), source }, Some(&path)))?;
-        let store = Store { conn, path: Some(path), viewed: None };
+        let store = Store { conn, path: Some(path), viewed: None, rollup_dirty: None };
         if store.check_version().map_err(|e| store.fault(e))? < schema::latest_version() {
             // A store written by an older ipscope: bring it up to date once (a short read-write
             // open), so reports never meet a missing table.
@@ -188,7 +198,7 @@ impl Store {
         let conn = base_config()
             .and_then(Connection::open_in_memory_with_flags)
             .map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
-        let store = Store { conn, path: None, viewed: None };
+        let store = Store { conn, path: None, viewed: None, rollup_dirty: None };
         store.migrate()?;
         Ok(store)
     }
@@ -201,7 +211,7 @@ impl Store {
     /// Another connection to the same database, for reading while this one writes (the
     /// daemon's report and API requests). DuckDB gives each connection a consistent snapshot.
     pub fn reader(&self) -> Result<Store> {
-        Ok(Store { conn: self.conn.try_clone()?, path: self.path.clone(), viewed: None })
+        Ok(Store { conn: self.conn.try_clone()?, path: self.path.clone(), viewed: None, rollup_dirty: None })
     }
 
     /// Runs a query typed by a user (`ipscope sql`, the API): refused unless DuckDB parses it as
@@ -325,6 +335,7 @@ impl Store {
     }
 
     fn commit_batch_tx(&mut self, progress: &mut InputProgress, batch: EventBatch) -> Result<()> {
+        let span = batch.rollup.as_ref().and_then(rollup::hour_span);
         self.conn.execute_batch("BEGIN TRANSACTION")?;
         let result = self.name_in_view(&batch).and_then(|()| self.commit_batch_inner(progress, batch));
         let result = result.and_then(|()| Ok(self.conn.execute_batch("COMMIT")?));
@@ -332,6 +343,16 @@ impl Store {
             Ok(()) => {
                 progress.recorded = true;
                 progress.committed_bytes = progress.bytes;
+                if let Some((lo, hi)) = span {
+                    let (l, h, n) = self.rollup_dirty.unwrap_or((lo, hi, 0));
+                    self.rollup_dirty = Some((l.min(lo), h.max(hi), n + 1));
+                }
+                if self.rollup_dirty.is_some_and(|(_, _, n)| n >= COMPACT_EVERY) {
+                    // The batch is committed whatever happens here; unfolded rows stay correct.
+                    if let Err(e) = self.compact_rollups() {
+                        tracing::warn!("compacting the rollups: {e}");
+                    }
+                }
                 Ok(())
             }
             Err(e) => {
@@ -386,7 +407,29 @@ impl Store {
         if let Some(a) = batch.addresses {
             self.append_addresses(a)?;
         }
+        if let Some(rows) = batch.rollup {
+            self.append(rollup::TABLE, rows)?;
+        }
         Ok(())
+    }
+
+    /// Folds the partial rollup rows that commits of this connection appended into one row per
+    /// key (in one transaction). The store does it every [`COMPACT_EVERY`] commits; an ingest
+    /// calls it when it ends. Reports sum the rows either way: this only keeps them few.
+    pub fn compact_rollups(&mut self) -> Result<()> {
+        let Some((lo, hi, _)) = self.rollup_dirty.take() else { return Ok(()) };
+        self.compact_where(&rollup::hours_between(lo, hi))
+    }
+
+    fn compact_where(&self, hours: &str) -> Result<()> {
+        let run = || -> Result<()> {
+            self.conn.execute_batch("BEGIN TRANSACTION")?;
+            self.conn.execute_batch(&rollup::compact_sql(hours))?;
+            Ok(self.conn.execute_batch("COMMIT")?)
+        };
+        run().inspect_err(|_| {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        })
     }
 
     fn append_addresses(&self, a: AddressBatch) -> Result<()> {
@@ -632,13 +675,34 @@ impl Store {
         let n: i64 =
             self.conn.query_row(&format!("SELECT count(*) FROM events WHERE ts < {cutoff_sql}"), [], |r| r.get(0))?;
         if commit && n > 0 {
-            for table in schema::event_tables() {
-                self.conn.execute(&format!("DELETE FROM {table} WHERE ts < {cutoff_sql}"), [])?;
-            }
-            // Retention covers what was learnt about addresses no longer seen.
-            self.conn.execute_batch(
-                "DELETE FROM addresses WHERE ip NOT IN (SELECT DISTINCT src_ip FROM events WHERE src_ip IS NOT NULL)",
-            )?;
+            // The rollups go with the events: hours before the cutoff's are dropped, the hour it
+            // cuts through is recounted from the events left in it.
+            let hour = cutoff.div_euclid(rollup::HOUR) * rollup::HOUR;
+            let run = || -> Result<()> {
+                self.conn.execute_batch("BEGIN TRANSACTION")?;
+                for table in schema::event_tables() {
+                    self.conn.execute(&format!("DELETE FROM {table} WHERE ts < {cutoff_sql}"), [])?;
+                }
+                self.conn.execute_batch(&format!(
+                    "DELETE FROM {t} WHERE hour <= make_timestamp({hour}); \
+                     INSERT INTO {t} {rows};",
+                    t = rollup::TABLE,
+                    rows = rollup::from_events_sql(&format!(
+                        "ts >= make_timestamp({hour}) AND ts < make_timestamp({next})",
+                        next = hour + rollup::HOUR
+                    )),
+                ))?;
+                // Retention covers what was learnt about addresses no longer seen.
+                self.conn.execute_batch(
+                    "DELETE FROM addresses WHERE ip NOT IN (SELECT DISTINCT src_ip FROM events WHERE src_ip IS NOT NULL)",
+                )?;
+                Ok(self.conn.execute_batch("COMMIT")?)
+            };
+            run().inspect_err(|_| {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            })?;
+            // The nightly purge is also when partial rollup rows left by earlier runs are folded.
+            self.compact_where(&rollup::split_hours())?;
             self.conn.execute_batch("CHECKPOINT")?;
         }
         Ok(PurgeOutcome { events: n.max(0) as u64, committed: commit })
@@ -676,7 +740,7 @@ fn create_whole(data_dir: &Path, path: &Path) -> Result<()> {
         let config = base_config().map_err(|source| StoreError::Open { path: tmp.clone(), source })?;
         let conn = Connection::open_with_flags(&tmp, config)
             .map_err(|source| StoreError::Open { path: tmp.clone(), source })?;
-        let store = Store { conn, path: Some(tmp.clone()), viewed: None };
+        let store = Store { conn, path: Some(tmp.clone()), viewed: None, rollup_dirty: None };
         store.migrate()?;
         store.conn.execute_batch("CHECKPOINT")?;
         drop(store);

@@ -8,8 +8,8 @@ use std::sync::LazyLock;
 use ipscope_event::SourceFormat;
 
 /// `(version, sql)`; versions start at 1 and increase by one.
-pub fn migrations() -> [(i32, &'static str); 6] {
-    [(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6.as_str())]
+pub fn migrations() -> [(i32, &'static str); 7] {
+    [(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6.as_str()), (7, V7.as_str())]
 }
 
 /// The newest schema version this build knows.
@@ -397,6 +397,31 @@ SELECT e.* EXCLUDE (country_code, country_name, continent, region, city, postal_
     coalesce(e.home_net, a.home_net) AS home_net
 FROM events e LEFT JOIN addresses a ON a.ip = e.src_ip;
 "#;
+
+// Hourly rollups (see rollup.rs): what reports read instead of raw events when their filters
+// allow. A store with events gets its rollups counted from them here, once.
+static V7: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "CREATE TABLE {table} (
+    hour          TIMESTAMP NOT NULL,   -- UTC, the hour's start
+    format        source_format NOT NULL,
+    kind          event_kind NOT NULL,
+    outcome       outcome,
+    src_ip        VARCHAR,
+    src_ipnum     UBIGINT,
+    src_family    UTINYINT,
+    feed_provider VARCHAR,
+    own_geo       BOOLEAN NOT NULL,     -- the events carry enrichment of their own (a feed's)
+    events        BIGINT NOT NULL,      -- events of this key in this hour
+    first_seen    TIMESTAMP NOT NULL,
+    last_seen     TIMESTAMP NOT NULL
+);
+INSERT INTO {table} {rows};
+",
+        table = crate::rollup::TABLE,
+        rows = crate::rollup::from_events_sql("TRUE"),
+    )
+});
 
 #[cfg(test)]
 mod tests {

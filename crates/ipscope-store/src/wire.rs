@@ -90,14 +90,16 @@ pub fn take_batches(input: &mut &[u8]) -> Result<Vec<RecordBatch>> {
 /// Appends an event batch (with its addresses).
 pub fn put_event_batch(out: &mut Vec<u8>, b: &EventBatch) -> Result<()> {
     put_batches(out, &b.chunks)?;
-    put_batch(out, b.addresses.as_ref().and_then(|a| a.batch.as_ref()))
+    put_batch(out, b.addresses.as_ref().and_then(|a| a.batch.as_ref()))?;
+    put_batch(out, b.rollup.as_ref())
 }
 
 /// Takes what [`put_event_batch`] wrote.
 pub fn take_event_batch(input: &mut &[u8]) -> Result<EventBatch> {
     let chunks = take_batches(input)?;
     let addresses = take_batch(input)?.map(address_batch);
-    Ok(EventBatch { rows: chunks.iter().map(RecordBatch::num_rows).sum(), chunks, addresses })
+    let rollup = take_batch(input)?;
+    Ok(EventBatch { rows: chunks.iter().map(RecordBatch::num_rows).sum(), chunks, addresses, rollup })
 }
 
 fn address_batch(b: RecordBatch) -> AddressBatch {

@@ -151,7 +151,7 @@ fn a_schema_1_store_is_migrated_by_a_read_only_open() {
              (SELECT count(year_anchor) FROM inputs)",
         )
         .unwrap();
-    assert_eq!(t.rows[0][1].render(), "6");
+    assert_eq!(t.rows[0][1].render(), "7");
     // V5: the reverse DNS cache.
     assert_eq!(s.query("SELECT count(*) FROM ptr_cache").unwrap().rows[0][0], Value::Int(0));
     let t = s.query("SELECT count(*) FROM inputs WHERE mark_len IS NULL AND cursor IS NULL").unwrap();

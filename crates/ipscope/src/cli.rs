@@ -458,6 +458,9 @@ pub struct ReportCmd {
     /// activity: hours and weekdays in each source's own time zone (GeoIP City), not --tz
     #[arg(long, env = "IPSCOPE_ATTACKER_TIME")]
     pub attacker_time: bool,
+    /// Count raw events only, not the hourly rollups (the same answer, slower: for checking)
+    #[arg(long, env = "IPSCOPE_NO_ROLLUPS")]
+    pub no_rollups: bool,
     /// services: only connections to this host
     #[arg(long, env = "IPSCOPE_HOST", value_name = "ADDR")]
     pub host: Option<std::net::IpAddr>,

@@ -28,38 +28,48 @@ impl Dnsmasq {
             .status()
             .unwrap();
         assert!(ok.success(), "scripts/test-deps.sh dns failed (dnsmasq)");
-        // A free port: bound, read, released (dnsmasq binds it a moment later).
-        let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let log = dir.join("dnsmasq.log");
-        let v6 = "5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.7.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
-        let child = Command::new("dnsmasq")
-            .args([
-                "--keep-in-foreground",
-                "--conf-file=/dev/null",
-                "--no-resolv",
-                "--no-hosts",
-                "--listen-address=127.0.0.1",
-                "--bind-interfaces",
-                "--pid-file=",
-                &format!("--port={port}"),
-                "--ptr-record=7.100.51.198.in-addr.arpa,brute.example.net",
-                &format!("--ptr-record={v6},v6-host.example.org"),
-                "--local=/arpa/",
-                "--log-queries",
-                &format!("--log-facility={}", log.display()),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dnsmasq");
-        let d = Dnsmasq { child, addr: format!("127.0.0.1:{port}"), log };
-        // Ready when it logged that it started.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !std::fs::read_to_string(&d.log).unwrap_or_default().contains("started") {
-            assert!(Instant::now() < deadline, "dnsmasq did not start");
-            std::thread::sleep(Duration::from_millis(50));
+        // A free port: bound, read, released (dnsmasq binds it a moment later). The port may be
+        // taken in between, or for TCP (dnsmasq binds both): then dnsmasq exits, and the next
+        // attempt takes another port.
+        for attempt in 1..=5 {
+            let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let log = dir.join(format!("dnsmasq-{attempt}.log"));
+            let v6 = "5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.7.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+            let child = Command::new("dnsmasq")
+                .args([
+                    "--keep-in-foreground",
+                    "--conf-file=/dev/null",
+                    "--no-resolv",
+                    "--no-hosts",
+                    "--listen-address=127.0.0.1",
+                    "--bind-interfaces",
+                    "--pid-file=",
+                    &format!("--port={port}"),
+                    "--ptr-record=7.100.51.198.in-addr.arpa,brute.example.net",
+                    &format!("--ptr-record={v6},v6-host.example.org"),
+                    "--local=/arpa/",
+                    "--log-queries",
+                    &format!("--log-facility={}", log.display()),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("dnsmasq");
+            let mut d = Dnsmasq { child, addr: format!("127.0.0.1:{port}"), log };
+            // Ready when it logged that it started.
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                if std::fs::read_to_string(&d.log).unwrap_or_default().contains("started") {
+                    return d;
+                }
+                if d.child.try_wait().unwrap().is_some() {
+                    break; // exited at start: another port
+                }
+                assert!(Instant::now() < deadline, "dnsmasq did not start within 20 s");
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
-        d
+        panic!("dnsmasq exited at start 5 times (see {}/dnsmasq-*.log)", dir.display())
     }
 
     /// PTR queries it has received so far.

@@ -154,3 +154,69 @@ fn the_readme_notebook_example_reads_addresses_as_text() {
     assert!(rows[0].starts_with("('") && rows[0].contains('.'), "addresses as text: {rows:?}");
     assert_eq!(python.trim(), format!("[{}]", rows.join(", ")));
 }
+
+/// The reports the hourly rollups serve (issue 12: "say which reports are served from rollups
+/// and prove equality with the raw-event answer"): with each filter and window shape, the query
+/// log shows the report read `rollup_hourly`, and `--no-rollups` (raw events only) prints the
+/// same bytes. The cases the rollups cannot serve are shown to fall back.
+#[test]
+fn served_reports_read_the_rollups_and_print_the_raw_event_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = store(dir.path());
+    let served: &[&[&str]] = &[
+        &["daily"],
+        &["daily", "--tz", "America/Chicago"],
+        &["daily", "--since", "2026-03-04T10:30:00Z", "--until", "2026-03-09T07:15:10Z"],
+        &["daily", "--source", "sshd,asa", "--no-probes"],
+        &["top-ips"],
+        &["top-ips", "--source", "cowrie,sshd"],
+        &["top-ips", "--kind", "auth", "--since", "2026-03-04", "--until", "2026-03-06"],
+        &["top-ips", "--since", "2026-03-04T10:30:00Z", "--min-events", "3"],
+        &["top-ips", "--src", "0.0.0.0/1,2000::/3"],
+        &["nets"],
+        &["nets", "--prefix", "16", "--prefix6", "32"],
+        &["nets", "--registered"],
+        &["nets", "--drill", "0.0.0.0/0"],
+        &["countries"],
+        &["countries", "--since", "2026-03-05T00:00:01Z"],
+        &["cities"],
+        &["continents"],
+        &["asns"],
+        &["asns", "--kind", "feed_event,deny"],
+        &["summary"],
+        &["summary", "--until", "2026-03-06T12:00:00Z", "--home", "0.0.0.0/2,2001:db8::/32", "--external"],
+        &["top-ips", "--home", "0.0.0.0/2", "--home-only"],
+        &["activity"],
+        &["activity", "--tz", "America/Chicago", "--source", "zeek_conn"],
+        &["timeline"],
+        &["timeline", "--by", "format", "--bucket", "hour", "--since", "2026-03-05T03:20:00Z"],
+        &["trends"],
+        &["trends", "--by", "country", "--days", "7"],
+        &["trends", "--by", "prefix", "--prefix", "16"],
+        &["trends", "--by", "source", "--tz", "Europe/Berlin"],
+        &["asn-trend", "--asn", "29518"],
+        &["daily", "--asn", "29518,15169"],
+        &["top-ips", "--asn", "29518"],
+        &["nets", "--asn", "29518"],
+        &["low-success"],
+        &["low-success", "-s", "0.5", "--since", "2026-03-04T10:30:00Z"],
+    ];
+    let fallback: &[&[&str]] =
+        &[&["daily", "--tz", "Asia/Kolkata"], &["top-ips", "--sensor", "honeypot-1"], &["top-users"], &["feeds"]];
+    let run = |args: &[&str], rollups: bool| {
+        let mut c = ipscope(&data);
+        c.args(["-vv", "report"]).args(args).args(["--top", "50", "--format", "csv"]);
+        if !rollups {
+            c.arg("--no-rollups");
+        }
+        run_ok(&mut c)
+    };
+    for (args, serves) in served.iter().map(|a| (a, true)).chain(fallback.iter().map(|a| (a, false))) {
+        let (with, log) = run(args, true);
+        let (without, raw_log) = run(args, false);
+        assert_eq!(log.contains("rollup_hourly"), serves, "report {}: rollups used = {}", args.join(" "), !serves);
+        assert!(!raw_log.contains("rollup_hourly"), "report {} --no-rollups read the rollups", args.join(" "));
+        assert!(with.lines().count() > 1 || args.contains(&"--sensor"), "report {}: no rows", args.join(" "));
+        assert_eq!(with, without, "report {}: the rollups' answer differs from the events'", args.join(" "));
+    }
+}

@@ -13,23 +13,28 @@ use std::collections::HashMap;
 use ipscope_store::{Query, Table, Value};
 
 use crate::local::offset_at;
+use crate::rows::Rows;
 use crate::{Dialect, LocalTime, Params, Result, Zone};
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> String {
     let local = lt.sql(d, "ts");
-    let from = p.filter.from();
+    // Served by the rollups in whole-hour zones (see [`crate::rows`]).
+    let rows = Rows::for_report(d, p, &p.filter, Some(lt));
     let cols: Vec<String> = DAYS
         .iter()
         .enumerate()
-        .map(|(i, name)| format!("{} AS {name}", d.count_if(&format!("dow = {}", i + 1))))
+        .map(|(i, name)| format!("{} AS {name}", rows.count_if(d, &format!("dow = {}", i + 1))))
         .collect();
     format!(
-        "SELECT hour, {cols}, count(*) AS total FROM (\
-           SELECT {hour} AS hour, {dow} AS dow FROM {from} WHERE {filter}\
+        "SELECT hour, {cols}, {count} AS total FROM (\
+           SELECT {hour} AS hour, {dow} AS dow{n} FROM {from} WHERE {filter}\
          ) GROUP BY hour ORDER BY hour",
         cols = cols.join(", "),
+        count = rows.count(d),
+        n = rows.n_column(),
+        from = rows.from(),
         hour = d.hour(&local),
         dow = d.iso_weekday(&local),
         filter = p.filter.sql(d),

@@ -17,6 +17,7 @@
 
 use ipscope_store::{Query, Table};
 
+use crate::rows::Rows;
 use crate::{Dialect, Params, Result};
 
 /// Outside sightings, and their category.
@@ -29,17 +30,21 @@ pub const PRODUCTION: &str =
 /// A production success: an accepted authentication or an opened session.
 pub const SUCCESS: &str = "((kind IN ('auth', 'key_auth') AND outcome = 'success') OR kind = 'session_open')";
 
+/// Served by the rollups (see [`crate::rows`]): every figure is a count or a first time per
+/// address and format / kind / outcome.
 pub fn sql(d: Dialect, p: &Params) -> String {
-    let from = p.filter.from();
+    let rows = Rows::for_report(d, p, &p.filter, None);
+    let from = rows.from();
+    let count = rows.count(d);
     let filter = format!("{} AND src_ip IS NOT NULL", p.filter.sql(d));
     format!(
         "WITH o AS (\
-           SELECT src_ip, min(ts) AS first_outside, count(*) AS outside_events, {cats} AS outside \
+           SELECT src_ip, {first} AS first_outside, {count} AS outside_events, {cats} AS outside \
            FROM {from} WHERE {filter} AND {OUTSIDE} GROUP BY src_ip\
          ), a AS (\
-           SELECT src_ip, min(ts) AS first_auth, count(*) AS attempts, {succ} AS successes, \
+           SELECT src_ip, {first} AS first_auth, {count} AS attempts, {succ} AS successes, \
              {first_succ} AS first_success, {formats} AS auth_sources \
-           FROM {from} WHERE {filter} AND {PRODUCTION} GROUP BY src_ip HAVING count(*) >= {min}\
+           FROM {from} WHERE {filter} AND {PRODUCTION} GROUP BY src_ip HAVING {count} >= {min}\
          ), j AS (\
            SELECT o.src_ip AS ip, \
              CASE WHEN a.successes > 0 AND a.first_success > o.first_outside THEN 1 \
@@ -53,8 +58,9 @@ pub fn sql(d: Dialect, p: &Params) -> String {
            first_outside, outside, outside_events, first_auth, auth_sources, gap_hours, attempts, successes, first_success \
          FROM j ORDER BY tier, attempts DESC, ip LIMIT {top}",
         cats = d.list_distinct_if(CATEGORY, "TRUE"),
-        succ = d.count_if(SUCCESS),
-        first_succ = d.min_if("ts", SUCCESS),
+        first = rows.first(),
+        succ = rows.count_if(d, SUCCESS),
+        first_succ = d.min_if(rows.first_column(), SUCCESS),
         formats = d.list_distinct_if("CAST(format AS VARCHAR)", "TRUE"),
         gap = d.seconds_between("o.first_outside", "a.first_auth"),
         min = p.min_events.max(1),

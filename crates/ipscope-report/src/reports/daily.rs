@@ -3,15 +3,20 @@
 
 use ipscope_store::{Query, Table};
 
+use crate::rows::Rows;
 use crate::{Dialect, LocalTime, Params, Result};
 
+/// Served by the rollups (see [`crate::rows`]): a distinct address count per day is exact from
+/// rows keyed by address.
 pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> String {
-    let from = p.filter.from();
+    let rows = Rows::for_report(d, p, &p.filter, Some(lt));
     format!(
         "SELECT day, {weekday} AS weekday, events, ips FROM (\
-           SELECT {day} AS day, count(*) AS events, {ips} AS ips \
+           SELECT {day} AS day, {count} AS events, {ips} AS ips \
            FROM {from} WHERE {filter} GROUP BY 1\
          ) ORDER BY day",
+        from = rows.from(),
+        count = rows.count(d),
         weekday = d.weekday("day"),
         day = d.day(&lt.sql(d, "ts")),
         ips = d.count_distinct("src_ip"),

@@ -4,6 +4,7 @@
 
 use ipscope_store::{Query, Table};
 
+use crate::rows::Rows;
 use crate::{Dialect, Params, Result};
 
 /// One "events per X" report.
@@ -107,15 +108,24 @@ fn geo_sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
     let all_null = geo.iter().map(|c| format!("{c} IS NULL")).collect::<Vec<_>>().join(" AND ");
     let mut partials: Vec<String> =
         vec!["count(*) AS n".into(), "min(ts) AS first_seen".into(), "max(ts) AS last_seen".into()];
+    // The first branch from the rollups when they hold what it reads (see `rollup_serves`).
+    let rows = if rollup_serves(g) { Rows::for_report(d, p, &inner_filter, None) } else { Rows::events("events") };
+    let mut rolled: Vec<String> = vec![
+        format!("{} AS n", rows.count(d)),
+        format!("{} AS first_seen", rows.first()),
+        format!("{} AS last_seen", rows.last()),
+    ];
     let mut outer_extra = Vec::new();
     for (i, (a, name)) in g.extra.iter().enumerate() {
         let e = match a {
             Agg::CountIf(c) => {
                 partials.push(format!("{} AS x{i}", d.count_if(c)));
+                rolled.push(format!("{} AS x{i}", rows.count_if(d, c)));
                 format!("sum(x{i})")
             }
             Agg::Sum(e) => {
                 partials.push(format!("sum({e}) AS x{i}"));
+                rolled.push(format!("sum({e}) AS x{i}"));
                 format!("sum(x{i})")
             }
             Agg::Distinct(e) => d.count_distinct(e),
@@ -132,9 +142,10 @@ fn geo_sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
         .map(|i| format!(", p.x{i}"))
         .collect();
     let k = Keys::of(g);
+    let no_own_geo = if rows.is_rollup() { "NOT own_geo".to_owned() } else { all_null.clone() };
     format!(
         "WITH p AS (\
-           SELECT {ip_cols}, {nulls}, {partials} FROM events WHERE {filter} AND {only} AND {all_null} \
+           SELECT {ip_cols}, {nulls}, {rolled} FROM {per_ip} WHERE {filter} AND {only} AND {no_own_geo} \
            GROUP BY {ip_cols} \
            UNION ALL \
            SELECT {all_cols}, {partials} FROM events WHERE {filter} AND {only} AND NOT ({all_null}) \
@@ -151,6 +162,8 @@ fn geo_sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
         all_cols = by_all.join(", "),
         nulls = nulls.join(", "),
         partials = partials.join(", "),
+        rolled = rolled.join(", "),
+        per_ip = rows.from(),
         filter = inner_filter.sql(d),
         only = g.only,
         carried = carried.concat(),
@@ -164,6 +177,25 @@ fn geo_sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
         min = p.min_events.max(1),
         top = p.top,
     )
+}
+
+/// Whether the rollups hold what a geo report's first branch reads: its carried columns and
+/// the conditions of its counts are rollup columns, and it sums no event column.
+fn rollup_serves(g: &GroupBy) -> bool {
+    const ROLLUP_COLUMNS: &[&str] = &["format", "kind", "outcome", "feed_provider"];
+    g.only == "TRUE"
+        && g.carry.iter().all(|c| ROLLUP_COLUMNS.contains(c))
+        && g.extra.iter().all(|(a, _)| match a {
+            // `kind = 'auth'`, `outcome = 'success'`, or several joined by AND.
+            Agg::CountIf(c) => c.split(" AND ").all(|part| {
+                let value = part.strip_prefix("kind = '").or_else(|| part.strip_prefix("outcome = '"));
+                value
+                    .and_then(|v| v.strip_suffix('\''))
+                    .is_some_and(|v| v.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            }),
+            Agg::Sum(_) => false,
+            Agg::Distinct(_) | Agg::Max(_) | Agg::Avg(_) => true,
+        })
 }
 
 /// The grouping columns of a report, rendered for SELECT, GROUP BY / ORDER BY and WHERE.

@@ -5,6 +5,7 @@
 
 use ipscope_store::{Query, Table};
 
+use crate::rows::Rows;
 use crate::{By, Dialect, Params, ReportError, Result};
 
 pub fn sql(d: Dialect, p: &Params) -> String {
@@ -22,10 +23,13 @@ pub fn sql(d: Dialect, p: &Params) -> String {
         ),
     };
     let filter = format!("{} AND {col} IS NOT NULL AND kind IN ('auth', 'session_open')", p.filter.sql(d));
+    // By address, the ranking is served by the rollups (see [`crate::rows`]); the users'
+    // list of the top rows always comes from events.
+    let rows = if col == "src_ip" { Rows::for_report(d, p, &p.filter, None) } else { Rows::events(from) };
     format!(
         "WITH s AS (\
            SELECT {col}, {auths} AS auths, {sessions} AS sessions \
-           FROM {from} WHERE {filter} GROUP BY {col} \
+           FROM {ranked} WHERE {filter} GROUP BY {col} \
            HAVING auths > 0 AND sessions > 0 AND sessions < {ratio} * auths \
            ORDER BY sessions / auths, auths DESC, {col} LIMIT {top}\
          ), l AS (\
@@ -35,8 +39,9 @@ pub fn sql(d: Dialect, p: &Params) -> String {
          SELECT s.{col} AS {label}, s.auths, s.sessions, round(s.sessions / s.auths, 4) AS ratio, \
            coalesce(l.lst, '') AS {list_label} \
          FROM s LEFT JOIN l ON s.{col} = l.{col} ORDER BY s.sessions / s.auths, s.auths DESC, s.{col}",
-        auths = d.count_if("kind = 'auth'"),
-        sessions = d.count_if("kind = 'session_open'"),
+        ranked = rows.from(),
+        auths = rows.count_if(d, "kind = 'auth'"),
+        sessions = rows.count_if(d, "kind = 'session_open'"),
         ratio = p.ratio,
         top = p.top,
         list = d.list_distinct_if(list_col, &list_cond),

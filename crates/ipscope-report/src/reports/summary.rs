@@ -3,14 +3,20 @@
 
 use ipscope_store::{Query, Table};
 
+use crate::rows::Rows;
 use crate::{Dialect, Params, Result};
 
+/// Served by the rollups (see [`crate::rows`]).
 pub fn sql(d: Dialect, p: &Params) -> String {
+    let rows = Rows::for_report(d, p, &p.filter, None);
     format!(
-        "SELECT CAST(format AS VARCHAR) AS format, CAST(kind AS VARCHAR) AS kind, count(*) AS events, \
-           min(ts) AS first_seen, max(ts) AS last_seen \
+        "SELECT CAST(format AS VARCHAR) AS format, CAST(kind AS VARCHAR) AS kind, {count} AS events, \
+           {first} AS first_seen, {last} AS last_seen \
          FROM {from} WHERE {filter} GROUP BY 1, 2 ORDER BY 1, 2",
-        from = p.filter.from(),
+        count = rows.count(d),
+        first = rows.first(),
+        last = rows.last(),
+        from = rows.from(),
         filter = p.filter.sql(d),
     )
 }

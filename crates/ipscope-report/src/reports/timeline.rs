@@ -4,6 +4,7 @@
 
 use ipscope_store::{Query, Table};
 
+use crate::rows::Rows;
 use crate::{By, Dialect, LocalTime, Params, ReportError, Result};
 
 pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> Result<String> {
@@ -14,11 +15,17 @@ pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> Result<String> {
             return Err(ReportError::Invalid("timeline: --by kind or --by format".into()));
         }
     };
+    // Served by the rollups for hours and days in whole-hour zones (see [`crate::rows`]).
+    let rows = match p.bucket {
+        crate::Bucket::Minute => Rows::events(p.filter.from()),
+        crate::Bucket::Hour | crate::Bucket::Day => Rows::for_report(d, p, &p.filter, Some(lt)),
+    };
     Ok(format!(
-        "SELECT {bucket} AS time, CAST({key} AS VARCHAR) AS {name}, count(*) AS events \
+        "SELECT {bucket} AS time, CAST({key} AS VARCHAR) AS {name}, {count} AS events \
          FROM {from} WHERE {filter} GROUP BY 1, 2 ORDER BY 1, 2",
         bucket = d.truncate(p.bucket, &lt.sql(d, "ts")),
-        from = p.filter.from(),
+        count = rows.count(d),
+        from = rows.from(),
         filter = p.filter.sql(d),
     ))
 }

@@ -9,6 +9,7 @@
 
 use ipscope_store::{Query, Table};
 
+use crate::rows::Rows;
 use crate::{Dialect, Params, Result};
 
 pub struct Dimension {
@@ -26,12 +27,20 @@ pub struct Dimension {
     pub geo: bool,
 }
 
+/// `extra_where` may only read the source address columns. When the rows are addresses
+/// (`top-ips`, `nets --drill`) the ranking and the formats come from the rollups where they can
+/// serve (see [`crate::rows`]); the distinct users of the top rows always from events.
 pub fn sql(d: Dialect, p: &Params, dim: &Dimension, extra_where: &str) -> String {
     let from = p.filter.from();
+    let rows = if dim.col == "src_ip" { Rows::for_report(d, p, &p.filter, None) } else { Rows::events(from) };
+    let ranked = rows.from();
     let filter = format!("{} AND {} IS NOT NULL AND {extra_where}", p.filter.sql(d), dim.col);
     let col = dim.col;
-    let sessions_agg =
-        if dim.sessions { format!(", {} AS sessions", d.count_if("kind = 'session_open'")) } else { String::new() };
+    let sessions_agg = if dim.sessions {
+        format!(", {} AS sessions", rows.count_if(d, "kind = 'session_open'"))
+    } else {
+        String::new()
+    };
     let sessions_out = if dim.sessions { ", t.sessions" } else { "" };
     let (geo_out, geo_join) = if dim.geo {
         (", a.country_code AS country, a.as_org, a.prefix", format!(" LEFT JOIN addresses a ON a.ip = t.{col}"))
@@ -40,14 +49,14 @@ pub fn sql(d: Dialect, p: &Params, dim: &Dimension, extra_where: &str) -> String
     };
     format!(
         "WITH t AS (\
-           SELECT {col}, count(*) AS events, min(ts) AS first_seen, max(ts) AS last_seen{sessions_agg} \
-           FROM {from} WHERE {filter} GROUP BY {col} HAVING count(*) >= {min} \
+           SELECT {col}, {count} AS events, {first} AS first_seen, {last} AS last_seen{sessions_agg} \
+           FROM {ranked} WHERE {filter} GROUP BY {col} HAVING {count} >= {min} \
            ORDER BY events DESC, {col} LIMIT {top}\
          ), u AS (\
            SELECT {col}, {distinct} AS n FROM {from} \
            WHERE {filter} AND {col} IN (SELECT {col} FROM t) GROUP BY {col}\
          ), f AS (\
-           SELECT {col}, format FROM {from} \
+           SELECT {col}, format FROM {ranked} \
            WHERE {filter} AND {col} IN (SELECT {col} FROM t) GROUP BY {col}, format\
          ), src AS (\
            SELECT {col}, {sources} AS sources FROM f GROUP BY {col}\
@@ -57,6 +66,9 @@ pub fn sql(d: Dialect, p: &Params, dim: &Dimension, extra_where: &str) -> String
            round(t.events / greatest({secs} / 86400.0, 1.0), 1) AS per_day{sessions_out}, src.sources{geo_out} \
          FROM t LEFT JOIN u ON t.{col} = u.{col} LEFT JOIN src ON t.{col} = src.{col}{geo_join} \
          ORDER BY t.events DESC, t.{col}",
+        count = rows.count(d),
+        first = rows.first(),
+        last = rows.last(),
         min = p.min_events.max(1),
         top = p.top,
         distinct = d.count_distinct(dim.distinct_col),

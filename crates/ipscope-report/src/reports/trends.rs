@@ -25,6 +25,7 @@ use chrono::{Days, NaiveDate};
 use ipscope_store::{Query, Table, Value};
 
 use crate::local::{day_start, local_date};
+use crate::rows::Rows;
 use crate::{By, Dialect, LocalTime, Params, ReportError, Result};
 
 /// Default window, in days.
@@ -54,18 +55,25 @@ struct Key {
     label: Option<(&'static str, &'static str)>,
     name: &'static str,
     from: &'static str,
+    /// The enrichment columns the key reads when the rollups can serve it (see
+    /// [`crate::rows`]); `None` when they cannot (users, ports, taxonomies are not in them).
+    rollup_geo: Option<&'static [&'static str]>,
 }
 
 fn key(d: Dialect, p: &Params) -> Result<Key> {
     let from = p.filter.from();
-    let k = |expr: &str, name, from| Key { expr: expr.to_owned(), label: None, name, from };
+    let k = |expr: &str, name, from| Key { expr: expr.to_owned(), label: None, name, from, rollup_geo: Some(&[]) };
     Ok(match p.by {
-        By::Asn => Key { label: Some(("as_org", "as_org")), ..k("asn", "asn", "events_geo") },
-        By::Country => k("country_code", "country", "events_geo"),
-        By::Taxonomy => k("taxonomy", "taxonomy", from),
-        By::Port => k("dst_port", "port", from),
+        By::Asn => Key {
+            label: Some(("as_org", "as_org")),
+            rollup_geo: Some(&["asn", "as_org"]),
+            ..k("asn", "asn", "events_geo")
+        },
+        By::Country => Key { rollup_geo: Some(&["country_code"]), ..k("country_code", "country", "events_geo") },
+        By::Taxonomy => Key { rollup_geo: None, ..k("taxonomy", "taxonomy", from) },
+        By::Port => Key { rollup_geo: None, ..k("dst_port", "port", from) },
         By::Format => k("CAST(format AS VARCHAR)", "source", from),
-        By::User => k("username", "user", from),
+        By::User => Key { rollup_geo: None, ..k("username", "user", from) },
         By::Ip => k("src_ip", "ip", from),
         By::Kind => k("CAST(kind AS VARCHAR)", "kind", from),
         By::Prefix => {
@@ -80,7 +88,7 @@ fn key(d: Dialect, p: &Params) -> Result<Key> {
                 s6 = 64 - u32::from(p.prefix_v6),
                 s4 = 32 - u32::from(p.prefix_v4),
             );
-            Key { expr, label: None, name: "prefix", from }
+            Key { expr, label: None, name: "prefix", from, rollup_geo: Some(&[]) }
         }
     })
 }
@@ -133,12 +141,17 @@ fn series(store: &dyn Query, p: &Params, w: &Window) -> Result<(Key, Series)> {
     pw.filter.until = Some(w.until);
     let lt = LocalTime::for_range(&p.tz, w.since, w.until);
     let label = k.label.map_or(String::new(), |(e, n)| format!(", max({e}) AS {n}"));
+    let rows = match k.rollup_geo {
+        Some(geo) => Rows::with_geo(d, &pw, &pw.filter, Some(&lt), geo),
+        None => Rows::events(k.from),
+    };
     let sql = format!(
-        "SELECT {expr} AS k, {day} AS day, count(*) AS n{label} FROM {from} \
+        "SELECT {expr} AS k, {day} AS day, {count} AS n{label} FROM {from} \
          WHERE {filter} AND {expr} IS NOT NULL GROUP BY 1, 2",
         expr = k.expr,
         day = d.day(&lt.sql(d, "ts")),
-        from = k.from,
+        count = rows.count(d),
+        from = rows.from(),
         filter = pw.filter.sql(d),
     );
     let t = store.query(&sql)?;

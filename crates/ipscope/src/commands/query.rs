@@ -148,6 +148,7 @@ fn report_params(ctx: &Ctx, a: &ReportCmd) -> Result<(&'static Report, Params)> 
     p.host = a.host;
     p.days = a.days;
     p.attacker_time = a.attacker_time;
+    p.rollups = !a.no_rollups;
     p.thresholds = thresholds(ctx, &a.thresholds)?;
     p.bucket = match a.bucket {
         BucketArg::Minute => ipscope_report::Bucket::Minute,
