@@ -118,14 +118,13 @@ pub struct Store {
     /// The event tables this connection last named in the `events` view (`None` until its first
     /// commit, which names the tables holding events; see [`schema::events_view`]).
     viewed: Option<Vec<&'static str>>,
-    /// The hours the rollup rows of commits since the last compaction cover, and how many
-    /// commits that was (see [`Store::compact_rollups`]).
-    rollup_dirty: Option<(Micros, Micros, u32)>,
+    /// The hours commits since the last compaction split (see [`Store::compact_rollups`]).
+    rollup_dirty: rollup::Dirty,
 }
 
-/// Commits between compactions of the rollup rows they appended. A bulk ingest's batches
-/// overlap in few hours, so their partial rows are nearly final; a live stream commits every
-/// second or so, each adding a row per active key, and compaction folds them.
+/// Commits between compactions of the rollup rows they appended, in the hours several commits
+/// appended to (`rollup::Dirty`): a live stream commits every second or so into the same hour,
+/// each adding a row per active key; a time-ordered bulk ingest, once or twice an hour.
 const COMPACT_EVERY: u32 = 64;
 
 impl Store {
@@ -146,7 +145,7 @@ impl Store {
         let config = base_config().map_err(|source| StoreError::Open { path: path.clone(), source })?;
         let conn = Connection::open_with_flags(&path, config)
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
-        let store = Store { conn, path: Some(path), viewed: None, rollup_dirty: None };
+        let store = Store { conn, path: Some(path), viewed: None, rollup_dirty: rollup::Dirty::default() };
         let current = store.schema_version()?;
         store.migrate_to(current, version)?;
         Ok(store)
@@ -165,7 +164,7 @@ impl Store {
         let config = base_config().map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
         let conn = Connection::open_with_flags(path, config)
             .map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
-        let store = Store { conn, path: Some(path.to_owned()), viewed: None, rollup_dirty: None };
+        let store = Store { conn, path: Some(path.to_owned()), viewed: None, rollup_dirty: rollup::Dirty::default() };
         store.migrate()?;
         Ok(store)
     }
@@ -182,7 +181,7 @@ impl Store {
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
         let conn = Connection::open_with_flags(&path, config)
             .map_err(|source| fault::classify(StoreError::Open { path: path.clone(), source }, Some(&path)))?;
-        let store = Store { conn, path: Some(path), viewed: None, rollup_dirty: None };
+        let store = Store { conn, path: Some(path), viewed: None, rollup_dirty: rollup::Dirty::default() };
         if store.check_version().map_err(|e| store.fault(e))? < schema::latest_version() {
             // A store written by an older ipscope: bring it up to date once (a short read-write
             // open), so reports never meet a missing table.
@@ -198,7 +197,7 @@ impl Store {
         let conn = base_config()
             .and_then(Connection::open_in_memory_with_flags)
             .map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
-        let store = Store { conn, path: None, viewed: None, rollup_dirty: None };
+        let store = Store { conn, path: None, viewed: None, rollup_dirty: rollup::Dirty::default() };
         store.migrate()?;
         Ok(store)
     }
@@ -211,7 +210,12 @@ impl Store {
     /// Another connection to the same database, for reading while this one writes (the
     /// daemon's report and API requests). DuckDB gives each connection a consistent snapshot.
     pub fn reader(&self) -> Result<Store> {
-        Ok(Store { conn: self.conn.try_clone()?, path: self.path.clone(), viewed: None, rollup_dirty: None })
+        Ok(Store {
+            conn: self.conn.try_clone()?,
+            path: self.path.clone(),
+            viewed: None,
+            rollup_dirty: rollup::Dirty::default(),
+        })
     }
 
     /// Runs a query typed by a user (`ipscope sql`, the API): refused unless DuckDB parses it as
@@ -335,7 +339,8 @@ impl Store {
     }
 
     fn commit_batch_tx(&mut self, progress: &mut InputProgress, batch: EventBatch) -> Result<()> {
-        let span = batch.rollup.as_ref().and_then(rollup::hour_span);
+        // (A clone of its Arrow arrays' handles, not of the rows.)
+        let rollup_rows = batch.rollup.clone();
         self.conn.execute_batch("BEGIN TRANSACTION")?;
         let result = self.name_in_view(&batch).and_then(|()| self.commit_batch_inner(progress, batch));
         let result = result.and_then(|()| Ok(self.conn.execute_batch("COMMIT")?));
@@ -343,11 +348,10 @@ impl Store {
             Ok(()) => {
                 progress.recorded = true;
                 progress.committed_bytes = progress.bytes;
-                if let Some((lo, hi)) = span {
-                    let (l, h, n) = self.rollup_dirty.unwrap_or((lo, hi, 0));
-                    self.rollup_dirty = Some((l.min(lo), h.max(hi), n + 1));
+                if let Some(rows) = &rollup_rows {
+                    self.rollup_dirty.add(rows);
                 }
-                if self.rollup_dirty.is_some_and(|(_, _, n)| n >= COMPACT_EVERY) {
+                if self.rollup_dirty.commits >= COMPACT_EVERY {
                     // The batch is committed whatever happens here; unfolded rows stay correct.
                     if let Err(e) = self.compact_rollups() {
                         tracing::warn!("compacting the rollups: {e}");
@@ -414,11 +418,12 @@ impl Store {
     }
 
     /// Folds the partial rollup rows that commits of this connection appended into one row per
-    /// key (in one transaction). The store does it every [`COMPACT_EVERY`] commits; an ingest
-    /// calls it when it ends. Reports sum the rows either way: this only keeps them few.
+    /// key, in the hours three or more of those commits appended to (in one transaction). The store does it
+    /// every [`COMPACT_EVERY`] commits and at [`Store::checkpoint`]. Reports sum the rows either
+    /// way: this only keeps them few.
     pub fn compact_rollups(&mut self) -> Result<()> {
-        let Some((lo, hi, _)) = self.rollup_dirty.take() else { return Ok(()) };
-        self.compact_where(&rollup::hours_between(lo, hi))
+        let Some(hours) = self.rollup_dirty.take_fold() else { return Ok(()) };
+        self.compact_where(&hours).map_err(|e| self.fault(e))
     }
 
     fn compact_where(&self, hours: &str) -> Result<()> {
@@ -708,8 +713,11 @@ impl Store {
         Ok(PurgeOutcome { events: n.max(0) as u64, committed: commit })
     }
 
-    /// Writes pending changes to the database file.
-    pub fn checkpoint(&self) -> Result<()> {
+    /// Folds the rollup rows split across this connection's commits (see
+    /// [`Store::compact_rollups`]) and writes pending changes to the database file: what an
+    /// ingest does when it ends.
+    pub fn checkpoint(&mut self) -> Result<()> {
+        self.compact_rollups()?;
         self.conn.execute_batch("CHECKPOINT").map_err(|e| self.fault(e.into()))
     }
 
@@ -740,7 +748,7 @@ fn create_whole(data_dir: &Path, path: &Path) -> Result<()> {
         let config = base_config().map_err(|source| StoreError::Open { path: tmp.clone(), source })?;
         let conn = Connection::open_with_flags(&tmp, config)
             .map_err(|source| StoreError::Open { path: tmp.clone(), source })?;
-        let store = Store { conn, path: Some(tmp.clone()), viewed: None, rollup_dirty: None };
+        let store = Store { conn, path: Some(tmp.clone()), viewed: None, rollup_dirty: rollup::Dirty::default() };
         store.migrate()?;
         store.conn.execute_batch("CHECKPOINT")?;
         drop(store);

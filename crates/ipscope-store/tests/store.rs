@@ -254,7 +254,7 @@ fn a_schema_5_store_keeps_its_events_under_the_events_view() {
     };
     let v5_columns;
     {
-        let s = Store::create_at_version(dir.path(), 5).unwrap();
+        let mut s = Store::create_at_version(dir.path(), 5).unwrap();
         v5_columns = columns(&s, "events");
         s.query(
             "INSERT INTO events (ts, format, kind, outcome, src_ip, src_ipnum, src_family, username, session, input_id) \
