@@ -7,7 +7,8 @@
 #    lines each (deterministic, seed 42) into a fresh store with GeoIP + ASN enrichment on:
 #    lines/s, events/s, user CPU, peak RSS, store size vs log size;
 # 2. RSS vs input size: sshd at LINES/10 and LINES lines;
-# 3. reports at scale: every catalogue report, cold (first run) and warm (second run), on the
+# 3. reports at scale: every catalogue report, cold (first run) and warm (second run), and warm
+#    from raw events only (--no-rollups: what the hourly rollups save), on the
 #    sshd store of LINES lines (and of 100 M lines with --100m, where disk and time allow);
 # 4. side by side (bench/side_by_side.sh, 1 M lines): the Python + SQLite Cowrie loader and
 #    PostgreSQL's inet_log against ipscope on the same input, ratios printed;
@@ -142,8 +143,8 @@ for n in $REPORT_SIZES; do
   ev=$("$BIN" --data "$data" sql "SELECT count(*) FROM events" -o csv --no-header)
   md "## Reports on $ev events ($n sshd lines), seconds for the whole process"
   md ""
-  md "| report | cold s | warm s |"
-  md "|---|---:|---:|"
+  md "| report | cold s | warm s | warm s, --no-rollups |"
+  md "|---|---:|---:|---:|"
   while read -r name _; do
     args=(report "$name" --home "$HOME_NETS")
     case "$name" in
@@ -152,14 +153,17 @@ for n in $REPORT_SIZES; do
     esac
     cold=$(timed --data "$data" "${args[@]}")
     warm=$(timed --data "$data" "${args[@]}")
-    md "| $name | $cold | $warm |"
+    raw=$(timed --data "$data" "${args[@]}" --no-rollups)
+    md "| $name | $cold | $warm | $raw |"
   done < <("$BIN" reports | tail -n +2)
   for extra in "nets --registered" "low-success --by user" "nets --prefix 16"; do
     # shellcheck disable=SC2086
     cold=$(timed --data "$data" report $extra --home "$HOME_NETS")
     # shellcheck disable=SC2086
     warm=$(timed --data "$data" report $extra --home "$HOME_NETS")
-    md "| $extra | $cold | $warm |"
+    # shellcheck disable=SC2086
+    raw=$(timed --data "$data" report $extra --home "$HOME_NETS" --no-rollups)
+    md "| $extra | $cold | $warm | $raw |"
   done
   md ""
 done
