@@ -133,12 +133,11 @@ fn rollup_relation(d: Dialect, since: Option<i64>, until: Option<i64>) -> String
     if edges.is_empty() {
         return format!("({rollup})");
     }
-    let all_null: Vec<String> = ipscope_store::GEO_COLUMNS.iter().map(|c| format!("{c} IS NULL")).collect();
     format!(
         "({rollup} UNION ALL \
-          SELECT ts, format, kind, outcome, src_ip, src_ipnum, src_family, feed_provider, NOT ({all_null}) AS own_geo, \
+          SELECT ts, format, kind, outcome, src_ip, src_ipnum, src_family, feed_provider, {own_geo} AS own_geo, \
             1 AS n, ts AS first_seen, ts AS last_seen FROM events WHERE {edges})",
-        all_null = all_null.join(" AND "),
+        own_geo = ipscope_store::rollup::own_geo_sql(""),
         edges = edges.join(" OR "),
     )
 }
@@ -150,16 +149,15 @@ fn rollup_relation(d: Dialect, since: Option<i64>, until: Option<i64>) -> String
 fn joined(rows: &str, geo: &[&str]) -> String {
     let from_address: Vec<String> = geo.iter().map(|c| format!("a.{c}")).collect();
     let coalesced: Vec<String> = geo.iter().map(|c| format!("coalesce(e.{c}, a.{c}) AS {c}")).collect();
-    let all_null: Vec<String> = ipscope_store::GEO_COLUMNS.iter().map(|c| format!("e.{c} IS NULL")).collect();
     format!(
         "(SELECT r.*, {from_address} FROM {rows} r LEFT JOIN addresses a ON a.ip = r.src_ip WHERE NOT r.own_geo \
           UNION ALL \
           SELECT e.ts, e.format, e.kind, e.outcome, e.src_ip, e.src_ipnum, e.src_family, e.feed_provider, \
             TRUE AS own_geo, 1 AS n, e.ts AS first_seen, e.ts AS last_seen, {coalesced} \
-          FROM events e LEFT JOIN addresses a ON a.ip = e.src_ip WHERE NOT ({all_null}))",
+          FROM events e LEFT JOIN addresses a ON a.ip = e.src_ip WHERE {own_geo})",
         from_address = from_address.join(", "),
         coalesced = coalesced.join(", "),
-        all_null = all_null.join(" AND "),
+        own_geo = ipscope_store::rollup::own_geo_sql("e"),
     )
 }
 

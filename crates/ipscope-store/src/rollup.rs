@@ -184,18 +184,25 @@ impl Rollup {
 /// The key columns of the rollup table.
 pub const KEY_COLUMNS: &str = "hour, format, kind, outcome, src_ip, src_ipnum, src_family, feed_provider, own_geo";
 
+/// SQL true when an event carries enrichment of its own (a feed's): a geo column of the event
+/// (of `alias.`, when not empty) is not NULL. `own_geo` of its rollup row.
+pub fn own_geo_sql(alias: &str) -> String {
+    let dot = if alias.is_empty() { String::new() } else { format!("{alias}.") };
+    let all_null: Vec<String> = crate::schema::GEO_COLUMNS.iter().map(|c| format!("{dot}{c} IS NULL")).collect();
+    format!("NOT ({})", all_null.join(" AND "))
+}
+
 /// SQL selecting the rollup rows of the events matching `cond` (one row per key), in the table's
 /// column order: how a store written before rollups existed gets them, how a purge recounts the
 /// hour it cuts through, and what the tests compare the maintained table with.
 pub fn from_events_sql(cond: &str) -> String {
-    let all_null: Vec<String> = crate::schema::GEO_COLUMNS.iter().map(|c| format!("{c} IS NULL")).collect();
     format!(
         "SELECT {KEY_COLUMNS}, count(*) AS events, min(ts) AS first_seen, max(ts) AS last_seen FROM (\
            SELECT date_trunc('hour', ts) AS hour, format, kind, outcome, src_ip, src_ipnum, src_family, \
-             feed_provider, NOT ({all_null}) AS own_geo, ts \
+             feed_provider, {own_geo} AS own_geo, ts \
            FROM events WHERE {cond}\
          ) GROUP BY {KEY_COLUMNS}",
-        all_null = all_null.join(" AND "),
+        own_geo = own_geo_sql(""),
     )
 }
 
