@@ -419,7 +419,7 @@ impl Store {
 
     /// Folds the partial rollup rows that commits of this connection appended into one row per
     /// key, in the hours three or more of those commits appended to (in one transaction). The store does it
-    /// every [`COMPACT_EVERY`] commits and at [`Store::checkpoint`]. Reports sum the rows either
+    /// every 64 commits (`COMPACT_EVERY`) and at [`Store::checkpoint`]. Reports sum the rows either
     /// way: this only keeps them few.
     pub fn compact_rollups(&mut self) -> Result<()> {
         let Some(hours) = self.rollup_dirty.take_fold() else { return Ok(()) };
