@@ -10,7 +10,7 @@ use duckdb::arrow::datatypes::{
 };
 use duckdb::arrow::error::ArrowError;
 use duckdb::arrow::record_batch::RecordBatch;
-use ipscope_event::{AddressInfo, Event, Geo, Micros};
+use ipscope_event::{AddressInfo, Event, Geo, Micros, SourceFormat};
 
 use crate::rollup::Rollup;
 use crate::schema;
@@ -66,6 +66,29 @@ impl EventBatch {
     pub fn with_addresses(mut self, addresses: AddressBatch) -> Self {
         self.addresses = Some(addresses);
         self
+    }
+
+    /// The converted chunks (for another backend: see [`EventBatch::chunk_format`]).
+    pub fn chunks(&self) -> &[RecordBatch] {
+        &self.chunks
+    }
+
+    /// The address rows stored with the batch (`ip`, the enrichment columns that hold a value,
+    /// `enriched_at`), if any.
+    pub fn address_rows(&self) -> Option<&RecordBatch> {
+        self.addresses.as_ref().and_then(|a| a.batch.as_ref())
+    }
+
+    /// The format of a chunk's events when the chunk goes to a format's own table (which then
+    /// has no `format` column); `None` for the wide table, whose chunks carry `format`.
+    pub fn chunk_format(chunk: &RecordBatch) -> Option<SourceFormat> {
+        let table = table_of(chunk);
+        SourceFormat::ALL.into_iter().find(|f| schema::format_table(*f) == table)
+    }
+
+    /// The columns of the `events` view, in order, with their DuckDB types (schema V1).
+    pub fn event_columns() -> &'static [(&'static str, &'static str)] {
+        schema::EVENT_COLUMNS
     }
 }
 
