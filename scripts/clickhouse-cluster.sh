@@ -18,7 +18,7 @@
 #   IPSCOPE_CH_INTERSERVER_PORT (19009)
 # so the defaults leave a system-wide server's 8123/9000/9009 alone. The server timezone is UTC.
 # `start` creates the (empty) database `ipscope` on both shards and prints the URLs to use
-# (native: clickhouse://127.0.0.1:TCP/ipscope?cluster=ipscope).
+# (ipscope's: clickhouse://127.0.0.1:HTTP/ipscope?cluster=ipscope).
 # See docs/clickhouse-notes.md for what 18.16 supports.
 set -euo pipefail
 
@@ -248,8 +248,10 @@ cmd_start() {
   for n in "${SHARDS[@]}"; do
     echo "  shard $n: pid $(running_pid "$n"), http $(http_port "$n"), tcp $(tcp_port "$n"), interserver $(inter_port "$n")"
   done
-  echo "native: clickhouse://127.0.0.1:$(tcp_port 1)/ipscope?cluster=ipscope"
+  # ipscope's store URL names shard 1's HTTP port (ipscope-clickhouse speaks HTTP).
+  echo "store:  clickhouse://127.0.0.1:$(http_port 1)/ipscope?cluster=ipscope"
   echo "http:   http://127.0.0.1:$(http_port 1)/?database=ipscope"
+  echo "native: 127.0.0.1:$(tcp_port 1) (clickhouse-client --port $(tcp_port 1))"
 }
 
 cmd_stop() {

@@ -588,6 +588,9 @@ fn asa_ingest_with_geoip_fills_geo_reports_end_to_end() {
         "{err}"
     );
     assert!(err.contains("GeoLite2-ASN"), "{err}");
+    // The rollups count what is stored.
+    let events = scalar(&data, "SELECT count(*) FROM events");
+    assert!(err.contains(&format!("counting {events} events")), "{err}");
 }
 
 /// Stored events are re-enriched from new databases without re-reading the logs.

@@ -235,6 +235,20 @@ pub fn status_info(ctx: &Ctx, data: &std::path::Path, store: &dyn Backend) -> Re
             if matches!(r.get(4), Some(Value::Null) | None) { "never".to_owned() } else { cell(4) }
         ));
     }
+    let rollups = store.query(&format!(
+        "SELECT count(*) AS n, count(DISTINCT hour) AS hours, CAST(coalesce(sum(events), 0) AS BIGINT) AS events \
+         FROM {}",
+        ipscope_store::rollup::TABLE
+    ))?;
+    if let Some(r) = rollups.rows.first() {
+        let cell = |i: usize| r.get(i).map_or_else(String::new, Value::render);
+        lines.push(format!(
+            "rollups: {} rows over {} hours, counting {} events (what most reports read; --no-rollups reads the events)",
+            cell(0),
+            cell(1),
+            cell(2)
+        ));
+    }
     match super::enrich::enricher(ctx, data) {
         Ok(e) => lines.extend(super::enrich::describe(&e)),
         Err(e) => lines.push(format!("GeoIP databases: {e:#}")),
