@@ -42,7 +42,7 @@ pub struct Shard {
     pub num: u32,
     /// Its native address (`host:port`) as the cluster definition names it.
     pub tcp: String,
-    node: Node,
+    pub(crate) node: Node,
 }
 
 impl Shard {
@@ -218,6 +218,16 @@ impl Cluster {
         &self.url.database
     }
 
+    /// Where reads go: the ledger node (see [`Cluster::read`]).
+    pub(crate) fn reader(&self) -> &Shard {
+        self.ledger()
+    }
+
+    /// The HTTP URL reads are sent to.
+    pub(crate) fn reader_url(&self) -> &str {
+        self.ledger().http()
+    }
+
     /// Shard 1: the ledger, the `events` view, where reads are sent.
     fn ledger(&self) -> &Shard {
         // `open` refuses a cluster without shards, so there is a first one.
@@ -226,12 +236,15 @@ impl Cluster {
 
     /// Turns an error of a request to `via` into one naming the shard that failed: the shard
     /// itself when it did not answer, or the one a distributed query could not reach.
-    fn classify(&self, via: &Shard, e: Error) -> Error {
+    pub(crate) fn classify(&self, via: &Shard, e: Error) -> Error {
         if let Error::Server { message, .. } = &e
             && (message.contains("Connection refused")
                 || message.starts_with("Code: 279")
                 || message.starts_with("Code: 210"))
-            && let Some(down) = self.shards.iter().find(|s| message.contains(&format!("({})", s.tcp)))
+            && let Some(down) = self.shards.iter().find(|s| {
+                // `Connection refused (HOST:PORT)`; `There is no table ... on server: HOST:PORT`
+                message.contains(&format!("({})", s.tcp)) || message.contains(&format!("server: {}", s.tcp))
+            })
         {
             return Error::ShardDown {
                 shard: down.num,

@@ -13,6 +13,7 @@
 
 mod cluster;
 mod http;
+mod reader;
 mod rowbinary;
 mod schema;
 mod url;
@@ -29,6 +30,8 @@ pub enum Error {
     Unreachable { url: String, message: String },
     #[error("clickhouse shard {shard} ({addr}) is down: {message}")]
     ShardDown { shard: u32, addr: String, message: String },
+    #[error("clickhouse shard {shard} ({url}) refused the query: {message}")]
+    Query { shard: u32, url: String, message: String },
     #[error("clickhouse at {url}: {message} (HTTP {status})")]
     Server { url: String, status: u16, message: String },
     #[error("clickhouse cluster at {url}: {message}")]

@@ -169,6 +169,21 @@ pub(crate) fn shard_ddl(db: &str, cluster: &str) -> Vec<String> {
     ]
 }
 
+/// The `events` view's columns: the events tables' with `ts` and `ts_us` joined into one `ts`,
+/// a `Decimal64(6)` of seconds since the epoch — the exact microsecond time (18.16 has no
+/// `DateTime64`), ordered and compared like the embedded store's `TIMESTAMP`, and the type the
+/// reader turns back into [`ipscope_store::Value::Timestamp`] (see `reader.rs`).
+pub(crate) fn view_columns() -> Vec<String> {
+    event_columns()
+        .iter()
+        .filter(|c| c.ty != Ty::SubMicros)
+        .map(|c| match c.ty {
+            Ty::DateTime => format!("toDecimal64(toInt64({0}), 6) + toDecimal64(ts_us, 6) / 1000000 AS {0}", c.name),
+            _ => c.name.to_owned(),
+        })
+        .collect()
+}
+
 /// The attempt states, as `Enum8` values; `rank` orders them for `ReplacingMergeTree`.
 pub(crate) const STATES: &str = "Enum8('started' = 1, 'aborted' = 2, 'cleaned' = 3, 'committed' = 4)";
 
@@ -201,8 +216,9 @@ pub(crate) fn ledger_ddl(db: &str) -> Vec<String> {
 ) ENGINE = ReplacingMergeTree(rank) ORDER BY batch_id"
         ),
         format!(
-            "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT * FROM {db}.events_all \
-             WHERE {BATCH_ID} GLOBAL IN (SELECT batch_id FROM {db}.ledger WHERE state = 'committed')"
+            "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT {} FROM {db}.events_all \
+             WHERE {BATCH_ID} GLOBAL IN (SELECT batch_id FROM {db}.ledger WHERE state = 'committed')",
+            view_columns().join(", ")
         ),
     ]
 }

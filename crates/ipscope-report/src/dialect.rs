@@ -57,15 +57,56 @@ impl Dialect {
     pub fn day(self, ts: &str) -> String {
         match self {
             Dialect::DuckDb => format!("CAST({ts} AS DATE)"),
-            Dialect::ClickHouse => format!("toDate({ts})"),
+            Dialect::ClickHouse => format!("toDate(toDateTime(toInt64({ts}), 'UTC'))"),
         }
     }
 
-    /// English weekday name of a timestamp.
-    pub fn weekday(self, ts: &str) -> String {
+    /// English weekday name of a date (as `day` gives it).
+    pub fn weekday(self, date: &str) -> String {
         match self {
-            Dialect::DuckDb => format!("dayname({ts})"),
-            Dialect::ClickHouse => format!("dateName('weekday', {ts})"),
+            Dialect::DuckDb => format!("dayname({date})"),
+            // 18.16 has no `dateName`; `toDayOfWeek` is 1 = Monday … 7 = Sunday.
+            Dialect::ClickHouse => format!(
+                "arrayElement(['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'], \
+                 toDayOfWeek({date}))"
+            ),
+        }
+    }
+
+    /// A boolean literal: `TRUE`/`FALSE`; `1`/`0` in ClickHouse (18.16 has no `TRUE`:
+    /// `Code: 47 ... Unknown identifier: TRUE`).
+    pub fn bool(self, b: bool) -> &'static str {
+        match (self, b) {
+            (Dialect::DuckDb, true) => "TRUE",
+            (Dialect::DuckDb, false) => "FALSE",
+            (Dialect::ClickHouse, true) => "1",
+            (Dialect::ClickHouse, false) => "0",
+        }
+    }
+
+    /// `expr` shifted right by `bits` (ClickHouse 18.16 has no `>>`).
+    pub fn shift_right(self, expr: &str, bits: u32) -> String {
+        match self {
+            Dialect::DuckDb => format!("({expr} >> {bits})"),
+            Dialect::ClickHouse => format!("bitShiftRight({expr}, {bits})"),
+        }
+    }
+
+    /// A value as text (an enum column's name).
+    pub fn text(self, expr: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("CAST({expr} AS VARCHAR)"),
+            Dialect::ClickHouse => format!("toString({expr})"),
+        }
+    }
+
+    /// The `GROUP BY` / `ORDER BY` list of the leading output columns named `keys`: positions
+    /// (`1, 2`) in DuckDB; the names in ClickHouse, where `GROUP BY 1` groups by the constant 1
+    /// (18.16 has no positional arguments; `ORDER BY 1` would silently not sort).
+    pub fn keys(self, keys: &[&str]) -> String {
+        match self {
+            Dialect::DuckDb => (1..=keys.len()).map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
+            Dialect::ClickHouse => keys.join(", "),
         }
     }
 
@@ -106,10 +147,18 @@ impl Dialect {
     }
 
     /// A timestamp literal from UTC microseconds.
+    ///
+    /// ClickHouse: a timestamp is a `Decimal64(6)` of seconds since the epoch (18.16 has no
+    /// `DateTime64`; the cluster's `events` view exposes `ts` so, exact to the microsecond, and
+    /// the cluster's reader turns `Decimal(18, 6)` results back into timestamps).
     pub fn timestamp(self, micros: i64) -> String {
         match self {
             Dialect::DuckDb => format!("make_timestamp({micros})"),
-            Dialect::ClickHouse => format!("fromUnixTimestamp64Micro({micros})"),
+            Dialect::ClickHouse => {
+                let sign = if micros < 0 { "-" } else { "" };
+                let abs = micros.unsigned_abs();
+                format!("toDecimal64('{sign}{}.{:06}', 6)", abs / 1_000_000, abs % 1_000_000)
+            }
         }
     }
 
@@ -169,5 +218,13 @@ mod tests {
     fn quotes_strings() {
         assert_eq!(Dialect::DuckDb.string("o'brien"), "'o''brien'");
         assert_eq!(Dialect::ClickHouse.string("o'b\\"), "'o\\'b\\\\'");
+    }
+
+    #[test]
+    fn clickhouse_timestamps_are_decimal_seconds() {
+        assert_eq!(Dialect::ClickHouse.timestamp(1_704_201_255_000_042), "toDecimal64('1704201255.000042', 6)");
+        assert_eq!(Dialect::ClickHouse.timestamp(-1), "toDecimal64('-0.000001', 6)");
+        assert_eq!(Dialect::DuckDb.keys(&["a", "b"]), "1, 2");
+        assert_eq!(Dialect::ClickHouse.keys(&["a", "b"]), "a, b");
     }
 }

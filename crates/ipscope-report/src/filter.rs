@@ -71,7 +71,7 @@ impl Filter {
             let is_home = sql_is_home(nets, d);
             parts.push(if *inside { is_home } else { format!("NOT {is_home}") });
         }
-        if parts.is_empty() { "TRUE".to_owned() } else { parts.join(" AND ") }
+        if parts.is_empty() { d.bool(true).to_owned() } else { parts.join(" AND ") }
     }
 
     /// The first and last event's time under this filter, as one row `lo, hi` (NULLs when
@@ -80,7 +80,7 @@ impl Filter {
     /// 7.9 M events 30 ms against 1 ms).
     pub fn span_sql(&self, d: Dialect) -> String {
         let filter = self.sql(d);
-        if filter == "TRUE" {
+        if filter == d.bool(true) {
             "SELECT lo, hi FROM events_span".to_owned()
         } else {
             format!("SELECT min(ts) AS lo, max(ts) AS hi FROM {} WHERE {filter}", self.from())
@@ -100,7 +100,11 @@ impl Filter {
 pub fn sql_is_home(home: &HomeNets, d: Dialect) -> String {
     // Home networks are refused beyond /64 when configured, so every one has a predicate.
     let parts: Vec<String> = home.nets.iter().filter_map(|(_, net)| sql_in_net(d, net)).collect();
-    if parts.is_empty() { "FALSE".to_owned() } else { format!("(src_ip IS NOT NULL AND ({}))", parts.join(" OR ")) }
+    if parts.is_empty() {
+        d.bool(false).to_owned()
+    } else {
+        format!("(src_ip IS NOT NULL AND ({}))", parts.join(" OR "))
+    }
 }
 
 /// SQL true for rows from `net`: one address by its canonical text, a network by prefix
@@ -111,7 +115,7 @@ pub fn sql_src(d: Dialect, net: &IpNet) -> String {
     if single {
         return format!("src_ip = {}", d.string(&ipscope_event::canonical_ip(net.addr()).to_string()));
     }
-    sql_in_net(d, net).unwrap_or_else(|| "FALSE".to_owned())
+    sql_in_net(d, net).unwrap_or_else(|| d.bool(false).to_owned())
 }
 
 /// SQL true for rows whose source address is inside `net`, by prefix arithmetic on `src_ipnum`
@@ -122,12 +126,12 @@ pub fn sql_in_net(d: Dialect, net: &IpNet) -> Option<String> {
         IpNet::V4(n) => {
             let shift = 32 - u32::from(n.prefix_len());
             let key = u64::from(u32::from(n.network())) >> shift;
-            Some(format!("(NOT {v6} AND (src_ipnum >> {shift}) = {key})"))
+            Some(format!("(NOT {v6} AND {} = {key})", d.shift_right("src_ipnum", shift)))
         }
         IpNet::V6(n) if n.prefix_len() <= 64 => {
             let shift = 64 - u32::from(n.prefix_len());
             let key = ((u128::from(n.network()) >> 64) as u64) >> shift;
-            Some(format!("({v6} AND (src_ipnum >> {shift}) = {key})"))
+            Some(format!("({v6} AND {} = {key})", d.shift_right("src_ipnum", shift)))
         }
         IpNet::V6(_) => None,
     }

@@ -106,6 +106,10 @@ pub struct Params {
     /// Let reports read the hourly rollups where they can (`--no-rollups`: raw events only,
     /// the same answer, slower; see [`rows`]).
     pub rollups: bool,
+    /// The SQL dialect of the store the report runs on (ClickHouse for the cluster). A field
+    /// here rather than a method of `Query` because `Dialect` belongs to this crate, not the
+    /// store's; only `summary` and `daily` render for ClickHouse so far.
+    pub dialect: Dialect,
 }
 
 impl Default for Params {
@@ -132,6 +136,7 @@ impl Default for Params {
             thresholds: Vec::new(),
             attacker_time: false,
             rollups: true,
+            dialect: Dialect::DuckDb,
         }
     }
 }

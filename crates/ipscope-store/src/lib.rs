@@ -67,6 +67,9 @@ pub enum StoreError {
     Conflict { path: String },
     #[error("ipscope daemon: {0}")]
     Remote(String),
+    /// An error of another storage backend (the ClickHouse cluster), its own message.
+    #[error(transparent)]
+    Backend(Box<dyn std::error::Error + Send + Sync>),
     #[error("bad batch encoding: {0}")]
     Wire(String),
     #[error("cannot convert events to a batch: {0}")]

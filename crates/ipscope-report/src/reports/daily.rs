@@ -13,7 +13,7 @@ pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> String {
     format!(
         "SELECT day, {weekday} AS weekday, events, ips FROM (\
            SELECT {day} AS day, {count} AS events, {ips} AS ips \
-           FROM {from} WHERE {filter} GROUP BY 1\
+           FROM {from} WHERE {filter} GROUP BY {keys}\
          ) ORDER BY day",
         from = rows.from(),
         count = rows.count(d),
@@ -21,10 +21,11 @@ pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> String {
         day = d.day(&lt.sql(d, "ts")),
         ips = d.count_distinct("src_ip"),
         filter = p.filter.sql(d),
+        keys = d.keys(&["day"]),
     )
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     let lt = LocalTime::for_report(store, p)?;
-    Ok(store.query(&sql(Dialect::DuckDb, p, &lt))?)
+    Ok(store.query(&sql(p.dialect, p, &lt))?)
 }

@@ -10,9 +10,12 @@ use crate::{Dialect, Params, Result};
 pub fn sql(d: Dialect, p: &Params) -> String {
     let rows = Rows::for_report(d, p, &p.filter, None);
     format!(
-        "SELECT CAST(format AS VARCHAR) AS format, CAST(kind AS VARCHAR) AS kind, {count} AS events, \
+        "SELECT {format} AS format, {kind} AS kind, {count} AS events, \
            {first} AS first_seen, {last} AS last_seen \
-         FROM {from} WHERE {filter} GROUP BY 1, 2 ORDER BY 1, 2",
+         FROM {from} WHERE {filter} GROUP BY {keys} ORDER BY {keys}",
+        format = d.text("format"),
+        kind = d.text("kind"),
+        keys = d.keys(&["format", "kind"]),
         count = rows.count(d),
         first = rows.first(),
         last = rows.last(),
@@ -22,5 +25,5 @@ pub fn sql(d: Dialect, p: &Params) -> String {
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
-    Ok(store.query(&sql(Dialect::DuckDb, p))?)
+    Ok(store.query(&sql(p.dialect, p))?)
 }
