@@ -1,6 +1,8 @@
 //! The sharded ClickHouse storage backend (issue 13), first step: connect to a cluster, create
 //! the schema on every shard, and commit the embedded store's prepared batches exactly once
-//! without transactions (see [`Cluster::commit_batch`] and docs/clickhouse-notes.md).
+//! without transactions (see [`Cluster::commit_batch`] and docs/clickhouse-notes.md); and read:
+//! [`ipscope_store::Query`] for [`Cluster`] ([`Cluster::read`]), so reports rendered for
+//! `Dialect::ClickHouse` run on it (`summary` and `daily` so far).
 //!
 //! Talks to ClickHouse over HTTP with `ureq` (blocking, like the store's `Backend` trait). The
 //! project's lock already had `ureq` 3 for the daemon's client, so this adds no dependency;
