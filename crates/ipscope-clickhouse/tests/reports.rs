@@ -267,3 +267,44 @@ fn reads_are_read_only_and_errors_name_the_shard() {
     let e = c.query("SELECT count() FROM spread").unwrap_err();
     assert!(e.to_string().contains("shard 2"), "{e}");
 }
+
+/// SQL of one `Dialect` helper for either dialect.
+type Helper = Box<dyn Fn(Dialect) -> String>;
+
+/// Every timestamp helper of `Dialect` gives the same value on the cluster as on the embedded
+/// store (ClickHouse timestamps are `Decimal64(6)` seconds; see `Dialect::timestamp`).
+#[test]
+fn dialect_time_helpers_agree_with_duckdb() {
+    cluster_started();
+    let c = Cluster::connect(&c_url("default")).unwrap();
+    let store = Store::open_in_memory().unwrap();
+    let (a, b) = (1_704_201_255_123_456i64, 1_704_300_000_000_001i64);
+    let helpers: Vec<(&str, Helper)> = vec![
+        ("timestamp", Box::new(move |d| d.timestamp(a))),
+        ("day", Box::new(move |d| d.day(&d.timestamp(a)))),
+        ("weekday", Box::new(move |d| d.weekday(&d.day(&d.timestamp(b))))),
+        ("minute", Box::new(move |d| d.truncate(ipscope_report::Bucket::Minute, &d.timestamp(a)))),
+        ("hour", Box::new(move |d| d.truncate(ipscope_report::Bucket::Hour, &d.timestamp(a)))),
+        ("start of day", Box::new(move |d| d.truncate(ipscope_report::Bucket::Day, &d.timestamp(a)))),
+        ("hour of day", Box::new(move |d| d.hour(&d.timestamp(a)))),
+        ("iso weekday", Box::new(move |d| d.iso_weekday(&d.timestamp(a)))),
+        ("seconds between", Box::new(move |d| d.seconds_between(&d.timestamp(a), &d.timestamp(b)))),
+        ("add seconds", Box::new(move |d| d.add_seconds(&d.timestamp(a), "-3600"))),
+        ("second", Box::new(move |d| d.second(&d.timestamp(a)))),
+        ("quarter hour", Box::new(move |d| d.quarter_hour(&d.timestamp(a)))),
+        ("text", Box::new(|d| d.text("42"))),
+        ("true", Box::new(|d| format!("CASE WHEN {} THEN 1 ELSE 2 END", d.bool(true)))),
+        (
+            "shift",
+            Box::new(|d| {
+                let n = if d == Dialect::DuckDb { "CAST(3232235777 AS UBIGINT)" } else { "toUInt64(3232235777)" };
+                d.shift_right(n, 8)
+            }),
+        ),
+    ];
+    for (name, h) in &helpers {
+        let duck = store.query(&format!("SELECT {} AS v", h(Dialect::DuckDb))).unwrap();
+        let ch = c.query(&format!("SELECT {} AS v", h(Dialect::ClickHouse))).unwrap();
+        assert_eq!(ch.rows, duck.rows, "{name}: {} vs {}", h(Dialect::ClickHouse), h(Dialect::DuckDb));
+    }
+}

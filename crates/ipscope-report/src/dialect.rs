@@ -114,11 +114,13 @@ impl Dialect {
     pub fn truncate(self, bucket: crate::Bucket, ts: &str) -> String {
         match (self, bucket) {
             (Dialect::DuckDb, crate::Bucket::Minute) => format!("date_trunc('minute', {ts})"),
-            (Dialect::ClickHouse, crate::Bucket::Minute) => format!("toStartOfMinute({ts})"),
+            (Dialect::ClickHouse, crate::Bucket::Minute) => {
+                ch_timestamp(&format!("toStartOfMinute({})", ch_seconds(ts)))
+            }
             (Dialect::DuckDb, crate::Bucket::Hour) => format!("date_trunc('hour', {ts})"),
             (Dialect::DuckDb, crate::Bucket::Day) => format!("date_trunc('day', {ts})"),
-            (Dialect::ClickHouse, crate::Bucket::Hour) => format!("toStartOfHour({ts})"),
-            (Dialect::ClickHouse, crate::Bucket::Day) => format!("toStartOfDay({ts})"),
+            (Dialect::ClickHouse, crate::Bucket::Hour) => ch_timestamp(&format!("toStartOfHour({})", ch_seconds(ts))),
+            (Dialect::ClickHouse, crate::Bucket::Day) => ch_timestamp(&format!("toStartOfDay({})", ch_seconds(ts))),
         }
     }
 
@@ -126,7 +128,7 @@ impl Dialect {
     pub fn hour(self, ts: &str) -> String {
         match self {
             Dialect::DuckDb => format!("hour({ts})"),
-            Dialect::ClickHouse => format!("toHour({ts})"),
+            Dialect::ClickHouse => format!("toHour({})", ch_seconds(ts)),
         }
     }
 
@@ -134,7 +136,7 @@ impl Dialect {
     pub fn iso_weekday(self, ts: &str) -> String {
         match self {
             Dialect::DuckDb => format!("isodow({ts})"),
-            Dialect::ClickHouse => format!("toDayOfWeek({ts})"),
+            Dialect::ClickHouse => format!("toDayOfWeek({})", ch_seconds(ts)),
         }
     }
 
@@ -142,7 +144,7 @@ impl Dialect {
     pub fn seconds_between(self, from: &str, to: &str) -> String {
         match self {
             Dialect::DuckDb => format!("(epoch_us({to}) - epoch_us({from})) / 1e6"),
-            Dialect::ClickHouse => format!("(toUnixTimestamp64Micro({to}) - toUnixTimestamp64Micro({from})) / 1e6"),
+            Dialect::ClickHouse => format!("toFloat64({to} - {from})"),
         }
     }
 
@@ -166,7 +168,7 @@ impl Dialect {
     pub fn add_seconds(self, ts: &str, secs: &str) -> String {
         match self {
             Dialect::DuckDb => format!("({ts} + to_seconds({secs}))"),
-            Dialect::ClickHouse => format!("addSeconds({ts}, {secs})"),
+            Dialect::ClickHouse => format!("({ts} + toDecimal64({secs}, 6))"),
         }
     }
 
@@ -174,7 +176,7 @@ impl Dialect {
     pub fn second(self, ts: &str) -> String {
         match self {
             Dialect::DuckDb => format!("date_trunc('second', {ts})"),
-            Dialect::ClickHouse => format!("toStartOfSecond({ts})"),
+            Dialect::ClickHouse => format!("toDecimal64(toInt64({ts}), 6)"),
         }
     }
 
@@ -183,7 +185,7 @@ impl Dialect {
     pub fn quarter_hour(self, ts: &str) -> String {
         match self {
             Dialect::DuckDb => format!("time_bucket(INTERVAL 15 MINUTE, {ts})"),
-            Dialect::ClickHouse => format!("toStartOfFifteenMinutes({ts})"),
+            Dialect::ClickHouse => ch_timestamp(&format!("toStartOfFifteenMinutes({})", ch_seconds(ts))),
         }
     }
 
@@ -208,6 +210,18 @@ impl Dialect {
     pub fn src_is_v6(self) -> String {
         "src_family = 6".to_owned()
     }
+}
+
+/// A ClickHouse timestamp (`Decimal64(6)` seconds, see [`Dialect::timestamp`]) as a
+/// `DateTime('UTC')` of its whole second (times are never before 1970 there: `toInt64`
+/// truncates toward zero, which is the floor).
+fn ch_seconds(ts: &str) -> String {
+    format!("toDateTime(toInt64({ts}), 'UTC')")
+}
+
+/// A ClickHouse `DateTime` as a timestamp (`Decimal64(6)` seconds).
+fn ch_timestamp(datetime: &str) -> String {
+    format!("toDecimal64(toUInt32({datetime}), 6)")
 }
 
 #[cfg(test)]
