@@ -209,6 +209,12 @@ fn summary_and_daily_are_the_same_on_the_cluster_as_embedded() {
         assert!(!sql.contains(duck), "{duck} in {sql}");
     }
 
+    // --tz with a fixed offset: local days (`add_seconds` before `day`), whole and half hours.
+    for tz in ["-03:00", "+05:30"] {
+        let p = Params { tz: tz.parse().unwrap(), ..Params::default() };
+        assert_eq!(same("daily", &store, &c, &p).rows.len(), 6, "{tz}");
+    }
+
     // Nothing in the window: no rows on either.
     let empty = Params { filter: Filter { since: Some(DAY0 + 10 * DAY), ..Filter::default() }, ..Params::default() };
     assert!(same("summary", &store, &c, &empty).rows.is_empty());
