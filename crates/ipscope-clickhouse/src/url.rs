@@ -21,45 +21,44 @@ pub struct ClusterUrl {
 impl ClusterUrl {
     /// Parses `clickhouse://HOST[:PORT]/DB?cluster=NAME`. The port is the HTTP port
     /// ([`DEFAULT_HTTP_PORT`] when absent). Database and cluster names are interpolated into SQL,
-    /// so they are limited to ASCII letters, digits and `_`.
-    pub fn parse(url: &str) -> Result<ClusterUrl> {
-        let bad = |reason: &str| Error::Url { url: url.to_owned(), reason: reason.to_owned() };
-        let rest = url.strip_prefix("clickhouse://").ok_or_else(|| bad("must start with clickhouse://"))?;
-        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (host, after) = v6.split_once(']').ok_or_else(|| bad("unclosed [ in the host"))?;
-            (host, after.strip_prefix(':'))
-        } else {
-            match authority.split_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (authority, None),
-            }
-        };
-        if host.is_empty() {
-            return Err(bad("no host"));
+    /// so they are limited to ASCII letters, digits and `_`. (The `url` crate does the parsing.)
+    pub fn parse(text: &str) -> Result<ClusterUrl> {
+        let bad = |reason: &str| Error::Url { url: text.to_owned(), reason: reason.to_owned() };
+        if !text.starts_with("clickhouse://") {
+            return Err(bad("must start with clickhouse://"));
         }
-        let port = match port {
-            Some(p) => {
-                p.parse::<u16>().ok().filter(|&p| p > 0).ok_or_else(|| bad("the port is not a number in 1..65535"))?
-            }
-            None => DEFAULT_HTTP_PORT,
+        let u = url::Url::parse(text).map_err(|e| match e {
+            url::ParseError::EmptyHost => bad("no host"),
+            e => bad(&e.to_string()),
+        })?;
+        let host = match u.host() {
+            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_owned(),
+            Some(url::Host::Ipv4(a)) => a.to_string(),
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            _ => return Err(bad("no host")),
         };
-        let database = path.trim_end_matches('/');
+        if !u.username().is_empty() || u.password().is_some() {
+            return Err(bad("user names and passwords in the URL are not supported yet"));
+        }
+        let port = u.port().unwrap_or(DEFAULT_HTTP_PORT);
+        if port == 0 {
+            return Err(bad("the port is not a number in 1..65535"));
+        }
+        let database = u.path().trim_matches('/');
         if database.is_empty() {
             return Err(bad("no database (clickhouse://HOST:PORT/DB?cluster=NAME)"));
         }
         check_name(database).map_err(|r| bad(&format!("database {r}")))?;
         let mut cluster = None;
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            match pair.split_once('=') {
-                Some(("cluster", v)) => cluster = Some(v),
-                _ => return Err(bad(&format!("unknown parameter {pair:?} (only cluster=NAME)"))),
+        for (k, v) in u.query_pairs() {
+            match k.as_ref() {
+                "cluster" => cluster = Some(v.into_owned()),
+                _ => return Err(bad(&format!("unknown parameter {:?} (only cluster=NAME)", format!("{k}={v}")))),
             }
         }
         let cluster = cluster.ok_or_else(|| bad("no ?cluster=NAME"))?;
-        check_name(cluster).map_err(|r| bad(&format!("cluster {r}")))?;
-        Ok(ClusterUrl { host: host.to_owned(), port, database: database.to_owned(), cluster: cluster.to_owned() })
+        check_name(&cluster).map_err(|r| bad(&format!("cluster {r}")))?;
+        Ok(ClusterUrl { host, port, database: database.to_owned(), cluster })
     }
 
     /// The node's HTTP base URL (`http://HOST:PORT/`).
@@ -117,6 +116,7 @@ mod tests {
             ("clickhouse://h:1/db;drop?cluster=c", "database"),
             ("clickhouse://h:1/db?cluster=c&x=1", "unknown parameter"),
             ("clickhouse://:1/db?cluster=c", "no host"),
+            ("clickhouse://u:p@h:1/db?cluster=c", "passwords"),
         ] {
             let e = ClusterUrl::parse(url).unwrap_err().to_string();
             assert!(e.contains(why) && e.contains(url), "{url}: {e}");
