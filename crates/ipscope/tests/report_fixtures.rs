@@ -201,8 +201,16 @@ fn served_reports_read_the_rollups_and_print_the_raw_event_answer() {
         &["low-success"],
         &["low-success", "-s", "0.5", "--since", "2026-03-04T10:30:00Z"],
     ];
-    let fallback: &[&[&str]] =
-        &[&["daily", "--tz", "Asia/Kolkata"], &["top-ips", "--sensor", "honeypot-1"], &["top-users"], &["feeds"]];
+    let fallback: &[&[&str]] = &[
+        &["daily", "--tz", "Asia/Kolkata"],
+        &["top-ips", "--sensor", "honeypot-1"],
+        &["top-users"],
+        &["feeds"],
+        &["timeline", "--bucket", "minute"],
+        &["trends", "--by", "user"],
+        &["activity", "--tz", "Asia/Kolkata"],
+        &["low-success", "--by", "user"],
+    ];
     let run = |args: &[&str], rollups: bool| {
         let mut c = ipscope(&data);
         c.args(["-vv", "report"]).args(args).args(["--top", "50", "--format", "csv"]);
