@@ -2,63 +2,15 @@
 //! Against the real 2-shard cluster of `scripts/clickhouse-cluster.sh` (started here; it installs
 //! ClickHouse from Debian's packages when missing). Each test has its own database.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::process::Command;
-use std::sync::OnceLock;
 
+use common::{Rng, SHARD1_HTTP, c_url, cluster_started, scratch};
 use ipscope_clickhouse::{Cluster, Error};
 use ipscope_event::{Event, EventKind, Outcome, SourceFormat};
 use ipscope_store::{EventBatch, InputProgress, Rollup, finish_batch, prepare_batch, prepare_chunk};
-
-const SHARD1_HTTP: u16 = 18123;
-
-/// Starts the cluster once per test process; a failure fails the test (never a silent skip).
-fn cluster_started() {
-    static STARTED: OnceLock<()> = OnceLock::new();
-    STARTED.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clickhouse-cluster.sh");
-        let out = Command::new("bash").arg(script).arg("start").output().expect("run clickhouse-cluster.sh");
-        assert!(
-            out.status.success(),
-            "clickhouse-cluster.sh start failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
-}
-
-/// Drops a test's database at the end, pass or fail.
-struct Scratch(String);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if let Ok(c) = Cluster::connect(&c_url(&self.0)) {
-            let _ = c.drop_database();
-        }
-    }
-}
-
-/// A cluster handle on a database of this test's own (unique per test and process), with the schema.
-fn scratch(test: &str) -> (Scratch, Cluster) {
-    cluster_started();
-    let db = format!("ipscope_t_{test}_{}", std::process::id());
-    let c = Cluster::connect(&c_url(&db)).unwrap();
-    c.drop_database().unwrap();
-    c.create_schema().unwrap();
-    (Scratch(db), c)
-}
-
-/// Deterministic pseudo-random numbers (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 /// `n` events of `format` with microsecond times, 50 source addresses (IPv4 and IPv6).
 fn events(format: SourceFormat, n: usize, seed: u64) -> Vec<Event> {
@@ -313,10 +265,6 @@ fn an_attempt_never_committed_is_invisible_and_a_rerun_counts_exactly_once() {
     let e = c.commit_batch(&mut stale, narrow_batch(&[&first], p.id)).unwrap_err();
     assert!(matches!(e, Error::Conflict { recorded: Some(2000), .. }), "{e}");
     assert_eq!(c.event_count().unwrap(), 2700);
-}
-
-fn c_url(db: &str) -> String {
-    format!("clickhouse://127.0.0.1:{SHARD1_HTTP}/{db}?cluster=ipscope")
 }
 
 #[test]

@@ -2,64 +2,15 @@
 //! Reports on the real 2-shard cluster of `scripts/clickhouse-cluster.sh` (started here) give the
 //! same `Table`s as on the embedded store, for the same events. Each test has its own database.
 
-use std::net::IpAddr;
-use std::process::Command;
-use std::sync::OnceLock;
+mod common;
 
+use std::net::IpAddr;
+
+use common::{Rng, Scratch, c_url, cluster_started, scratch};
 use ipscope_clickhouse::{Cluster, Error};
 use ipscope_event::{Event, EventKind, Outcome, SourceFormat};
 use ipscope_report::{Dialect, Filter, Params};
 use ipscope_store::{InputProgress, Query, Store, StoreError, Table, Value, prepare_batch};
-
-/// Starts the cluster once per test process; a failure fails the test (never a silent skip).
-fn cluster_started() {
-    static STARTED: OnceLock<()> = OnceLock::new();
-    STARTED.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clickhouse-cluster.sh");
-        let out = Command::new("bash").arg(script).arg("start").output().expect("run clickhouse-cluster.sh");
-        assert!(
-            out.status.success(),
-            "clickhouse-cluster.sh start failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
-}
-
-fn c_url(db: &str) -> String {
-    format!("clickhouse://127.0.0.1:18123/{db}?cluster=ipscope")
-}
-
-/// Drops a test's database at the end, pass or fail.
-struct Scratch(String);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if let Ok(c) = Cluster::connect(&c_url(&self.0)) {
-            let _ = c.drop_database();
-        }
-    }
-}
-
-fn scratch(test: &str) -> (Scratch, Cluster) {
-    cluster_started();
-    let db = format!("ipscope_r_{test}_{}", std::process::id());
-    let c = Cluster::connect(&c_url(&db)).unwrap();
-    c.drop_database().unwrap();
-    c.create_schema().unwrap();
-    (Scratch(db), c)
-}
-
-/// Deterministic pseudo-random numbers (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 /// Day 0 of the test data: 2023-11-14 00:00:00 UTC.
 const DAY0: i64 = 1_699_920_000_000_000;
