@@ -104,6 +104,13 @@ write_config() { # shard number
   <remote_servers>
     <ipscope>$shards
     </ipscope>
+    <!-- Shard 1 alone: one ClickHouse server, for benchmarks against the 2-shard cluster. -->
+    <ipscope_one>
+      <shard>
+        <internal_replication>false</internal_replication>
+        <replica><host>127.0.0.1</host><port>$(tcp_port 1)</port></replica>
+      </shard>
+    </ipscope_one>
   </remote_servers>
   <macros>
     <shard>$n</shard>
@@ -250,6 +257,7 @@ cmd_start() {
   done
   # ipscope's store URL names shard 1's HTTP port (ipscope-clickhouse speaks HTTP).
   echo "store:  clickhouse://127.0.0.1:$(http_port 1)/ipscope?cluster=ipscope"
+  echo "        (cluster=ipscope_one: shard 1's server alone, for comparisons)"
   echo "http:   http://127.0.0.1:$(http_port 1)/?database=ipscope"
   echo "native: 127.0.0.1:$(tcp_port 1) (clickhouse-client --port $(tcp_port 1))"
 }

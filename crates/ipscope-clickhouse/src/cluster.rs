@@ -214,7 +214,7 @@ impl Cluster {
         &self.shards
     }
 
-    fn db(&self) -> &str {
+    pub(crate) fn db(&self) -> &str {
         &self.url.database
     }
 
@@ -229,7 +229,7 @@ impl Cluster {
     }
 
     /// Shard 1: the ledger, the `events` view, where reads are sent.
-    fn ledger(&self) -> &Shard {
+    pub(crate) fn ledger(&self) -> &Shard {
         // `open` refuses a cluster without shards, so there is a first one.
         &self.shards[0]
     }
@@ -269,7 +269,7 @@ impl Cluster {
         shard.node.text(sql).map_err(|e| self.classify(shard, e))
     }
 
-    fn run_on(&self, shard: &Shard, sql: &str) -> Result<()> {
+    pub(crate) fn run_on(&self, shard: &Shard, sql: &str) -> Result<()> {
         shard.node.run(sql, &[]).map(drop).map_err(|e| self.classify(shard, e))
     }
 
@@ -287,6 +287,12 @@ impl Cluster {
         Ok(())
     }
 
+    /// Whether the ledger node has this database's ipscope tables (a first ingest creates them).
+    pub fn has_schema(&self) -> Result<bool> {
+        let text = self.query_text(&format!("EXISTS TABLE {}.ledger", self.db()))?;
+        Ok(text.trim() == "1")
+    }
+
     /// Drops the whole database on every shard (tests, scratch clusters).
     pub fn drop_database(&self) -> Result<()> {
         for shard in &self.shards {
@@ -301,7 +307,7 @@ impl Cluster {
         self.number(&text)
     }
 
-    fn number<T: std::str::FromStr>(&self, text: &str) -> Result<T> {
+    pub(crate) fn number<T: std::str::FromStr>(&self, text: &str) -> Result<T> {
         text.trim().parse().map_err(|_| Error::Protocol {
             url: self.ledger().http().to_owned(),
             message: format!("expected a number, got {:?}", text.trim()),
@@ -453,12 +459,17 @@ impl Cluster {
         // Addresses carry no attempt id: `addresses_local` keeps one row per address (merges,
         // `FINAL`), so a repeated or aborted attempt's addresses add nothing wrong.
         if let Some(rows) = batch.address_rows() {
-            let mut body = Vec::new();
-            rowbinary::encode(&schema::address_columns(), rows, None, None, &mut body)?;
-            let insert = format!("INSERT INTO {}.addresses FORMAT RowBinary", self.db());
-            self.ledger().node.insert(&insert, &body, INSERT_SETTINGS).map_err(|e| self.classify(self.ledger(), e))?;
+            self.insert_addresses(rows)?;
         }
         Ok(())
+    }
+
+    /// Inserts enrichment rows (the store's address batch) through the Distributed table.
+    pub(crate) fn insert_addresses(&self, rows: &ipscope_store::RecordBatch) -> Result<()> {
+        let mut body = Vec::new();
+        rowbinary::encode(&schema::address_columns(), rows, None, None, &mut body)?;
+        let insert = format!("INSERT INTO {}.addresses FORMAT RowBinary", self.db());
+        self.ledger().node.insert(&insert, &body, INSERT_SETTINGS).map_err(|e| self.classify(self.ledger(), e))
     }
 
     /// Step 3: the one-row `committed` record with the input's new progress. When the request
@@ -547,18 +558,18 @@ impl Cluster {
                 ),
             )?;
         }
-        self.wait_for_mutations()?;
+        self.wait_for_mutations("events_local")?;
         self.mark(&ids, input_id, CLEANED)?;
         Ok(ids.len())
     }
 
-    /// Waits until no mutation of `events_local` is pending on any shard.
-    fn wait_for_mutations(&self) -> Result<()> {
+    /// Waits until no mutation of `table` is pending on any shard.
+    pub(crate) fn wait_for_mutations(&self, table: &str) -> Result<()> {
         let deadline = Instant::now() + MUTATION_TIMEOUT;
         for shard in &self.shards {
             loop {
                 let sql = format!(
-                    "SELECT count() FROM system.mutations WHERE database = '{}' AND table = 'events_local' \
+                    "SELECT count() FROM system.mutations WHERE database = '{}' AND table = '{table}' \
                      AND is_done = 0",
                     self.db()
                 );

@@ -13,6 +13,7 @@
 //! **Architecture Invariant**: readers see only rows of committed attempts (the `events` view);
 //! no event row is written without a `started` ledger record before it.
 
+mod backend;
 mod cluster;
 mod http;
 mod reader;

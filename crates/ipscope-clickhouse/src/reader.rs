@@ -13,7 +13,7 @@
 //! Text rather than `JSONCompact`: JSON prints `Decimal(18, 6)` as a bare number, which a JSON
 //! parser reads as an `f64` and rounds (16–17 significant digits); text is parsed exactly.
 
-use ipscope_store::{Query, StoreError, Table, Value};
+use ipscope_store::{Engine, Query, StoreError, Table, Value};
 
 use crate::cluster::Cluster;
 use crate::{Error, Result};
@@ -45,6 +45,10 @@ impl Cluster {
 }
 
 impl Query for Cluster {
+    fn engine(&self) -> Engine {
+        Engine::ClickHouse
+    }
+
     fn query(&self, sql: &str) -> ipscope_store::Result<Table> {
         self.read(sql).map_err(|e| StoreError::Backend(Box::new(e)))
     }

@@ -220,7 +220,21 @@ pub(crate) fn ledger_ddl(db: &str) -> Vec<String> {
              WHERE {BATCH_ID} GLOBAL IN (SELECT batch_id FROM {db}.ledger WHERE state = 'committed')",
             view_columns().join(", ")
         ),
+        // The embedded store's `inputs` table, from the ledger: each input's latest committed
+        // progress, and when it was first and last committed (`Decimal64(6)` seconds, the
+        // backend's timestamp type).
+        format!(
+            "CREATE VIEW IF NOT EXISTS {db}.inputs AS SELECT input_id AS id,              argMax(path, at_us) AS path, argMax(format, at_us) AS format,              argMax(head_len, at_us) AS head_len, argMax(head_hash, at_us) AS head_hash,              argMax(bytes, at_us) AS bytes, argMax(lines, at_us) AS lines, argMax(events, at_us) AS events,              argMax(ignored, at_us) AS ignored, argMax(rejected, at_us) AS rejected,              {} AS first_ingest, {} AS last_ingest              FROM {db}.ledger WHERE state = 'committed' GROUP BY input_id",
+            micros_as_time("min(at_us)"),
+            micros_as_time("max(at_us)")
+        ),
     ]
+}
+
+/// A `UInt64` of microseconds as `Decimal64(6)` seconds, without overflowing the decimal's 18
+/// digits on the way (µs × 10⁶ would).
+fn micros_as_time(us: &str) -> String {
+    format!("toDecimal64(intDiv({us}, 1000000), 6) + toDecimal64({us} % 1000000, 6) / 1000000")
 }
 
 #[cfg(test)]

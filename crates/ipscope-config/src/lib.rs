@@ -100,6 +100,17 @@ struct ConfigFile {
     maint: MaintConfig,
     #[serde(default)]
     rates: RatesConfig,
+    #[serde(default)]
+    store: StoreConfig,
+}
+
+/// `[store]`: where events are stored, when not in the embedded file of the data directory.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `clickhouse://HOST:HTTP_PORT/DATABASE?cluster=NAME` (also `--store`, `IPSCOPE_STORE`);
+    /// checked when the store is opened.
+    pub url: Option<String>,
 }
 
 /// `[rates]`: thresholds of `report rates` and the blocklist.
@@ -182,6 +193,7 @@ pub struct Config {
     pub serve: ServeConfig,
     pub maint: MaintConfig,
     pub rates: RatesConfig,
+    pub store: StoreConfig,
 }
 
 fn default_path() -> Option<PathBuf> {
@@ -245,6 +257,7 @@ pub fn parse(text: &str) -> Result<Config> {
         serve: file.serve,
         maint: file.maint,
         rates: file.rates,
+        store: file.store,
     })
 }
 

@@ -10,6 +10,15 @@ pub enum Dialect {
     ClickHouse,
 }
 
+impl From<ipscope_store::Engine> for Dialect {
+    fn from(e: ipscope_store::Engine) -> Dialect {
+        match e {
+            ipscope_store::Engine::DuckDb => Dialect::DuckDb,
+            ipscope_store::Engine::ClickHouse => Dialect::ClickHouse,
+        }
+    }
+}
+
 impl Dialect {
     /// Exact count of distinct non-null values.
     pub fn count_distinct(self, expr: &str) -> String {

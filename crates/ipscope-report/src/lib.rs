@@ -106,9 +106,9 @@ pub struct Params {
     /// Let reports read the hourly rollups where they can (`--no-rollups`: raw events only,
     /// the same answer, slower; see [`rows`]).
     pub rollups: bool,
-    /// The SQL dialect of the store the report runs on (ClickHouse for the cluster). A field
-    /// here rather than a method of `Query` because `Dialect` belongs to this crate, not the
-    /// store's; only `summary` and `daily` render for ClickHouse so far.
+    /// The SQL dialect the report renders. [`run`] sets it from the store's
+    /// [`ipscope_store::Query::engine`], so callers need not; a report function called directly
+    /// (tests, `blocklist`) takes it from here.
     pub dialect: Dialect,
 }
 
@@ -333,5 +333,11 @@ pub fn chart_table(report: &Report, store: &dyn Query, params: &Params) -> Resul
 /// Runs a report after validating the parameters.
 pub fn run(report: &Report, store: &dyn Query, params: &Params) -> Result<Table> {
     params.validate()?;
-    (report.run)(store, params)
+    // The store decides the dialect its SQL is written in.
+    let dialect = Dialect::from(store.engine());
+    if params.dialect == dialect {
+        (report.run)(store, params)
+    } else {
+        (report.run)(store, &Params { dialect, ..params.clone() })
+    }
 }

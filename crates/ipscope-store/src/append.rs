@@ -289,6 +289,11 @@ impl AddressBatch {
         AddressBatch { batch, rows: self.rows }
     }
 
+    /// The rows as Arrow (`None` when there are none), for another backend to encode.
+    pub fn rows(&self) -> Option<&RecordBatch> {
+        self.batch.as_ref()
+    }
+
     pub(crate) fn dedupe(&self) -> bool {
         self.batch.as_ref().is_some_and(|b| b.schema().metadata().contains_key(DEDUPE_KEY))
     }

@@ -3,7 +3,7 @@
 //! [`Query`] is what reports need (SQL in, a [`Table`] out). [`Backend`] adds what ingest,
 //! purge and enrichment need. [`Store`] (the embedded DuckDB file) implements both; so does the
 //! client of a running `ipscope serve` (in the binary), which owns the file while it runs, and
-//! a cluster backend can later. Nothing outside this crate names DuckDB types.
+//! `ipscope-clickhouse`'s `Cluster`. Nothing outside this crate names DuckDB types.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -15,8 +15,22 @@ use crate::{
     AddressBatch, EventBatch, InputProgress, InputRecord, PtrRecord, PurgeOutcome, Result, Store, Table, ledger,
 };
 
+/// The SQL engine behind a [`Query`]: reports render their SQL for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// The embedded DuckDB file (also behind the daemon's API).
+    #[default]
+    DuckDb,
+    /// A ClickHouse cluster (`ipscope-clickhouse`).
+    ClickHouse,
+}
+
 /// Read-only SQL.
 pub trait Query {
+    /// The engine the SQL runs on.
+    fn engine(&self) -> Engine {
+        Engine::DuckDb
+    }
     /// Runs SQL the program wrote (reports) and collects the whole result.
     fn query(&self, sql: &str) -> Result<Table>;
     /// Runs SQL a user typed: refused unless read-only (see [`Store::query_user`]).

@@ -32,7 +32,7 @@ pub use append::{
     AddressBatch, EventBatch, finish as finish_batch, ip_number, prepare as prepare_batch, prepare_addresses,
     prepare_chunk,
 };
-pub use backend::{Backend, Query};
+pub use backend::{Backend, Engine, Query};
 pub use duckdb::arrow::record_batch::RecordBatch;
 pub use fault::locked_by;
 pub use ledger::{FileId, HEAD_BYTES, InputProgress, InputRecord, head_hash, pick_by_head};

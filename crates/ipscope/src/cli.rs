@@ -42,6 +42,12 @@ pub struct Global {
     /// Data directory holding the database [default: the per-user data dir, e.g. ~/.local/share/ipscope]
     #[arg(long, global = true, env = "IPSCOPE_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Store events on a ClickHouse cluster instead of the embedded database in --data:
+    /// clickhouse://HOST:HTTP_PORT/DATABASE?cluster=NAME (`scripts/clickhouse-cluster.sh start`
+    /// prints one; the schema is created on first ingest) [default: the config's `[store] url`, else
+    /// the embedded database]
+    #[arg(long, global = true, env = "IPSCOPE_STORE", value_name = "URL")]
+    pub store: Option<String>,
     /// Configuration file (TOML) [default: ~/.config/ipscope/config.toml when it exists]
     #[arg(long, global = true, env = "IPSCOPE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,

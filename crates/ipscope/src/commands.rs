@@ -26,6 +26,8 @@ pub struct Ctx {
     pub geoip: Vec<std::path::PathBuf>,
     /// `--lock-wait`: how long to wait for another process holding the database file.
     pub lock_wait: std::time::Duration,
+    /// `--store` (else the config's `[store] url`): a ClickHouse cluster instead of the file.
+    pub store: Option<String>,
 }
 
 impl Ctx {
@@ -36,7 +38,9 @@ impl Ctx {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let cfg = config::load(cli.global.config.as_deref())?;
+    let store = cli.global.store.or_else(|| cfg.store.url.clone()).filter(|s| !s.is_empty());
     let ctx = Ctx {
+        store,
         cfg,
         data_flag: cli.global.data,
         geoip: cli.global.geoip,

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use tracing::debug;
 
 use crate::commands::Ctx;
+use ipscope_clickhouse::Cluster;
 
 pub use ipscope_store::owner::OWNER_FILE as DAEMON_FILE;
 /// How long a command waits for the daemon to say it is there.
@@ -141,6 +142,9 @@ fn waiting<T>(ctx: &Ctx, mut open: impl FnMut() -> Result<T>) -> Result<T> {
 /// one runs, else the database file opened for writing (tuned for a long ingest with
 /// `for_ingest`). Waits for another process that holds the file (see [`waiting`]).
 pub fn open_writable(ctx: &Ctx, data: &Path, for_ingest: bool) -> Result<Box<dyn Backend>> {
+    if let Some(c) = cluster(ctx, true)? {
+        return Ok(Box::new(c));
+    }
     waiting(ctx, || {
         if let Some(c) = find(ctx, data)? {
             return Ok(Box::new(c) as Box<dyn Backend>);
@@ -155,12 +159,31 @@ pub fn open_writable(ctx: &Ctx, data: &Path, for_ingest: bool) -> Result<Box<dyn
 
 /// The store for a command that only reads (`report`, `sql`, `status`, `lookup`).
 pub fn open_read_only(ctx: &Ctx, data: &Path) -> Result<Box<dyn Backend>> {
+    if let Some(c) = cluster(ctx, false)? {
+        return Ok(Box::new(c));
+    }
     waiting(ctx, || {
         if let Some(c) = find(ctx, data)? {
             return Ok(Box::new(c) as Box<dyn Backend>);
         }
         Ok(Box::new(Store::open_read_only(data)?))
     })
+}
+
+/// The ClickHouse cluster `--store` (or `[store] url`) names, if any: its schema created where
+/// missing for a command that writes; for one that only reads, an error when there is none yet.
+fn cluster(ctx: &Ctx, create: bool) -> Result<Option<Cluster>> {
+    let Some(url) = &ctx.store else { return Ok(None) };
+    let c = Cluster::connect(url).with_context(|| format!("store {url}"))?;
+    if create {
+        c.create_schema().with_context(|| format!("creating the ipscope tables in {url}"))?;
+    } else if !c.has_schema()? {
+        bail!(
+            "{url}: database {:?} holds no ipscope data yet (run `ipscope --store {url} ingest FILE` first)",
+            c.url().database
+        );
+    }
+    Ok(Some(c))
 }
 
 /// A [`Backend`] over the daemon's HTTP API.

@@ -154,23 +154,43 @@ fn info_fields(i: &AddressInfo) -> Vec<(String, Value)> {
     .collect()
 }
 
-/// First/last seen, counts by source and by kind, and the users tried, from the store.
-fn activity(store: &dyn Query, ip: IpAddr) -> Result<Vec<(String, Value)>> {
-    let q = format!(
-        "WITH e AS (SELECT * FROM events WHERE src_ip = '{ip}'), \
-           k AS (SELECT kind, count(*) AS n FROM e GROUP BY kind), \
-           f AS (SELECT format, count(*) AS n FROM e GROUP BY format), \
-           u AS (SELECT username, count(*) AS n FROM e WHERE username IS NOT NULL GROUP BY username) \
-         SELECT (SELECT count(*) FROM e) AS events, (SELECT min(ts) FROM e) AS first_seen, \
-           (SELECT max(ts) FROM e) AS last_seen, \
-           (SELECT string_agg(format || ':' || n, ', ' ORDER BY n DESC, format) FROM f) AS by_source, \
-           (SELECT string_agg(kind || ':' || n, ', ' ORDER BY n DESC, kind) FROM k) AS by_kind, \
-           (SELECT count(*) FROM u) AS users, \
-           (SELECT string_agg(username, ', ' ORDER BY n DESC, username) FROM (SELECT * FROM u ORDER BY n DESC, username LIMIT 10)) AS top_users"
-    );
-    let t = store.query(&q)?;
+/// A one-row table as (column, value) pairs.
+fn first_row(t: Table) -> Vec<(String, Value)> {
     let row = t.rows.into_iter().next().unwrap_or_default();
-    Ok(t.columns.into_iter().zip(row).collect())
+    t.columns.into_iter().zip(row).collect()
+}
+
+/// First/last seen, counts by source and by kind, and the users tried, from the store: plain
+/// aggregates every engine runs, joined into text here.
+fn activity(store: &dyn Query, ip: IpAddr) -> Result<Vec<(String, Value)>> {
+    let of_ip = format!("FROM events WHERE src_ip = '{ip}'");
+    let mut out: Vec<(String, Value)> = store
+        .query(&format!("SELECT count(*) AS events, min(ts) AS first_seen, max(ts) AS last_seen {of_ip}"))
+        .map(first_row)?;
+    // `key:n, ...` by count, then key; NULL when there is none (as `string_agg` of no rows).
+    let joined = |sql: String, with_count: bool| -> Result<Value> {
+        let t = store.query(&sql)?;
+        let items: Vec<String> = t
+            .rows
+            .iter()
+            .map(|r| {
+                let key = r[0].render();
+                if with_count { format!("{key}:{}", r[1].render()) } else { key }
+            })
+            .collect();
+        Ok(if items.is_empty() { Value::Null } else { Value::Text(items.join(", ")) })
+    };
+    for (name, key) in [("by_source", "format"), ("by_kind", "kind")] {
+        let sql = format!("SELECT {key} AS k, count(*) AS n {of_ip} GROUP BY k ORDER BY n DESC, k");
+        out.push((name.to_owned(), joined(sql, true)?));
+    }
+    let users = store.query(&format!("SELECT count(DISTINCT username) AS users {of_ip}"))?;
+    out.extend(first_row(users));
+    let top = format!(
+        "SELECT username AS u, count(*) AS n {of_ip} AND username IS NOT NULL GROUP BY u ORDER BY n DESC, u LIMIT 10"
+    );
+    out.push(("top_users".to_owned(), joined(top, false)?));
+    Ok(out)
 }
 
 pub fn enrich(ctx: &Ctx, a: EnrichArgs) -> Result<ExitCode> {

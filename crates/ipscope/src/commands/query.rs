@@ -213,16 +213,23 @@ pub fn sql(ctx: &Ctx, a: SqlArgs) -> Result<ExitCode> {
 
 /// What `status` says about the store, as lines (stderr) and the table of inputs (stdout).
 pub fn status_info(ctx: &Ctx, data: &std::path::Path, store: &dyn Backend) -> Result<(Vec<String>, Table)> {
-    let size = store.path().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
-    let mut lines = vec![
-        format!("data directory: {}", data.display()),
-        format!("database: {} bytes, {} events", size, store.event_count()?),
-    ];
+    let cluster = store.engine() == ipscope_store::Engine::ClickHouse;
+    let mut lines = vec![format!("data directory: {}", data.display())];
+    match (&ctx.store, cluster) {
+        (Some(url), true) => lines.push(format!("database: {url}, {} events", store.event_count()?)),
+        _ => {
+            let size = store.path().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
+            lines.push(format!("database: {} bytes, {} events", size, store.event_count()?));
+        }
+    }
+    // `count(DISTINCT ip)`: on the cluster an address stored twice has two rows until a merge;
+    // `coalesce`/`CASE`: ClickHouse aggregates no rows into NULL (Nullable) or 1970, not 0/NULL.
     let addresses = store.query(
-        "SELECT (SELECT count(DISTINCT src_ip) FROM events) AS sources, (SELECT count(*) FROM addresses) AS enriched, \
-           (SELECT count(*) FROM addresses WHERE country_code IS NOT NULL) AS located, \
-           (SELECT count(*) FROM addresses WHERE asn IS NOT NULL) AS with_asn, \
-           (SELECT max(enriched_at) FROM addresses) AS last_enriched",
+        "SELECT (SELECT coalesce(count(DISTINCT src_ip), 0) FROM events) AS sources, \
+           (SELECT count(DISTINCT ip) FROM addresses) AS enriched, \
+           (SELECT count(DISTINCT ip) FROM addresses WHERE country_code IS NOT NULL) AS located, \
+           (SELECT count(DISTINCT ip) FROM addresses WHERE asn IS NOT NULL) AS with_asn, \
+           (SELECT CASE WHEN count(*) = 0 THEN NULL ELSE max(enriched_at) END FROM addresses) AS last_enriched",
     )?;
     if let Some(r) = addresses.rows.first() {
         let cell = |i: usize| r.get(i).map_or_else(String::new, Value::render);
@@ -235,11 +242,16 @@ pub fn status_info(ctx: &Ctx, data: &std::path::Path, store: &dyn Backend) -> Re
             if matches!(r.get(4), Some(Value::Null) | None) { "never".to_owned() } else { cell(4) }
         ));
     }
-    let rollups = store.query(&format!(
-        "SELECT count(*) AS n, count(DISTINCT hour) AS hours, CAST(coalesce(sum(events), 0) AS BIGINT) AS events \
+    let rollups = if cluster {
+        lines.push("rollups: none on a ClickHouse store (reports read the events)".to_owned());
+        Table::default()
+    } else {
+        store.query(&format!(
+            "SELECT count(*) AS n, count(DISTINCT hour) AS hours, CAST(coalesce(sum(events), 0) AS BIGINT) AS events \
          FROM {}",
-        ipscope_store::rollup::TABLE
-    ))?;
+            ipscope_store::rollup::TABLE
+        ))?
+    };
     if let Some(r) = rollups.rows.first() {
         let cell = |i: usize| r.get(i).map_or_else(String::new, Value::render);
         lines.push(format!(

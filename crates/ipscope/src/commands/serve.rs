@@ -107,6 +107,12 @@ fn local_url(addr: SocketAddr) -> String {
 }
 
 pub fn run(ctx: Ctx, a: ServeArgs) -> Result<ExitCode> {
+    if let Some(url) = &ctx.store {
+        anyhow::bail!(
+            "serve keeps its events in the embedded database; --store {url} (a ClickHouse cluster) is \
+             supported by ingest, report, sql, status, lookup, enrich and purge, not by the daemon yet"
+        );
+    }
     let s = Settings::resolve(&ctx, &a)?;
     let data = ctx.data_dir()?;
     if let Some(c) = crate::daemon::find(&ctx, &data)? {

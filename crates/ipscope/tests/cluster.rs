@@ -1,0 +1,239 @@
+//! The CLI on the sharded ClickHouse backend (issue 13): `--store clickhouse://...` against the
+//! real 2-shard cluster of `scripts/clickhouse-cluster.sh` (started here; it installs
+//! ClickHouse from Debian's packages when missing). Every test keeps its own database and
+//! compares the cluster's answers with the embedded store's for the same input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::{generate, ipscope, run_ok};
+
+/// Starts the cluster once per test process; a failure fails the test (never a silent skip).
+fn cluster_started() {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clickhouse-cluster.sh");
+        let out = Command::new("bash").arg(script).arg("start").output().expect("run clickhouse-cluster.sh");
+        assert!(
+            out.status.success(),
+            "clickhouse-cluster.sh start failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+/// A database of this test's own on the local cluster, dropped at the end, pass or fail.
+struct Db(String);
+
+impl Db {
+    fn new(test: &str) -> Db {
+        cluster_started();
+        let db = Db(format!("clickhouse://127.0.0.1:18123/ipscope_cli_{test}_{}?cluster=ipscope", std::process::id()));
+        db.drop_all();
+        db
+    }
+
+    fn drop_all(&self) {
+        if let Ok(c) = ipscope_clickhouse::Cluster::connect(&self.0) {
+            c.drop_database().unwrap();
+        }
+    }
+
+    /// `ipscope` on this database (`IPSCOPE_STORE`); `data` only holds what is not the store.
+    fn cmd(&self, data: &Path) -> Command {
+        let mut c = ipscope(data);
+        c.env("IPSCOPE_STORE", &self.0);
+        c
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        self.drop_all();
+    }
+}
+
+fn csv(c: &mut Command) -> String {
+    run_ok(c.args(["--format", "csv"])).0
+}
+
+/// `summary` (events per format and kind, first and last time to the microsecond).
+fn summary(c: &mut Command) -> String {
+    csv(c.args(["report", "summary"]))
+}
+
+/// The stored event count and the ledger's count of events committed with the inputs' progress.
+fn stored_and_ledger(c: impl Fn() -> Command) -> (i64, i64) {
+    let one = |sql: &str| -> i64 {
+        let out = run_ok(c().args(["sql", sql, "--format", "csv", "--no-header"])).0;
+        out.trim().parse().unwrap_or_else(|_| panic!("not a number: {out:?} for {sql}"))
+    };
+    (one("SELECT count(*) FROM events"), one("SELECT coalesce(sum(events), 0) FROM inputs"))
+}
+
+/// The inputs table without its wall-clock columns.
+fn inputs(c: &mut Command) -> String {
+    let out = csv(c.arg("status"));
+    out.lines().map(|l| l.split(',').take(8).collect::<Vec<_>>().join(",")).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn ingest_is_exactly_once_and_status_lookup_sql_purge_answer_as_embedded() {
+    let db = Db::new("once");
+    let dir = tempfile::tempdir().unwrap();
+    let (data, embedded) = (dir.path().join("data"), dir.path().join("embedded"));
+    let full = dir.path().join("full.log");
+    generate(&full, 100_000, 41);
+    let text = std::fs::read_to_string(&full).unwrap();
+    let half = text.lines().count() / 2;
+    let head: String = text.lines().take(half).map(|l| format!("{l}\n")).collect();
+    let log = dir.path().join("auth.log");
+    std::fs::write(&log, &head).unwrap();
+
+    // First ingest creates the schema; the same answers as the embedded store.
+    let (_, err) = run_ok(db.cmd(&data).args(["ingest", "--no-progress"]).arg(&log));
+    assert!(err.contains("new (sshd)"), "{err}");
+    run_ok(ipscope(&embedded).args(["ingest", "--no-progress"]).arg(&log));
+    let first = summary(&mut db.cmd(&data));
+    assert!(first.lines().count() > 3, "{first}");
+    assert_eq!(first, summary(&mut ipscope(&embedded)));
+
+    // Re-ingest adds nothing.
+    let (_, err) = run_ok(db.cmd(&data).args(["ingest", "--no-progress"]).arg(&log));
+    assert!(err.contains("unchanged"), "{err}");
+    assert_eq!(summary(&mut db.cmd(&data)), first);
+
+    // The grown file adds its tail only: the same as the whole file ingested at once.
+    std::fs::write(&log, &text).unwrap();
+    let (_, err) = run_ok(db.cmd(&data).args(["ingest", "--no-progress"]).arg(&log));
+    assert!(err.contains("resumed") || err.contains("grown"), "{err}");
+    let whole = dir.path().join("whole");
+    run_ok(ipscope(&whole).args(["ingest", "--no-progress"]).arg(&log));
+    let all = summary(&mut db.cmd(&data));
+    assert_ne!(all, first);
+    assert_eq!(all, summary(&mut ipscope(&whole)));
+    assert_eq!(inputs(&mut db.cmd(&data)), inputs(&mut ipscope(&whole)));
+    let (stored, ledger) = stored_and_ledger(|| db.cmd(&data));
+    assert_eq!(stored, ledger);
+    assert_eq!((stored, ledger), stored_and_ledger(|| ipscope(&whole)));
+
+    // status names the store; lookup prints the same record.
+    let (_, err) = run_ok(db.cmd(&data).arg("status"));
+    assert!(err.contains(&format!("database: {}, {stored} events", db.0)), "{err}");
+    let top = csv(ipscope(&whole).args(["report", "top-ips", "-N", "1", "--no-header"]));
+    let ip = top.split(',').next().unwrap();
+    assert_eq!(run_ok(db.cmd(&data).args(["lookup", ip])).0, run_ok(ipscope(&whole).args(["lookup", ip])).0);
+
+    // sql is read-only.
+    let out = db.cmd(&data).args(["sql", "DROP TABLE events"]).output().unwrap();
+    assert!(!out.status.success());
+    assert_eq!(stored_and_ledger(|| db.cmd(&data)).0, stored);
+
+    // purge: whole days drop their partitions, the day the cutoff cuts through is trimmed to the
+    // microsecond; the same count, and the same events left, as on the embedded store.
+    let now = "2026-03-04T11:17:05.500001Z";
+    let purge = |c: &mut Command, commit: bool| -> String {
+        c.env("IPSCOPE_NOW", now).args(["purge", "--older-than", "1d"]);
+        if commit {
+            c.arg("--commit");
+        }
+        run_ok(c).0
+    };
+    let dry = purge(&mut db.cmd(&data), false);
+    assert_eq!(dry, purge(&mut ipscope(&whole), false));
+    let n: i64 = dry.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert!(n > 0 && n < stored, "{dry}");
+    let cut_day = csv(ipscope(&whole).args([
+        "sql",
+        "SELECT count(*) FROM events WHERE ts >= '2026-03-03' AND ts < '2026-03-03 11:17:05.500001'",
+        "--no-header",
+    ]));
+    assert!(cut_day.trim().parse::<i64>().unwrap() > 0, "the cutoff's day holds events before it: {cut_day}");
+    assert_eq!(purge(&mut db.cmd(&data), true), purge(&mut ipscope(&whole), true));
+    let left = summary(&mut db.cmd(&data));
+    assert_eq!(left, summary(&mut ipscope(&whole)));
+    assert_eq!(stored_and_ledger(|| db.cmd(&data)).0, stored - n);
+}
+
+#[test]
+fn sigkill_at_random_points_of_an_ingest_into_the_cluster_counts_exactly() {
+    let db = Db::new("kill");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("long.log");
+    generate(&log, 60_000, 29);
+    let reference = dir.path().join("reference");
+    run_ok(ipscope(&reference).args(["ingest", "--no-progress"]).arg(&log));
+    let mut rng = 0x5eed_u64;
+    let mut below = |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    let (mut kills, mut runs, mut seen) = (0, 0, Vec::new());
+    while kills < 8 {
+        runs += 1;
+        assert!(runs <= 20, "the ingest kept finishing before it was killed ({kills} kills in {runs} runs)");
+        let delay = Duration::from_millis(50 + below(600));
+        let mut child = db
+            .cmd(&data)
+            .args(["ingest", "--no-progress"])
+            .arg(&log)
+            .env("IPSCOPE_BATCH_EVENTS", "1000")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while start.elapsed() < delay && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        let status = child.wait().unwrap();
+        assert!(status.success() || status.code().is_none(), "run {runs} ({delay:?}): {status:?}");
+        // After every kill, readers see exactly what the ledger committed.
+        let has = ipscope_clickhouse::Cluster::connect(&db.0).unwrap().has_schema().unwrap();
+        if has {
+            let (stored, ledger) = stored_and_ledger(|| db.cmd(&data));
+            assert_eq!(stored, ledger, "after kill {kills} at {delay:?}");
+            seen.push(format!("{}ms:{stored}", delay.as_millis()));
+        }
+    }
+    eprintln!("{kills} kills in {runs} runs (delay:events stored after it): {}", seen.join(" "));
+    let (_, err) = run_ok(db.cmd(&data).args(["ingest", "--no-progress"]).arg(&log));
+    assert!(err.contains("resumed") || err.contains("new"), "{err}");
+    assert_eq!(summary(&mut db.cmd(&data)), summary(&mut ipscope(&reference)));
+    assert_eq!(stored_and_ledger(|| db.cmd(&data)), stored_and_ledger(|| ipscope(&reference)));
+}
+
+#[test]
+fn a_store_url_that_is_wrong_or_empty_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = Db::new("missing");
+    let out = db.cmd(&data).args(["report", "summary"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("holds no ipscope data yet"), "{err}");
+    let out = ipscope(&data).args(["--store", "postgres://db/x", "status"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("clickhouse://"), "{err}");
+    // Nothing listens on port 1.
+    let out =
+        ipscope(&data).args(["--store", "clickhouse://127.0.0.1:1/x?cluster=ipscope", "status"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("127.0.0.1:1"), "{err}");
+    let out = db.cmd(&data).args(["serve"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("not by the daemon"), "{err}");
+    assert!(!data.join("ipscope.duckdb").exists(), "no embedded store was created on the side");
+}
