@@ -240,10 +240,16 @@ impl Cluster {
         if let Error::Server { message, .. } = &e
             && (message.contains("Connection refused")
                 || message.starts_with("Code: 279")
-                || message.starts_with("Code: 210"))
+                || message.starts_with("Code: 210")
+                || message.starts_with("Code: 32")
+                || message.starts_with("Code: 209"))
             && let Some(down) = self.shards.iter().find(|s| {
-                // `Connection refused (HOST:PORT)`; `There is no table ... on server: HOST:PORT`
-                message.contains(&format!("({})", s.tcp)) || message.contains(&format!("server: {}", s.tcp))
+                // `Connection refused (HOST:PORT)`; `There is no table ... on server: HOST:PORT`;
+                // a server that died mid-insert: `Code: 32: Attempt to read after eof: while
+                // receiving packet from HOST:PORT`; 209: a socket timeout `(HOST:PORT)`.
+                message.contains(&format!("({})", s.tcp))
+                    || message.contains(&format!("server: {}", s.tcp))
+                    || message.contains(&format!("packet from {}", s.tcp))
             })
         {
             return Error::ShardDown {

@@ -161,6 +161,21 @@ fn ingest_is_exactly_once_and_status_lookup_sql_purge_answer_as_embedded() {
     assert_eq!(stored_and_ledger(|| db.cmd(&data)).0, stored - n);
 }
 
+/// Waits until no shard runs a query on `c`'s database (other than this one).
+fn settle(c: &ipscope_clickhouse::Cluster) {
+    let sql = format!(
+        "SELECT count() FROM system.processes WHERE query LIKE '%{}%' AND query NOT LIKE '%system.processes%'",
+        c.url().database
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for s in c.shards() {
+        while c.shard_text(s.num, &sql).unwrap().trim() != "0" {
+            assert!(Instant::now() < deadline, "shard {} still runs the killed client's queries", s.num);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
 #[test]
 fn sigkill_at_random_points_of_an_ingest_into_the_cluster_counts_exactly() {
     let db = Db::new("kill");
@@ -201,9 +216,12 @@ fn sigkill_at_random_points_of_an_ingest_into_the_cluster_counts_exactly() {
         }
         let status = child.wait().unwrap();
         assert!(status.success() || status.code().is_none(), "run {runs} ({delay:?}): {status:?}");
-        // After every kill, readers see exactly what the ledger committed.
-        let has = ipscope_clickhouse::Cluster::connect(&db.0).unwrap().has_schema().unwrap();
-        if has {
+        // After every kill, readers see exactly what the ledger committed — once the servers
+        // have finished the requests the killed client left (a `committed` row sent just before
+        // the kill still lands: the commit then happened, and both counts include it).
+        let c = ipscope_clickhouse::Cluster::connect(&db.0).unwrap();
+        settle(&c);
+        if c.has_schema().unwrap() {
             let (stored, ledger) = stored_and_ledger(|| db.cmd(&data));
             assert_eq!(stored, ledger, "after kill {kills} at {delay:?}");
             seen.push(format!("{}ms:{stored}", delay.as_millis()));
@@ -236,4 +254,114 @@ fn a_store_url_that_is_wrong_or_empty_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("not by the daemon"), "{err}");
     assert!(!data.join("ipscope.duckdb").exists(), "no embedded store was created on the side");
+}
+
+/// A 2-shard cluster of this test's own (`clickhouse-cluster.sh` with its own directory and
+/// ports), so stopping one of its servers disturbs no other test; stopped when dropped.
+struct Private {
+    env: Vec<(&'static str, String)>,
+    dir: tempfile::TempDir,
+    http: u16,
+}
+
+impl Private {
+    fn start() -> Private {
+        cluster_started(); // installs ClickHouse when missing
+        let dir = tempfile::tempdir().unwrap();
+        // Six ports from a base of this process's own: http, tcp, interserver × 2 shards.
+        // Below Linux's ephemeral range (32768 up), above the shared cluster's 18123 / 19000s.
+        let http = 20_000 + (std::process::id() % 2_000) as u16 * 6;
+        let env = vec![
+            ("IPSCOPE_CH_DIR", dir.path().display().to_string()),
+            ("IPSCOPE_CH_HTTP_PORT", http.to_string()),
+            ("IPSCOPE_CH_TCP_PORT", (http + 2).to_string()),
+            ("IPSCOPE_CH_INTERSERVER_PORT", (http + 4).to_string()),
+        ];
+        let p = Private { env, dir, http };
+        p.script("start");
+        p
+    }
+
+    fn script(&self, arg: &str) -> String {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clickhouse-cluster.sh");
+        let out = Command::new("bash").arg(script).arg(arg).envs(self.env.iter().cloned()).output().unwrap();
+        assert!(out.status.success(), "clickhouse-cluster.sh {arg}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn url(&self) -> String {
+        format!("clickhouse://127.0.0.1:{}/ipscope?cluster=ipscope", self.http)
+    }
+
+    /// SIGKILLs shard `n`'s server (a crash, not a clean stop) and waits until it is gone.
+    fn kill_shard(&self, n: u32) {
+        let pid = std::fs::read_to_string(self.dir.path().join(format!("shard{n}/pid"))).unwrap();
+        let pid = pid.trim();
+        assert!(Command::new("kill").args(["-KILL", pid]).status().unwrap().success());
+        while Path::new(&format!("/proc/{pid}")).exists() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Private {
+    fn drop(&mut self) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clickhouse-cluster.sh");
+        let _ = Command::new("bash").arg(script).arg("stop").envs(self.env.iter().cloned()).output();
+    }
+}
+
+#[test]
+fn a_shard_down_is_an_error_naming_it_and_the_rerun_after_it_is_back_counts_exactly() {
+    let cluster = Private::start();
+    let url = cluster.url();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("auth.log");
+    generate(&log, 60_000, 30);
+    let reference = dir.path().join("reference");
+    run_ok(ipscope(&reference).args(["ingest", "--no-progress"]).arg(&log));
+    let on = || {
+        let mut c = ipscope(&data);
+        c.env("IPSCOPE_STORE", &url);
+        c
+    };
+    // Shard 2 crashes while an ingest commits small batches.
+    let mut child = on()
+        .args(["ingest", "--no-progress"])
+        .arg(&log)
+        .env("IPSCOPE_BATCH_EVENTS", "500")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let count = || -> i64 {
+        let out = on().args(["sql", "SELECT count(*) FROM events", "--format", "csv", "--no-header"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+    };
+    while count() == 0 {
+        assert!(Instant::now() < deadline && child.try_wait().unwrap().is_none(), "no batch committed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cluster.kill_shard(2);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the ingest went on without shard 2:\n{err}");
+    let port = cluster.http + 3; // shard 2's native port
+    assert!(err.contains(&format!("shard 2 (127.0.0.1:{port})")), "{err}");
+
+    // A report while it is down: an error naming it, nothing on stdout (no partial answer).
+    let out = on().args(["report", "summary"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && out.stdout.is_empty(), "{err}");
+    // (Named by its HTTP address: opening the store already finds it does not answer.)
+    assert!(err.contains(&format!("shard 2 (http://127.0.0.1:{}/) is down", cluster.http + 1)), "{err}");
+
+    // Back up: the re-run completes and nothing was counted twice or lost.
+    cluster.script("start");
+    let (_, err) = run_ok(on().args(["ingest", "--no-progress"]).arg(&log));
+    assert!(err.contains("resumed"), "{err}");
+    assert_eq!(summary(&mut on()), summary(&mut ipscope(&reference)));
+    assert_eq!(stored_and_ledger(on), stored_and_ledger(|| ipscope(&reference)));
 }
