@@ -8,56 +8,9 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{generate, ipscope, run_ok};
-
-/// Starts the cluster once per test process; a failure fails the test (never a silent skip).
-fn cluster_started() {
-    static STARTED: OnceLock<()> = OnceLock::new();
-    STARTED.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clickhouse-cluster.sh");
-        let out = Command::new("bash").arg(script).arg("start").output().expect("run clickhouse-cluster.sh");
-        assert!(
-            out.status.success(),
-            "clickhouse-cluster.sh start failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
-}
-
-/// A database of this test's own on the local cluster, dropped at the end, pass or fail.
-struct Db(String);
-
-impl Db {
-    fn new(test: &str) -> Db {
-        cluster_started();
-        let db = Db(format!("clickhouse://127.0.0.1:18123/ipscope_cli_{test}_{}?cluster=ipscope", std::process::id()));
-        db.drop_all();
-        db
-    }
-
-    fn drop_all(&self) {
-        if let Ok(c) = ipscope_clickhouse::Cluster::connect(&self.0) {
-            c.drop_database().unwrap();
-        }
-    }
-
-    /// `ipscope` on this database (`IPSCOPE_STORE`); `data` only holds what is not the store.
-    fn cmd(&self, data: &Path) -> Command {
-        let mut c = ipscope(data);
-        c.env("IPSCOPE_STORE", &self.0);
-        c
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        self.drop_all();
-    }
-}
+use common::{Db, cluster_started, generate, ipscope, run_ok};
 
 fn csv(c: &mut Command) -> String {
     run_ok(c.args(["--format", "csv"])).0

@@ -15,7 +15,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{ipscope, run_ok, test_geoip};
+use common::{Db, ipscope, run_ok, test_geoip};
 use ipscope_gen::{GenConfig, GenFormat};
 
 /// Lines generated per format: every report has rows, and the test stays a few seconds.
@@ -26,20 +26,30 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports")
 }
 
-/// One store with every generated format, enriched with the MaxMind test databases.
-fn store(dir: &Path) -> PathBuf {
+/// One store with every generated format, enriched with the MaxMind test databases: the
+/// embedded one in `dir/data`, or the ClickHouse database `cluster` names.
+fn store_in(dir: &Path, cluster: Option<&Db>) -> PathBuf {
     let data = dir.join("data");
     let cfg = GenConfig { seed: SEED, lines: LINES, ..GenConfig::default() };
     for format in GenFormat::ALL {
         let log = dir.join(format!("{format}.log"));
         ipscope_gen::write(format, &cfg, std::fs::File::create(&log).unwrap()).unwrap();
         run_ok(
-            ipscope(&data)
+            cmd(&data, cluster)
                 .args(["ingest", "--format", format.parser_name(), "--year", "2026", "--geoip"])
                 .args([test_geoip().as_str(), log.to_str().unwrap()]),
         );
     }
     data
+}
+
+fn store(dir: &Path) -> PathBuf {
+    store_in(dir, None)
+}
+
+/// `ipscope` on the embedded store in `data`, or on `cluster`.
+fn cmd(data: &Path, cluster: Option<&Db>) -> std::process::Command {
+    cluster.map_or_else(|| ipscope(data), |db| db.cmd(data))
 }
 
 /// Every report by name, then variants: (fixture name, arguments after `report`).
@@ -77,10 +87,33 @@ fn cases() -> Vec<(String, Vec<String>)> {
 fn every_report_prints_what_it_printed_before() {
     let dir = tempfile::tempdir().unwrap();
     let data = store(dir.path());
-    let bless = std::env::var_os("IPSCOPE_BLESS").is_some();
+    let changed = compare_with_fixtures(&data, None);
+    assert!(changed.is_empty(), "reports changed their answers:\n{}", changed.join("\n"));
+    // Every generated format filled only columns of its own table (schema 6).
+    let (wide, _) =
+        run_ok(ipscope(&data).args(["sql", "SELECT count(*) FROM events_wide", "--format", "csv", "--no-header"]));
+    assert_eq!(wide.trim(), "0", "events fell back to the wide table");
+}
+
+/// Issue 13's equality: the same logs ingested into the 2-shard ClickHouse cluster
+/// (`--store`) print every report and variant byte for byte as the embedded store printed
+/// them (the fixtures).
+#[test]
+fn every_report_prints_the_same_on_the_clickhouse_cluster() {
+    let db = Db::new("fixtures");
+    let dir = tempfile::tempdir().unwrap();
+    let data = store_in(dir.path(), Some(&db));
+    let changed = compare_with_fixtures(&data, Some(&db));
+    assert!(changed.is_empty(), "reports differ on the cluster:\n{}", changed.join("\n"));
+}
+
+/// Every case run on the store, compared with its fixture: the differences, one line each
+/// (`IPSCOPE_BLESS=1` writes the fixtures instead, from the embedded store only).
+fn compare_with_fixtures(data: &Path, cluster: Option<&Db>) -> Vec<String> {
+    let bless = cluster.is_none() && std::env::var_os("IPSCOPE_BLESS").is_some();
     let mut changed = Vec::new();
     for (name, args) in cases() {
-        let (out, _) = run_ok(ipscope(&data).arg("report").args(&args).args(["--top", "50", "--format", "csv"]));
+        let (out, _) = run_ok(cmd(data, cluster).arg("report").args(&args).args(["--top", "50", "--format", "csv"]));
         assert!(out.lines().count() > 1 || name == "crossover", "{name}: no rows, nothing guarded:\n{out}");
         let path = fixtures().join(format!("{name}.csv"));
         if bless {
@@ -101,11 +134,7 @@ fn every_report_prints_what_it_printed_before() {
             ));
         }
     }
-    assert!(changed.is_empty(), "reports changed their answers:\n{}", changed.join("\n"));
-    // Every generated format filled only columns of its own table (schema 6).
-    let (wide, _) =
-        run_ok(ipscope(&data).args(["sql", "SELECT count(*) FROM events_wide", "--format", "csv", "--no-header"]));
-    assert_eq!(wide.trim(), "0", "events fell back to the wide table");
+    changed
 }
 
 /// The README's notebook example, as written there (only `db` points at this test's store):
