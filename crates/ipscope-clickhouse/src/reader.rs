@@ -34,7 +34,7 @@ impl Cluster {
 
     fn read_text(&self, sql: &str) -> Result<String> {
         let db = self.url().database.clone();
-        let settings = [("database", db.as_str()), ("readonly", "1")];
+        let settings = [("database", db.as_str()), ("readonly", "1"), ("join_use_nulls", "1")];
         let via = self.reader();
         let body = via.node.run(sql, &settings).map_err(|e| match self.classify(via, e) {
             Error::Server { url, message, .. } => Error::Query { shard: via.num, url, message },

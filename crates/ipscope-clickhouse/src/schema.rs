@@ -220,7 +220,41 @@ pub(crate) fn ledger_ddl(db: &str) -> Vec<String> {
              WHERE {BATCH_ID} GLOBAL IN (SELECT batch_id FROM {db}.ledger WHERE state = 'committed')",
             view_columns().join(", ")
         ),
+        format!("CREATE VIEW IF NOT EXISTS {db}.{ADDRESSES_LATEST} AS {}", addresses_latest_sql(db)),
+        format!("CREATE VIEW IF NOT EXISTS {db}.events_geo AS {}", events_geo_sql(db)),
     ]
+}
+
+/// The view of `addresses` with one row per address, its latest enrichment: `addresses` is a
+/// `ReplacingMergeTree` (by `enriched_at`) behind a `Distributed` table, and until a merge an
+/// address re-enriched (or stored twice) has two rows there. What reports read instead of
+/// `addresses` (`Dialect::addresses`), so a join never doubles an address's events.
+pub(crate) const ADDRESSES_LATEST: &str = "addresses_latest";
+
+/// The latest row of each address (`LIMIT 1 BY`: no aggregate over the enrichment columns, so
+/// a NULL in the latest row stays NULL instead of an older row's value).
+fn addresses_latest_sql(db: &str) -> String {
+    format!("SELECT * FROM {db}.addresses ORDER BY ip, enriched_at DESC LIMIT 1 BY ip")
+}
+
+/// The embedded store's `events_geo`: every event with its geo / ASN columns being the event's
+/// own value (a feed's) where present, else its source address's latest (one row per event).
+fn events_geo_sql(db: &str) -> String {
+    let cols: Vec<String> = event_columns()
+        .iter()
+        .filter(|c| c.ty != Ty::SubMicros)
+        .map(|c| {
+            if GEO_COLUMNS.contains(&c.name) {
+                format!("coalesce(e.{0}, a.{0}) AS {0}", c.name)
+            } else {
+                format!("e.{0} AS {0}", c.name)
+            }
+        })
+        .collect();
+    format!(
+        "SELECT {} FROM {db}.events AS e ANY LEFT JOIN (SELECT * FROM {db}.{ADDRESSES_LATEST}) AS a ON a.ip = e.src_ip",
+        cols.join(", ")
+    )
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ pub mod rows;
 
 use ipscope_store::{Query, StoreError, Table};
 
-pub use dialect::Dialect;
+pub use dialect::{Ctes, Dialect};
 pub use filter::{Filter, HomeNets, sql_is_home};
 pub use local::{LocalTime, Zone};
 
@@ -108,7 +108,7 @@ pub struct Params {
     pub rollups: bool,
     /// The SQL dialect of the store the report runs on (ClickHouse for the cluster). A field
     /// here rather than a method of `Query` because `Dialect` belongs to this crate, not the
-    /// store's; only `summary` and `daily` render for ClickHouse so far.
+    /// store's. Every report of [`CATALOGUE`] renders for both.
     pub dialect: Dialect,
 }
 
