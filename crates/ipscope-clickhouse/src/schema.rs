@@ -13,7 +13,10 @@
 //!   progress on its `committed` row;
 //! - `events`: a view of `events_all` restricted to committed attempts — what readers query.
 //!   It exists on one node only on purpose: the ledger is there, and a reader sent elsewhere
-//!   gets "table doesn't exist" rather than uncommitted rows.
+//!   gets "table doesn't exist" rather than uncommitted rows;
+//! - `addresses_latest`: one row per address (its latest enrichment), what reports join;
+//! - `events_geo`: the embedded store's view of the same name over `events` and
+//!   `addresses_latest`.
 //!
 //! Time: 18.16 has no `DateTime64`, so the event time is `ts DateTime('UTC')` (whole seconds,
 //! what partitioning, `toStartOfHour` and `toDate` work on, with no conversion in any report)

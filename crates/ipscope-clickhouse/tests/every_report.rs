@@ -281,7 +281,68 @@ fn cases(store: &Store) -> Vec<Case> {
         case("summary", &format!("--asn {asn}"), with(&|p| p.filter.asns = vec![asn])),
         case("top-ips", &format!("--asn {asn}"), with(&|p| p.filter.asns = vec![asn])),
         case("countries", &format!("--asn {asn}"), with(&|p| p.filter.asns = vec![asn])),
+        case("attackers", &format!("--asn {asn}"), with(&|p| p.filter.asns = vec![asn])),
+        case(
+            "nets",
+            &format!("--registered --asn {asn}"),
+            with(&|p| {
+                p.registered = true;
+                p.filter.asns = vec![asn];
+            }),
+        ),
+        case("recent", &format!("--asn {asn}"), with(&|p| p.filter.asns = vec![asn])),
+        case("trends", &format!("--asn {asn}"), with(&|p| p.filter.asns = vec![asn])),
+        // Other paths through the SQL.
+        case(
+            "recent",
+            "--source cowrie --top 5",
+            with(&|p| {
+                p.filter.formats = vec![SourceFormat::Cowrie];
+                p.top = 5;
+            }),
+        ),
+        case(
+            "timeline",
+            "--bucket minute --tz +05:30",
+            with(&|p| {
+                p.bucket = Bucket::Minute;
+                p.tz = "+05:30".parse().unwrap();
+            }),
+        ),
+        case(
+            "timeline",
+            "--bucket hour --tz America/Chicago",
+            with(&|p| {
+                p.bucket = Bucket::Hour;
+                p.tz = "America/Chicago".parse().unwrap();
+            }),
+        ),
+        case("services", "--bucket hour", with(&|p| p.bucket = Bucket::Hour)),
+        case("scans", "--tz Asia/Kolkata", with(&|p| p.tz = "Asia/Kolkata".parse().unwrap())),
+        case("taxonomy", "--tz America/Chicago", with(&|p| p.tz = "America/Chicago".parse().unwrap())),
+        case(
+            "nets",
+            "--prefix 8 --prefix6 32",
+            with(&|p| {
+                p.prefix_v4 = 8;
+                p.prefix_v6 = 32;
+            }),
+        ),
+        case("low-success", "-s 0.5", with(&|p| p.ratio = 0.5)),
+        case(
+            "trends",
+            "--by prefix --prefix 16",
+            with(&|p| {
+                p.by = By::Prefix;
+                p.prefix_v4 = 16;
+            }),
+        ),
+        case("rates", "--kind deny", with(&|p| p.filter.kinds = vec![EventKind::Deny])),
+        case("activity", "--tz America/Chicago", with(&|p| p.tz = "America/Chicago".parse().unwrap())),
     ]);
+    for by in [By::Format, By::Kind, By::Ip, By::Port, By::Taxonomy] {
+        out.push(case("trends", &format!("--by {by:?}"), with(&|p| p.by = by)));
+    }
     // --home-only / --external (home networks in the filter and in Params).
     for (inside, flag) in [(true, "--home-only"), (false, "--external")] {
         for report in ["summary", "top-ips", "low-success", "open-sessions", "countries", "nets"] {

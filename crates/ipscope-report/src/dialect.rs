@@ -387,4 +387,53 @@ mod tests {
         assert_eq!(Dialect::DuckDb.keys(&["a", "b"]), "1, 2");
         assert_eq!(Dialect::ClickHouse.keys(&["a", "b"]), "a, b");
     }
+
+    #[test]
+    fn named_subqueries_are_a_with_in_duckdb_and_inlined_in_clickhouse() {
+        for d in [Dialect::DuckDb, Dialect::ClickHouse] {
+            let mut w = d.ctes();
+            let t = w.define("t", "SELECT 1 AS a".to_owned());
+            let u = w.define("u", format!("SELECT a FROM {t}"));
+            let q = w.query(&format!("SELECT * FROM {t} JOIN {u} ON t.a = u.a WHERE a IN (SELECT a FROM {u})"));
+            let want = match d {
+                Dialect::DuckDb => {
+                    "WITH t AS (SELECT 1 AS a), u AS (SELECT a FROM t) SELECT * FROM t JOIN u ON t.a = u.a \
+                     WHERE a IN (SELECT a FROM u)"
+                }
+                Dialect::ClickHouse => {
+                    "SELECT * FROM (SELECT 1 AS a) AS t JOIN (SELECT a FROM (SELECT 1 AS a) AS t) AS u ON t.a = u.a \
+                     WHERE a IN (SELECT a FROM (SELECT a FROM (SELECT 1 AS a) AS t) AS u)"
+                }
+            };
+            assert_eq!(q, want);
+        }
+        assert_eq!(Dialect::DuckDb.ctes().query("SELECT 1"), "SELECT 1");
+    }
+
+    #[test]
+    fn clickhouse_renderings_of_duckdb_only_syntax() {
+        let ch = Dialect::ClickHouse;
+        assert_eq!(
+            ch.top_per("SELECT d, p FROM x", "d, p", "d", "p DESC", 3),
+            "SELECT d, p FROM (SELECT d, p FROM x) ORDER BY d, p DESC LIMIT 3 BY d"
+        );
+        assert!(
+            Dialect::DuckDb
+                .top_per("S", "d", "d", "n DESC", 3)
+                .contains("row_number() OVER (PARTITION BY d ORDER BY n DESC)")
+        );
+        assert_eq!(ch.exists("SELECT 1"), "((SELECT count() FROM (SELECT 1 LIMIT 1)) > 0)");
+        assert!(
+            ch.scalar_ts("hi", "(s)", true)
+                .starts_with("toDecimal64(ifNull((SELECT toString(hi) FROM (s)), '-999999999999'), 6)")
+        );
+        assert_eq!(Dialect::DuckDb.scalar_ts("hi", "(s)", false), "(SELECT hi FROM (s))");
+        assert_eq!(
+            ch.text("outcome"),
+            "toString(CAST(outcome AS Nullable(Enum8('' = 0, 'success' = 1, 'failure' = 2))))"
+        );
+        assert_eq!(ch.count_if("k = 1"), "countIf(ifNull(k = 1, 0))");
+        assert!(!ch.has_rollups() && Dialect::DuckDb.has_rollups());
+        assert_eq!(ch.events_span(), None);
+    }
 }
