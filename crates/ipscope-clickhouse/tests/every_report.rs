@@ -189,7 +189,7 @@ fn cases(store: &Store) -> Vec<Case> {
         .filter(|r| !matches!(r.name, "top-asns" | "asn-trend"))
         .map(|r| case(r.name, "", base.clone()))
         .collect();
-    // Keys the data has: the top ASN, the top /24, the busiest IPv4 address's /16 as home.
+    // Keys the data has: the top ASN, the busiest IPv4 address's /24 to drill into.
     let one = |sql: &str| store.query(sql).unwrap().rows.first().and_then(|r| r.first().cloned()).unwrap();
     let Value::Int(asn) =
         one("SELECT asn FROM events_geo WHERE asn IS NOT NULL GROUP BY asn ORDER BY count(*) DESC, asn LIMIT 1")
@@ -403,6 +403,14 @@ fn every_report_is_the_same_on_the_cluster_as_embedded() {
             empty.push(k.label.clone());
         }
     }
+    // What `--chart` draws for trends: the daily series of its top keys.
+    let trends = ipscope_report::find("trends").unwrap();
+    let chart = |q: &dyn Query, d: Dialect| {
+        ipscope_report::chart_table(trends, q, &Params { dialect: d, ..Params::default() }).unwrap().unwrap()
+    };
+    let embedded_chart = chart(&store, Dialect::DuckDb);
+    assert!(!embedded_chart.rows.is_empty());
+    assert_eq!(chart(&rec, Dialect::ClickHouse), embedded_chart, "trends --chart");
     eprintln!("{} cases, data loaded in {loaded:?}, all in {:?}", cases.len(), started.elapsed());
     // The stale rows were there all along (a merge only ever removes them).
     let rows = c.query(&format!("SELECT count() AS n, uniqExact(ip) AS ips FROM {db}.addresses")).unwrap();
