@@ -10,6 +10,9 @@
 //! has no `DateTime64`; `min(ts)` keeps that type, so a report's time columns need no marking),
 //! other decimals → floats, everything else (strings, enums, arrays as text) → [`Value::Text`].
 //!
+//! Reads run with `join_use_nulls=1`: a LEFT JOIN's missing right side is NULL, as in DuckDB
+//! (18.16's default gives the type's default value, `''` or 0).
+//!
 //! Text rather than `JSONCompact`: JSON prints `Decimal(18, 6)` as a bare number, which a JSON
 //! parser reads as an `f64` and rounds (16–17 significant digits); text is parsed exactly.
 
@@ -34,7 +37,7 @@ impl Cluster {
 
     fn read_text(&self, sql: &str) -> Result<String> {
         let db = self.url().database.clone();
-        let settings = [("database", db.as_str()), ("readonly", "1")];
+        let settings = [("database", db.as_str()), ("readonly", "1"), ("join_use_nulls", "1")];
         let via = self.reader();
         let body = via.node.run(sql, &settings).map_err(|e| match self.classify(via, e) {
             Error::Server { url, message, .. } => Error::Query { shard: via.num, url, message },

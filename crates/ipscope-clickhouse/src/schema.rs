@@ -13,7 +13,10 @@
 //!   progress on its `committed` row;
 //! - `events`: a view of `events_all` restricted to committed attempts — what readers query.
 //!   It exists on one node only on purpose: the ledger is there, and a reader sent elsewhere
-//!   gets "table doesn't exist" rather than uncommitted rows.
+//!   gets "table doesn't exist" rather than uncommitted rows;
+//! - `addresses_latest`: one row per address (its latest enrichment), what reports join;
+//! - `events_geo`: the embedded store's view of the same name over `events` and
+//!   `addresses_latest`.
 //!
 //! Time: 18.16 has no `DateTime64`, so the event time is `ts DateTime('UTC')` (whole seconds,
 //! what partitioning, `toStartOfHour` and `toDate` work on, with no conversion in any report)
@@ -224,10 +227,18 @@ pub(crate) fn ledger_ddl(db: &str) -> Vec<String> {
         // progress, and when it was first and last committed (`Decimal64(6)` seconds, the
         // backend's timestamp type).
         format!(
-            "CREATE VIEW IF NOT EXISTS {db}.inputs AS SELECT input_id AS id,              argMax(path, at_us) AS path, argMax(format, at_us) AS format,              argMax(head_len, at_us) AS head_len, argMax(head_hash, at_us) AS head_hash,              argMax(bytes, at_us) AS bytes, argMax(lines, at_us) AS lines, argMax(events, at_us) AS events,              argMax(ignored, at_us) AS ignored, argMax(rejected, at_us) AS rejected,              {} AS first_ingest, {} AS last_ingest              FROM {db}.ledger WHERE state = 'committed' GROUP BY input_id",
+            "CREATE VIEW IF NOT EXISTS {db}.inputs AS SELECT input_id AS id, \
+             argMax(path, at_us) AS path, argMax(format, at_us) AS format, \
+             argMax(head_len, at_us) AS head_len, argMax(head_hash, at_us) AS head_hash, \
+             argMax(bytes, at_us) AS bytes, argMax(lines, at_us) AS lines, argMax(events, at_us) AS events, \
+             argMax(ignored, at_us) AS ignored, argMax(rejected, at_us) AS rejected, \
+             {} AS first_ingest, {} AS last_ingest \
+             FROM {db}.ledger WHERE state = 'committed' GROUP BY input_id",
             micros_as_time("min(at_us)"),
             micros_as_time("max(at_us)")
         ),
+        format!("CREATE VIEW IF NOT EXISTS {db}.{ADDRESSES_LATEST} AS {}", addresses_latest_sql(db)),
+        format!("CREATE VIEW IF NOT EXISTS {db}.events_geo AS {}", events_geo_sql(db)),
     ]
 }
 
@@ -235,6 +246,38 @@ pub(crate) fn ledger_ddl(db: &str) -> Vec<String> {
 /// digits on the way (µs × 10⁶ would).
 fn micros_as_time(us: &str) -> String {
     format!("toDecimal64(intDiv({us}, 1000000), 6) + toDecimal64({us} % 1000000, 6) / 1000000")
+}
+
+/// The view of `addresses` with one row per address, its latest enrichment: `addresses` is a
+/// `ReplacingMergeTree` (by `enriched_at`) behind a `Distributed` table, and until a merge an
+/// address re-enriched (or stored twice) has two rows there. What reports read instead of
+/// `addresses` (`Dialect::addresses`), so a join never doubles an address's events.
+pub(crate) const ADDRESSES_LATEST: &str = "addresses_latest";
+
+/// The latest row of each address (`LIMIT 1 BY`: no aggregate over the enrichment columns, so
+/// a NULL in the latest row stays NULL instead of an older row's value).
+fn addresses_latest_sql(db: &str) -> String {
+    format!("SELECT * FROM {db}.addresses ORDER BY ip, enriched_at DESC LIMIT 1 BY ip")
+}
+
+/// The embedded store's `events_geo`: every event with its geo / ASN columns being the event's
+/// own value (a feed's) where present, else its source address's latest (one row per event).
+fn events_geo_sql(db: &str) -> String {
+    let cols: Vec<String> = event_columns()
+        .iter()
+        .filter(|c| c.ty != Ty::SubMicros)
+        .map(|c| {
+            if GEO_COLUMNS.contains(&c.name) {
+                format!("coalesce(e.{0}, a.{0}) AS {0}", c.name)
+            } else {
+                format!("e.{0} AS {0}", c.name)
+            }
+        })
+        .collect();
+    format!(
+        "SELECT {} FROM {db}.events AS e ANY LEFT JOIN (SELECT * FROM {db}.{ADDRESSES_LATEST}) AS a ON a.ip = e.src_ip",
+        cols.join(", ")
+    )
 }
 
 #[cfg(test)]

@@ -125,7 +125,10 @@ fn schema_creation_twice_is_fine_and_tables_are_where_they_belong() {
     assert_eq!(c.shards().len(), 2);
     let tables =
         |n| c.shard_text(n, &format!("SELECT name FROM system.tables WHERE database = '{db}' ORDER BY name")).unwrap();
-    assert_eq!(tables(1), "addresses\naddresses_local\nevents\nevents_all\nevents_local\ninputs\nledger\n");
+    assert_eq!(
+        tables(1),
+        "addresses\naddresses_latest\naddresses_local\nevents\nevents_all\nevents_geo\nevents_local\ninputs\nledger\n"
+    );
     assert_eq!(tables(2), "addresses\naddresses_local\nevents_all\nevents_local\n");
     let partition = c
         .shard_text(

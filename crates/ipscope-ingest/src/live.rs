@@ -156,6 +156,10 @@ fn store_error(e: crate::IngestError) -> StoreError {
 }
 
 impl Query for LiveBackend {
+    /// The daemon's store is the embedded file.
+    fn engine(&self) -> ipscope_store::Engine {
+        ipscope_store::Engine::DuckDb
+    }
     fn query(&self, sql: &str) -> ipscope_store::Result<Table> {
         self.reader.query(sql)
     }

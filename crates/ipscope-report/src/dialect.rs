@@ -24,7 +24,8 @@ impl Dialect {
     pub fn count_distinct(self, expr: &str) -> String {
         match self {
             Dialect::DuckDb => format!("count(DISTINCT {expr})"),
-            Dialect::ClickHouse => format!("uniqExact({expr})"),
+            // Over a Nullable column with no value in the group 18.16 gives NULL, not 0.
+            Dialect::ClickHouse => format!("ifNull(uniqExact({expr}), 0)"),
         }
     }
 
@@ -40,7 +41,8 @@ impl Dialect {
     pub fn count_if(self, cond: &str) -> String {
         match self {
             Dialect::DuckDb => format!("count(*) FILTER (WHERE {cond})"),
-            Dialect::ClickHouse => format!("countIf({cond})"),
+            // A NULL condition (`outcome = 'success'` on a NULL outcome) counts as false.
+            Dialect::ClickHouse => format!("countIf(ifNull({cond}, 0))"),
         }
     }
 
@@ -105,6 +107,18 @@ impl Dialect {
     pub fn text(self, expr: &str) -> String {
         match self {
             Dialect::DuckDb => format!("CAST({expr} AS VARCHAR)"),
+            // The one nullable enum: its NULL rows hold 0 underneath, which 18.16's `toString`
+            // refuses for the whole column (`Code: 49 ... Unexpected value 0 for type Enum8`),
+            // so it is cast first to the same enum with a name for 0 (the cluster's `Enum8`
+            // values are 1..n in the Rust enum's order).
+            Dialect::ClickHouse if expr == "outcome" => {
+                let values: Vec<String> = ipscope_event::Outcome::ALL
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| format!("'{}' = {}", o.as_str(), i + 1))
+                    .collect();
+                format!("toString(CAST(outcome AS Nullable(Enum8('' = 0, {}))))", values.join(", "))
+            }
             Dialect::ClickHouse => format!("toString({expr})"),
         }
     }
@@ -219,6 +233,138 @@ impl Dialect {
     pub fn src_is_v6(self) -> String {
         "src_family = 6".to_owned()
     }
+
+    /// Whether the store keeps the hourly rollups (see [`crate::rows`]; the cluster has none).
+    pub fn has_rollups(self) -> bool {
+        self == Dialect::DuckDb
+    }
+
+    /// Smallest value of `expr` over rows matching `cond`, NULL when none does (ClickHouse's
+    /// `minIf` gives the type's default then).
+    pub fn min_if_or_null(self, expr: &str, cond: &str) -> String {
+        match self {
+            Dialect::DuckDb => self.min_if(expr, cond),
+            Dialect::ClickHouse => {
+                format!("if(countIf(ifNull({cond}, 0)) > 0, minIf({expr}, ifNull({cond}, 0)), NULL)")
+            }
+        }
+    }
+
+    /// The relation of the addresses' enrichment, one row per address: `addresses` in DuckDB;
+    /// the cluster's `addresses_latest` view (its `addresses` is a `ReplacingMergeTree`, where
+    /// an address has two rows until a merge).
+    pub fn addresses(self) -> &'static str {
+        match self {
+            Dialect::DuckDb => "addresses",
+            Dialect::ClickHouse => "(SELECT * FROM addresses_latest)",
+        }
+    }
+
+    /// The one-row relation `lo, hi` of the first and last event's time that the store keeps
+    /// without a scan, if it has one (DuckDB's `events_span`; the cluster has none).
+    pub fn events_span(self) -> Option<&'static str> {
+        match self {
+            Dialect::DuckDb => Some("events_span"),
+            Dialect::ClickHouse => None,
+        }
+    }
+
+    /// SQL true when `subquery` returns a row (18.16 has no `EXISTS`).
+    pub fn exists(self, subquery: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("EXISTS ({subquery})"),
+            Dialect::ClickHouse => format!("((SELECT count() FROM ({subquery} LIMIT 1)) > 0)"),
+        }
+    }
+
+    /// Whether a boolean result cell is true (DuckDB gives `Bool`, ClickHouse a `UInt8`).
+    pub fn is_true(self, v: &ipscope_store::Value) -> bool {
+        matches!(v, ipscope_store::Value::Bool(true) | ipscope_store::Value::Int(1))
+    }
+
+    /// The rows of `select` (whose output has the columns `partition` and the ORDER BY's), the
+    /// first `n` of each `partition` value in `order`, then sorted by `partition, order`
+    /// (ClickHouse 18.16 has no window functions: `LIMIT n BY`).
+    pub fn top_per(self, select: &str, cols: &str, partition: &str, order: &str, n: usize) -> String {
+        match self {
+            Dialect::DuckDb => format!(
+                "SELECT {cols} FROM (\
+                   SELECT {cols}, row_number() OVER (PARTITION BY {partition} ORDER BY {order}) AS rank \
+                   FROM ({select})\
+                 ) WHERE rank <= {n} ORDER BY {partition}, {order}"
+            ),
+            Dialect::ClickHouse => {
+                format!("SELECT {cols} FROM ({select}) ORDER BY {partition}, {order} LIMIT {n} BY {partition}")
+            }
+        }
+    }
+
+    /// `ts` minus `secs` seconds, for a scalar timestamp expression (a subquery).
+    pub fn minus_days(self, ts: &str, days: u32) -> String {
+        match self {
+            Dialect::DuckDb => format!("{ts} - INTERVAL {days} DAY"),
+            Dialect::ClickHouse => format!("{ts} - toDecimal64({}, 6)", u64::from(days) * 86_400),
+        }
+    }
+
+    /// The timestamp `expr` of the one row of `from`, as a scalar subquery; NULL, or with
+    /// `or_earliest` a time before every other, when there is no row or it is NULL.
+    ///
+    /// 18.16 cannot turn a `Decimal` scalar subquery into a constant (`Code: 53 ... Type mismatch
+    /// in IN or VALUES section. Expected: Decimal(18, 6). Got: Decimal64`): its text comes back
+    /// and is parsed (a NULL one as some text, `toDecimal64` evaluating every row's).
+    pub fn scalar_ts(self, expr: &str, from: &str, or_earliest: bool) -> String {
+        match self {
+            Dialect::DuckDb if or_earliest => format!("coalesce((SELECT {expr} FROM {from}), TIMESTAMP '-infinity')"),
+            Dialect::DuckDb => format!("(SELECT {expr} FROM {from})"),
+            Dialect::ClickHouse => {
+                let text = format!("(SELECT toString({expr}) FROM {from})");
+                if or_earliest {
+                    // Decimal64(6) holds 18 digits: 999999999999.999999 s either side of the epoch.
+                    format!("toDecimal64(ifNull({text}, '-999999999999'), 6)")
+                } else {
+                    format!("if(isNull({text}), NULL, toDecimal64(ifNull({text}, '0'), 6))")
+                }
+            }
+        }
+    }
+
+    /// Named subqueries for a query: `WITH name AS (...)` in DuckDB; inlined where they are
+    /// used in ClickHouse (18.16 has no `WITH name AS (SELECT ...)`).
+    pub fn ctes(self) -> Ctes {
+        Ctes { d: self, defs: Vec::new() }
+    }
+}
+
+/// The named subqueries of one query (see [`Dialect::ctes`]).
+pub struct Ctes {
+    d: Dialect,
+    defs: Vec<(String, String)>,
+}
+
+impl Ctes {
+    /// Names `sql` and returns the relation to write where it is read (`FROM`, `JOIN`, an `IN`
+    /// subquery's `FROM`): the name in DuckDB, `(sql) AS name` in ClickHouse. `sql` may read
+    /// the relations defined before it.
+    pub fn define(&mut self, name: &str, sql: String) -> String {
+        let rel = match self.d {
+            Dialect::DuckDb => name.to_owned(),
+            Dialect::ClickHouse => format!("({sql}) AS {name}"),
+        };
+        self.defs.push((name.to_owned(), sql));
+        rel
+    }
+
+    /// The query `body` with its named subqueries.
+    pub fn query(&self, body: &str) -> String {
+        match self.d {
+            Dialect::DuckDb if !self.defs.is_empty() => {
+                let defs: Vec<String> = self.defs.iter().map(|(n, s)| format!("{n} AS ({s})")).collect();
+                format!("WITH {} {body}", defs.join(", "))
+            }
+            _ => body.to_owned(),
+        }
+    }
 }
 
 /// A ClickHouse timestamp (`Decimal64(6)` seconds, see [`Dialect::timestamp`]) as a
@@ -249,5 +395,54 @@ mod tests {
         assert_eq!(Dialect::ClickHouse.timestamp(-1), "toDecimal64('-0.000001', 6)");
         assert_eq!(Dialect::DuckDb.keys(&["a", "b"]), "1, 2");
         assert_eq!(Dialect::ClickHouse.keys(&["a", "b"]), "a, b");
+    }
+
+    #[test]
+    fn named_subqueries_are_a_with_in_duckdb_and_inlined_in_clickhouse() {
+        for d in [Dialect::DuckDb, Dialect::ClickHouse] {
+            let mut w = d.ctes();
+            let t = w.define("t", "SELECT 1 AS a".to_owned());
+            let u = w.define("u", format!("SELECT a FROM {t}"));
+            let q = w.query(&format!("SELECT * FROM {t} JOIN {u} ON t.a = u.a WHERE a IN (SELECT a FROM {u})"));
+            let want = match d {
+                Dialect::DuckDb => {
+                    "WITH t AS (SELECT 1 AS a), u AS (SELECT a FROM t) SELECT * FROM t JOIN u ON t.a = u.a \
+                     WHERE a IN (SELECT a FROM u)"
+                }
+                Dialect::ClickHouse => {
+                    "SELECT * FROM (SELECT 1 AS a) AS t JOIN (SELECT a FROM (SELECT 1 AS a) AS t) AS u ON t.a = u.a \
+                     WHERE a IN (SELECT a FROM (SELECT a FROM (SELECT 1 AS a) AS t) AS u)"
+                }
+            };
+            assert_eq!(q, want);
+        }
+        assert_eq!(Dialect::DuckDb.ctes().query("SELECT 1"), "SELECT 1");
+    }
+
+    #[test]
+    fn clickhouse_renderings_of_duckdb_only_syntax() {
+        let ch = Dialect::ClickHouse;
+        assert_eq!(
+            ch.top_per("SELECT d, p FROM x", "d, p", "d", "p DESC", 3),
+            "SELECT d, p FROM (SELECT d, p FROM x) ORDER BY d, p DESC LIMIT 3 BY d"
+        );
+        assert!(
+            Dialect::DuckDb
+                .top_per("S", "d", "d", "n DESC", 3)
+                .contains("row_number() OVER (PARTITION BY d ORDER BY n DESC)")
+        );
+        assert_eq!(ch.exists("SELECT 1"), "((SELECT count() FROM (SELECT 1 LIMIT 1)) > 0)");
+        assert!(
+            ch.scalar_ts("hi", "(s)", true)
+                .starts_with("toDecimal64(ifNull((SELECT toString(hi) FROM (s)), '-999999999999'), 6)")
+        );
+        assert_eq!(Dialect::DuckDb.scalar_ts("hi", "(s)", false), "(SELECT hi FROM (s))");
+        assert_eq!(
+            ch.text("outcome"),
+            "toString(CAST(outcome AS Nullable(Enum8('' = 0, 'success' = 1, 'failure' = 2))))"
+        );
+        assert_eq!(ch.count_if("k = 1"), "countIf(ifNull(k = 1, 0))");
+        assert!(!ch.has_rollups() && Dialect::DuckDb.has_rollups());
+        assert_eq!(ch.events_span(), None);
     }
 }

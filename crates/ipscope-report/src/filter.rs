@@ -80,8 +80,8 @@ impl Filter {
     /// 7.9 M events 30 ms against 1 ms).
     pub fn span_sql(&self, d: Dialect) -> String {
         let filter = self.sql(d);
-        if filter == d.bool(true) {
-            "SELECT lo, hi FROM events_span".to_owned()
+        if let Some(span) = d.events_span().filter(|_| filter == d.bool(true)) {
+            format!("SELECT lo, hi FROM {span}")
         } else {
             format!("SELECT min(ts) AS lo, max(ts) AS hi FROM {} WHERE {filter}", self.from())
         }

@@ -14,7 +14,7 @@ pub mod rows;
 
 use ipscope_store::{Query, StoreError, Table};
 
-pub use dialect::Dialect;
+pub use dialect::{Ctes, Dialect};
 pub use filter::{Filter, HomeNets, sql_is_home};
 pub use local::{LocalTime, Zone};
 
@@ -106,9 +106,9 @@ pub struct Params {
     /// Let reports read the hourly rollups where they can (`--no-rollups`: raw events only,
     /// the same answer, slower; see [`rows`]).
     pub rollups: bool,
-    /// The SQL dialect the report renders. [`run`] sets it from the store's
-    /// [`ipscope_store::Query::engine`], so callers need not; a report function called directly
-    /// (tests, `blocklist`) takes it from here.
+    /// The SQL dialect the report renders (every report of [`CATALOGUE`] renders for both).
+    /// [`run`] sets it from the store's [`ipscope_store::Query::engine`], so callers need not;
+    /// a report function called directly (tests, `blocklist`) takes it from here.
     pub dialect: Dialect,
 }
 

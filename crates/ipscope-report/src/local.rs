@@ -130,7 +130,7 @@ impl LocalTime {
         }
         let (mut from, mut to) = (p.filter.since, p.filter.until);
         if from.is_none() || to.is_none() {
-            let d = Dialect::DuckDb;
+            let d = p.dialect;
             let times = crate::Filter { since: from, until: to, ..crate::Filter::default() };
             let t = store.query(&times.span_sql(d))?;
             let cell = |i: usize| match t.rows.first().and_then(|r| r.get(i)) {

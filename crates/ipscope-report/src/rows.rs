@@ -46,7 +46,7 @@ impl Rows {
     pub fn with_geo(d: Dialect, p: &Params, filter: &Filter, lt: Option<&LocalTime>, geo: &[&str]) -> Rows {
         // No rollup table on the ClickHouse cluster yet: raw events there.
         let allowed = p.rollups
-            && d == Dialect::DuckDb
+            && d.has_rollups()
             && filter.sensors.is_empty()
             && filter.taxonomies.is_empty()
             && lt.is_none_or(LocalTime::whole_hours);

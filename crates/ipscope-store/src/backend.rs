@@ -27,10 +27,8 @@ pub enum Engine {
 
 /// Read-only SQL.
 pub trait Query {
-    /// The engine the SQL runs on.
-    fn engine(&self) -> Engine {
-        Engine::DuckDb
-    }
+    /// The engine the SQL runs on (no default: a wrapper must say, or forward, which).
+    fn engine(&self) -> Engine;
     /// Runs SQL the program wrote (reports) and collects the whole result.
     fn query(&self, sql: &str) -> Result<Table>;
     /// Runs SQL a user typed: refused unless read-only (see [`Store::query_user`]).
@@ -69,6 +67,9 @@ pub trait Backend: Query {
 }
 
 impl Query for Store {
+    fn engine(&self) -> Engine {
+        Engine::DuckDb
+    }
     fn query(&self, sql: &str) -> Result<Table> {
         Store::query(self, sql)
     }

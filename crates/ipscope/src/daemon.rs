@@ -265,6 +265,10 @@ impl Client {
 }
 
 impl Query for Client {
+    /// The daemon's store is the embedded file.
+    fn engine(&self) -> ipscope_store::Engine {
+        ipscope_store::Engine::DuckDb
+    }
     fn query(&self, sql: &str) -> Result<Table, StoreError> {
         self.table(sql)
     }

@@ -36,6 +36,10 @@ pub struct Scratch(String);
 
 impl Drop for Scratch {
     fn drop(&mut self) {
+        // `IPSCOPE_CH_KEEP=1`: leave the database for a look by hand.
+        if std::env::var_os("IPSCOPE_CH_KEEP").is_some() {
+            return;
+        }
         if let Ok(c) = Cluster::connect(&c_url(&self.0)) {
             let _ = c.drop_database();
         }

@@ -44,22 +44,28 @@ pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> String {
 /// Events per source time zone and UTC quarter hour (`--attacker-time`). Aggregated per address
 /// first, so the enrichment join is one probe per address and quarter, not per event.
 pub fn attacker_sql(d: Dialect, p: &Params) -> String {
-    format!(
-        "WITH q AS (\
-           SELECT src_ip, {quarter} AS q, max(time_zone) AS etz, count(*) AS n FROM {from} \
-           WHERE {filter} AND src_ip IS NOT NULL GROUP BY src_ip, q\
-         ) \
-         SELECT coalesce(q.etz, a.time_zone) AS tz, q.q, sum(q.n) AS n \
-         FROM q LEFT JOIN addresses a ON a.ip = q.src_ip \
-         WHERE coalesce(q.etz, a.time_zone) IS NOT NULL GROUP BY 1, 2",
-        quarter = d.quarter_hour("ts"),
-        from = p.filter.from(),
-        filter = p.filter.sql(d),
-    )
+    let mut w = d.ctes();
+    let q = w.define(
+        "q",
+        format!(
+            "SELECT src_ip, {quarter} AS qh, max(time_zone) AS etz, count(*) AS n FROM {from} \
+             WHERE {filter} AND src_ip IS NOT NULL GROUP BY src_ip, qh",
+            quarter = d.quarter_hour("ts"),
+            from = p.filter.from(),
+            filter = p.filter.sql(d),
+        ),
+    );
+    w.query(&format!(
+        "SELECT coalesce(q.etz, a.time_zone) AS tz, q.qh, sum(q.n) AS n \
+         FROM {q} LEFT JOIN {addresses} a ON a.ip = q.src_ip \
+         WHERE coalesce(q.etz, a.time_zone) IS NOT NULL GROUP BY {keys}",
+        addresses = d.addresses(),
+        keys = d.keys(&["tz", "qh"]),
+    ))
 }
 
 fn attacker_time(store: &dyn Query, p: &Params) -> Result<Table> {
-    let t = store.query(&attacker_sql(Dialect::DuckDb, p))?;
+    let t = store.query(&attacker_sql(p.dialect, p))?;
     let mut zones: HashMap<String, Option<Zone>> = HashMap::new();
     // [hour][weekday 0 = Monday]
     let mut grid = [[0i64; 7]; 24];
@@ -102,5 +108,5 @@ pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
         return attacker_time(store, p);
     }
     let lt = LocalTime::for_report(store, p)?;
-    Ok(store.query(&sql(Dialect::DuckDb, p, &lt))?)
+    Ok(store.query(&sql(p.dialect, p, &lt))?)
 }

@@ -14,15 +14,16 @@ pub fn sql(d: Dialect, p: &Params) -> String {
            CASE WHEN attempts < 3 THEN 'low' WHEN attempts < 500 THEN 'medium' ELSE 'high' END AS severity, \
            CASE WHEN attempts > 1 THEN round({secs} / (attempts - 1), 1) END AS mean_gap_s, \
            coalesce(t.country, a.country_code) AS country, a.region, a.city, a.latitude, a.longitude, \
-           coalesce(t.asn, a.asn) AS asn, coalesce(t.as_org, a.as_org) AS as_org \
+           coalesce(t.own_asn, a.asn) AS asn, coalesce(t.own_org, a.as_org) AS as_org \
          FROM (\
            SELECT src_ip AS ip, count(*) AS attempts, {ok} AS successes, \
              min(ts) AS first_attempt, max(ts) AS last_attempt, \
-             max(country_code) AS country, max(asn) AS asn, max(as_org) AS as_org \
+             max(country_code) AS country, max(asn) AS own_asn, max(as_org) AS own_org \
            FROM {from} WHERE {filter} AND src_ip IS NOT NULL AND kind = 'auth' \
            GROUP BY src_ip HAVING count(*) >= {min} ORDER BY attempts DESC, ip LIMIT {top}\
-         ) t LEFT JOIN addresses a ON a.ip = t.ip \
+         ) t LEFT JOIN {addresses} a ON a.ip = t.ip \
          ORDER BY attempts DESC, t.ip",
+        addresses = d.addresses(),
         secs = d.seconds_between("first_attempt", "last_attempt"),
         ok = d.count_if("outcome = 'success'"),
         filter = p.filter.sql(d),
@@ -32,5 +33,5 @@ pub fn sql(d: Dialect, p: &Params) -> String {
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
-    Ok(store.query(&sql(Dialect::DuckDb, p))?)
+    Ok(store.query(&sql(p.dialect, p))?)
 }

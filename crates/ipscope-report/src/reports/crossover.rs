@@ -37,37 +37,50 @@ pub fn sql(d: Dialect, p: &Params) -> String {
     let from = rows.from();
     let count = rows.count(d);
     let filter = format!("{} AND src_ip IS NOT NULL", p.filter.sql(d));
-    format!(
-        "WITH o AS (\
-           SELECT src_ip, {first} AS first_outside, {count} AS outside_events, {cats} AS outside \
-           FROM {from} WHERE {filter} AND {OUTSIDE} GROUP BY src_ip\
-         ), a AS (\
-           SELECT src_ip, {first} AS first_auth, {count} AS attempts, {succ} AS successes, \
-             {first_succ} AS first_success, {formats} AS auth_sources \
-           FROM {from} WHERE {filter} AND {PRODUCTION} GROUP BY src_ip HAVING {count} >= {min}\
-         ), j AS (\
-           SELECT o.src_ip AS ip, \
-             CASE WHEN a.successes > 0 AND a.first_success > o.first_outside THEN 1 \
-                  WHEN a.successes > 0 THEN 2 WHEN a.first_auth > o.first_outside THEN 3 ELSE 4 END AS tier, \
-             o.first_outside, o.outside, o.outside_events, a.first_auth, a.auth_sources, \
-             round({gap} / 3600.0, 2) AS gap_hours, a.attempts, a.successes, a.first_success \
-           FROM o JOIN a ON a.src_ip = o.src_ip\
-         ) \
-         SELECT ip, CASE tier WHEN 1 THEN 'success-after-sighting' WHEN 2 THEN 'success' \
+    let mut w = d.ctes();
+    let o = w.define(
+        "o",
+        format!(
+            "SELECT src_ip, {first} AS first_outside, {count} AS outside_events, {cats} AS outside \
+             FROM {from} WHERE {filter} AND {OUTSIDE} GROUP BY src_ip",
+            cats = d.list_distinct_if(CATEGORY, d.bool(true)),
+            first = rows.first(),
+        ),
+    );
+    let a = w.define(
+        "a",
+        format!(
+            "SELECT src_ip, {first} AS first_auth, {count} AS attempts, {succ} AS successes, \
+               {first_succ} AS first_success, {formats} AS auth_sources \
+             FROM {from} WHERE {filter} AND {PRODUCTION} GROUP BY src_ip HAVING {count} >= {min}",
+            first = rows.first(),
+            succ = rows.count_if(d, SUCCESS),
+            first_succ = d.min_if_or_null(rows.first_column(), SUCCESS),
+            formats = d.list_distinct_if(&d.text("format"), d.bool(true)),
+            min = p.min_events.max(1),
+        ),
+    );
+    let j = w.define(
+        "j",
+        format!(
+            "SELECT o.src_ip AS ip, \
+               CASE WHEN a.successes > 0 AND a.first_success > o.first_outside THEN 1 \
+                    WHEN a.successes > 0 THEN 2 WHEN a.first_auth > o.first_outside THEN 3 ELSE 4 END AS tier, \
+               o.first_outside, o.outside, o.outside_events, a.first_auth, a.auth_sources, \
+               round({gap} / 3600.0, 2) AS gap_hours, a.attempts, a.successes, a.first_success \
+             FROM {o} JOIN {a} ON a.src_ip = o.src_ip",
+            gap = d.seconds_between("o.first_outside", "a.first_auth"),
+        ),
+    );
+    w.query(&format!(
+        "SELECT ip, CASE tier WHEN 1 THEN 'success-after-sighting' WHEN 2 THEN 'success' \
              WHEN 3 THEN 'attempts-after-sighting' ELSE 'attempts' END AS risk, \
            first_outside, outside, outside_events, first_auth, auth_sources, gap_hours, attempts, successes, first_success \
-         FROM j ORDER BY tier, attempts DESC, ip LIMIT {top}",
-        cats = d.list_distinct_if(CATEGORY, "TRUE"),
-        first = rows.first(),
-        succ = rows.count_if(d, SUCCESS),
-        first_succ = d.min_if(rows.first_column(), SUCCESS),
-        formats = d.list_distinct_if("CAST(format AS VARCHAR)", "TRUE"),
-        gap = d.seconds_between("o.first_outside", "a.first_auth"),
-        min = p.min_events.max(1),
+         FROM {j} ORDER BY tier, attempts DESC, ip LIMIT {top}",
         top = p.top,
-    )
+    ))
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
-    Ok(store.query(&sql(Dialect::DuckDb, p))?)
+    Ok(store.query(&sql(p.dialect, p))?)
 }

@@ -11,8 +11,8 @@ use crate::{Dialect, Params, Result};
 pub struct GroupBy {
     /// `(expression, output name)` of the grouping columns.
     pub keys: &'static [(&'static str, &'static str)],
-    /// Only rows matching this (besides the common filter).
-    pub only: &'static str,
+    /// Only rows matching this (besides the common filter), if anything.
+    pub only: Option<&'static str>,
     /// Extra aggregates: `(expression with {count_if:COND} placeholders rendered by the dialect,
     /// output name)`.
     pub extra: &'static [(Agg, &'static str)],
@@ -67,7 +67,7 @@ pub fn one_step_sql(d: Dialect, p: &Params, g: &GroupBy, from: &str) -> String {
         ips = d.count_distinct("src_ip"),
         extra = extra.concat(),
         filter = p.filter.sql(d),
-        only = g.only,
+        only = g.only.unwrap_or(d.bool(true)),
         not_null = k.not_null,
         names = k.names,
         min = p.min_events.max(1),
@@ -87,10 +87,15 @@ fn geo_sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
     if !p.filter.asns.is_empty() && !geo.contains(&"asn") {
         geo.push("asn");
     }
-    let outer_filter = if p.filter.asns.is_empty() {
-        "TRUE".to_owned()
+    // On the joined value, not on the `asn` output name: ClickHouse would read that as a key's or
+    // an aggregate's alias (`max(asn) AS asn` of `nets --registered`).
+    let asn_filter = if p.filter.asns.is_empty() {
+        d.bool(true).to_owned()
     } else {
-        format!("asn IN ({})", p.filter.asns.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
+        format!(
+            "coalesce(p.asn, a.asn) IN ({})",
+            p.filter.asns.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+        )
     };
     // Log events carry no geo values of their own: grouped by address alone (the branch a log
     // store reads; DuckDB skips the other one by its NULL statistics). Feed events: by address
@@ -104,7 +109,7 @@ fn geo_sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
     // `any_value(c)`: DuckDB drops that aggregate only when the column's statistics say "all
     // NULL", which a table has and a view's padding column does not: 7.9 M sshd events, the
     // first step 0.26 s with the plain NULL, 0.48 s with `any_value`.)
-    let nulls: Vec<String> = geo.iter().map(|c| format!("NULL AS {c}")).collect();
+    let nulls: Vec<String> = geo.iter().map(|c| format!("NULL AS no_{c}")).collect();
     let all_null = geo.iter().map(|c| format!("{c} IS NULL")).collect::<Vec<_>>().join(" AND ");
     let mut partials: Vec<String> =
         vec!["count(*) AS n".into(), "min(ts) AS first_seen".into(), "max(ts) AS last_seen".into()];
@@ -143,32 +148,44 @@ fn geo_sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
         .collect();
     let k = Keys::of(g);
     let no_own_geo = if rows.is_rollup() { "NOT own_geo".to_owned() } else { all_null.clone() };
-    format!(
-        "WITH p AS (\
-           SELECT {ip_cols}, {nulls}, {rolled} FROM {per_ip} WHERE {filter} AND {only} AND {no_own_geo} \
-           GROUP BY {ip_cols} \
-           UNION ALL \
-           SELECT {all_cols}, {partials} FROM events WHERE {filter} AND {only} AND NOT ({all_null}) \
-           GROUP BY {all_cols}\
-         ), g AS (\
-           SELECT p.src_ip{carried}{joined}, p.n, p.first_seen, p.last_seen{partial_names} \
-           FROM p LEFT JOIN addresses a ON a.ip = p.src_ip\
-         ) \
-         SELECT {keys}, sum(n) AS events, {ips} AS ips{extra}, min(first_seen) AS first_seen, \
+    let mut w = d.ctes();
+    let p_rel = w.define(
+        "p",
+        format!(
+            // The branch of events with values of their own first: a union's column names are its
+            // first branch's, and ClickHouse reads `asn` in a WHERE as the alias `NULL AS asn`
+            // of the branch that has it (so that one names them `no_asn`).
+            "SELECT {all_cols}, {partials} FROM events WHERE {filter} AND {only} AND NOT ({all_null}) \
+             GROUP BY {all_cols} \
+             UNION ALL \
+             SELECT {ip_cols}, {nulls}, {rolled} FROM {per_ip} WHERE {filter} AND {only} AND {no_own_geo} \
+             GROUP BY {ip_cols}",
+            ip_cols = by_ip.join(", "),
+            all_cols = by_all.join(", "),
+            nulls = nulls.join(", "),
+            partials = partials.join(", "),
+            rolled = rolled.join(", "),
+            per_ip = rows.from(),
+            filter = inner_filter.sql(d),
+            only = g.only.unwrap_or(d.bool(true)),
+        ),
+    );
+    let g_rel = w.define(
+        "g",
+        format!(
+            "SELECT p.src_ip{carried}{joined}, p.n, p.first_seen, p.last_seen{partial_names} \
+             FROM {p_rel} LEFT JOIN {addresses} a ON a.ip = p.src_ip WHERE {asn_filter}",
+            carried = carried.concat(),
+            joined = joined.concat(),
+            partial_names = partial_names.concat(),
+            addresses = d.addresses(),
+        ),
+    );
+    w.query(&format!(
+        "SELECT {keys}, sum(n) AS events, {ips} AS ips{extra}, min(first_seen) AS first_seen, \
            max(last_seen) AS last_seen \
-         FROM g WHERE {outer_filter} AND {not_null} \
+         FROM {g_rel} WHERE {not_null} \
          GROUP BY {names} HAVING sum(n) >= {min} ORDER BY events DESC, {names} LIMIT {top}",
-        ip_cols = by_ip.join(", "),
-        all_cols = by_all.join(", "),
-        nulls = nulls.join(", "),
-        partials = partials.join(", "),
-        rolled = rolled.join(", "),
-        per_ip = rows.from(),
-        filter = inner_filter.sql(d),
-        only = g.only,
-        carried = carried.concat(),
-        joined = joined.concat(),
-        partial_names = partial_names.concat(),
         keys = k.keys,
         ips = d.count_distinct("src_ip"),
         extra = outer_extra.concat(),
@@ -176,14 +193,14 @@ fn geo_sql(d: Dialect, p: &Params, g: &GroupBy) -> String {
         names = k.names,
         min = p.min_events.max(1),
         top = p.top,
-    )
+    ))
 }
 
 /// Whether the rollups hold what a geo report's first branch reads: its carried columns and
 /// the conditions of its counts are rollup columns, and it sums no event column.
 fn rollup_serves(g: &GroupBy) -> bool {
     const ROLLUP_COLUMNS: &[&str] = &["format", "kind", "outcome", "feed_provider"];
-    g.only == "TRUE"
+    g.only.is_none()
         && g.carry.iter().all(|c| ROLLUP_COLUMNS.contains(c))
         && g.extra.iter().all(|(a, _)| match a {
             // `kind = 'auth'`, `outcome = 'success'`, or several joined by AND.
@@ -216,8 +233,8 @@ impl Keys {
 }
 
 pub fn run(store: &dyn Query, p: &Params, g: &GroupBy) -> Result<Table> {
-    let sql = sql(Dialect::DuckDb, p, g);
-    if !g.geo.is_empty() && !every_key_has_values(store, g)? {
+    let sql = sql(p.dialect, p, g);
+    if !g.geo.is_empty() && !every_key_has_values(store, p.dialect, g)? {
         // No row can have every key: the same (empty) table without scanning every event.
         return Ok(store.query(&format!("SELECT * FROM ({sql}) LIMIT 0"))?);
     }
@@ -228,13 +245,14 @@ pub fn run(store: &dyn Query, p: &Params, g: &GroupBy) -> Result<Table> {
 /// so when the databases lack a field (DB-IP lite has no continents): then DuckDB would still
 /// group every event by address before finding that out (7.9 M events: 0.26 s; this check 1 ms,
 /// the columns a format's table lacks being NULL constants in the `events` view).
-fn every_key_has_values(store: &dyn Query, g: &GroupBy) -> Result<bool> {
+fn every_key_has_values(store: &dyn Query, d: Dialect, g: &GroupBy) -> Result<bool> {
     for (column, _) in g.keys.iter().filter(|(k, _)| g.geo.contains(k)) {
         let t = store.query(&format!(
-            "SELECT EXISTS (SELECT 1 FROM addresses WHERE {column} IS NOT NULL) \
-               OR EXISTS (SELECT 1 FROM events WHERE {column} IS NOT NULL)"
+            "SELECT {} OR {} AS v",
+            d.exists(&format!("SELECT 1 FROM {} WHERE {column} IS NOT NULL", d.addresses())),
+            d.exists(&format!("SELECT 1 FROM events WHERE {column} IS NOT NULL")),
         ))?;
-        if matches!(t.rows.first().and_then(|r| r.first()), Some(ipscope_store::Value::Bool(false))) {
+        if t.rows.first().and_then(|r| r.first()).is_some_and(|v| !d.is_true(v)) {
             return Ok(false);
         }
     }
@@ -266,7 +284,7 @@ group_report!(
     ports,
     GroupBy {
         keys: &[("dst_port", "port"), ("proto", "proto")],
-        only: "TRUE",
+        only: None,
         extra: &[(Agg::CountIf("kind = 'deny'"), "denies"), (Agg::Distinct("dst_ip"), "hosts")],
         geo: &[],
         carry: &[],
@@ -278,7 +296,7 @@ group_report!(
     sensors,
     GroupBy {
         keys: &[("sensor", "sensor")],
-        only: "TRUE",
+        only: None,
         extra: &[(Agg::Distinct("format"), "formats")],
         geo: &[],
         carry: &[],
@@ -290,7 +308,7 @@ group_report!(
     protocols,
     GroupBy {
         keys: &[("proto", "proto")],
-        only: "TRUE",
+        only: None,
         extra: &[(Agg::CountIf("kind = 'deny'"), "denies"), (Agg::Distinct("dst_port"), "ports")],
         geo: &[],
         carry: &[],
@@ -302,7 +320,7 @@ group_report!(
     countries,
     GroupBy {
         keys: &[("country_code", "country")],
-        only: "TRUE",
+        only: None,
         extra: &[(Agg::Max("country_name"), "country_name"), (Agg::CountIf("kind = 'auth'"), "auths")],
         geo: &["country_code", "country_name"],
         carry: &[],
@@ -314,7 +332,7 @@ group_report!(
     cities,
     GroupBy {
         keys: &[("country_code", "country"), ("city", "city")],
-        only: "TRUE",
+        only: None,
         extra: &[
             (Agg::Max("region"), "region"),
             (Agg::Avg("latitude"), "latitude"),
@@ -331,7 +349,7 @@ group_report!(
     continents,
     GroupBy {
         keys: &[("continent", "continent")],
-        only: "TRUE",
+        only: None,
         extra: &[(Agg::Distinct("country_code"), "countries"), (Agg::CountIf("kind = 'auth'"), "auths")],
         geo: &["continent", "country_code"],
         carry: &[],
@@ -344,7 +362,7 @@ group_report!(
     asns,
     GroupBy {
         keys: &[("asn", "asn"), ("coalesce(as_org, '')", "as_org")],
-        only: "TRUE",
+        only: None,
         extra: &[(Agg::Distinct("feed_provider"), "feeds")],
         geo: &["asn", "as_org"],
         carry: &["feed_provider"],
@@ -356,7 +374,7 @@ group_report!(
     credentials,
     GroupBy {
         keys: &[("username", "user"), ("password", "password")],
-        only: "kind = 'auth'",
+        only: Some("kind = 'auth'"),
         extra: &[(Agg::CountIf("outcome = 'success'"), "successes")],
         geo: &[],
         carry: &[],
@@ -368,7 +386,7 @@ group_report!(
     commands,
     GroupBy {
         keys: &[("detail", "command")],
-        only: "kind = 'command' AND outcome IS NULL",
+        only: Some("kind = 'command' AND outcome IS NULL"),
         extra: &[(Agg::Distinct("session"), "sessions")],
         geo: &[],
         carry: &[],
@@ -380,7 +398,7 @@ group_report!(
     downloads,
     GroupBy {
         keys: &[("detail", "url"), ("coalesce(file_hash, '')", "hash")],
-        only: "kind = 'download'",
+        only: Some("kind = 'download'"),
         extra: &[(Agg::CountIf("outcome = 'failure'"), "failed")],
         geo: &[],
         carry: &[],
@@ -392,7 +410,7 @@ group_report!(
     feeds,
     GroupBy {
         keys: &[("feed_provider", "provider"), ("asn", "asn")],
-        only: "TRUE",
+        only: None,
         extra: &[(Agg::Distinct("feed_name"), "feeds")],
         geo: &["asn"],
         carry: &["feed_provider", "feed_name"],
@@ -405,7 +423,7 @@ group_report!(
     registered_nets,
     GroupBy {
         keys: &[("prefix", "prefix")],
-        only: "TRUE",
+        only: None,
         extra: &[(Agg::Max("asn"), "asn"), (Agg::Max("as_org"), "as_org"), (Agg::Max("country_code"), "country")],
         geo: &["prefix", "asn", "as_org", "country_code"],
         carry: &[],

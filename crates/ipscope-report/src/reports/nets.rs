@@ -24,43 +24,59 @@ use crate::{Dialect, Params, ReportError, Result};
 pub fn sql(d: Dialect, p: &Params) -> String {
     let from = p.filter.from();
     let rows = Rows::for_report(d, p, &p.filter, None);
-    let v6 = d.src_is_v6();
+    // On `a`'s columns (named apart from the events' `src_family` / `src_ipnum`: ClickHouse
+    // would read the filter's `src_family` as the alias of `any(src_family)`).
+    let v6 = "fam = 6";
     let key = format!(
-        "CASE WHEN {v6} THEN src_ipnum >> {s6} ELSE src_ipnum >> {s4} END",
-        s6 = 64 - u32::from(p.prefix_v6),
-        s4 = 32 - u32::from(p.prefix_v4),
+        "CASE WHEN {v6} THEN {k6} ELSE {k4} END",
+        k6 = d.shift_right("num", 64 - u32::from(p.prefix_v6)),
+        k4 = d.shift_right("num", 32 - u32::from(p.prefix_v4)),
     );
     let filter = format!("{} AND src_ip IS NOT NULL", p.filter.sql(d));
-    format!(
-        "WITH a AS (\
-           SELECT src_ip, {any_family} AS src_family, {any_num} AS src_ipnum, {count} AS n, \
-             {first} AS first_seen, {last} AS last_seen, {sessions} AS sessions \
-           FROM {per_ip} WHERE {filter} GROUP BY src_ip\
-         ), q AS (SELECT *, {v6} AS v6, {key} AS pkey FROM a), \
-         t AS (\
-           SELECT v6, pkey, sum(n) AS events, count(*) AS ips, min(first_seen) AS first_seen, \
-             max(last_seen) AS last_seen, sum(sessions) AS sessions \
-           FROM q GROUP BY v6, pkey HAVING sum(n) >= {min} ORDER BY events DESC, v6, pkey LIMIT {top}\
-         ), m AS (\
-           SELECT q.src_ip AS member, q.v6, q.pkey FROM q JOIN t ON q.v6 = t.v6 AND q.pkey = t.pkey\
-         ), u AS (\
-           SELECT m.v6, m.pkey, {users} AS users FROM {from} e JOIN m ON e.src_ip = m.member \
-           WHERE {filter} GROUP BY m.v6, m.pkey\
-         ) \
-         SELECT t.v6, t.pkey, t.events, t.ips, coalesce(u.users, 0) AS users, t.sessions, t.first_seen, t.last_seen \
-         FROM t LEFT JOIN u ON t.v6 = u.v6 AND t.pkey = u.pkey ORDER BY t.events DESC, t.v6, t.pkey",
-        per_ip = rows.from(),
-        count = rows.count(d),
-        first = rows.first(),
-        last = rows.last(),
-        sessions = rows.count_if(d, "kind = 'session_open'"),
-        min = p.min_events.max(1),
-        top = p.top,
-        users = d.count_distinct("e.username"),
-        // Functions of src_ip: grouping by the one text key is 2-3x cheaper than by all three.
-        any_family = d.any_value("src_family"),
-        any_num = d.any_value("src_ipnum"),
-    )
+    let mut w = d.ctes();
+    let a = w.define(
+        "a",
+        format!(
+            "SELECT src_ip, {any_family} AS fam, {any_num} AS num, {count} AS n, \
+               {first} AS first_seen, {last} AS last_seen, {sessions} AS sessions \
+             FROM {per_ip} WHERE {filter} GROUP BY src_ip",
+            per_ip = rows.from(),
+            count = rows.count(d),
+            first = rows.first(),
+            last = rows.last(),
+            sessions = rows.count_if(d, "kind = 'session_open'"),
+            // Functions of src_ip: grouping by the one text key is 2-3x cheaper than by all three.
+            any_family = d.any_value("src_family"),
+            any_num = d.any_value("src_ipnum"),
+        ),
+    );
+    let q = w.define("q", format!("SELECT *, {v6} AS v6, {key} AS pkey FROM {a}"));
+    let t = w.define(
+        "t",
+        format!(
+            "SELECT v6, pkey, sum(n) AS events, count(*) AS ips, min(first_seen) AS first_seen, \
+               max(last_seen) AS last_seen, sum(sessions) AS sessions \
+             FROM {q} GROUP BY v6, pkey HAVING sum(n) >= {min} ORDER BY events DESC, v6, pkey LIMIT {top}",
+            min = p.min_events.max(1),
+            top = p.top,
+        ),
+    );
+    let m = w.define(
+        "m",
+        format!("SELECT q.src_ip AS member, q.v6, q.pkey FROM {q} JOIN {t} ON q.v6 = t.v6 AND q.pkey = t.pkey"),
+    );
+    let u = w.define(
+        "u",
+        format!(
+            "SELECT m.v6, m.pkey, {users} AS users FROM {from} e JOIN {m} ON e.src_ip = m.member \
+             WHERE {filter} GROUP BY m.v6, m.pkey",
+            users = d.count_distinct("e.username"),
+        ),
+    );
+    w.query(&format!(
+        "SELECT t.v6, t.pkey, t.events, t.ips, coalesce(u.users, 0) AS users, t.sessions, t.first_seen, t.last_seen \
+         FROM {t} LEFT JOIN {u} ON t.v6 = u.v6 AND t.pkey = u.pkey ORDER BY t.events DESC, t.v6, t.pkey"
+    ))
 }
 
 /// The CIDR text of a prefix key.
@@ -89,15 +105,15 @@ pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
         return super::groups::registered_nets::run(store, p);
     }
     if let Some(net) = &p.drill {
-        let inside = sql_inside(Dialect::DuckDb, &net.trunc())?;
+        let inside = sql_inside(p.dialect, &net.trunc())?;
         return top::run(store, p, &top_ips::DIM, &inside);
     }
-    let mut t = store.query(&sql(Dialect::DuckDb, p))?;
+    let mut t = store.query(&sql(p.dialect, p))?;
     let (Some(iv6), Some(ikey)) = (t.column("v6"), t.column("pkey")) else {
         return Ok(t);
     };
     for row in &mut t.rows {
-        let v6 = matches!(row[iv6], Value::Bool(true));
+        let v6 = p.dialect.is_true(&row[iv6]);
         // Exact: IPv6 keys at or above 8000:: exceed i64 and arrive as `UInt`.
         let key = row[ikey].as_u64().unwrap_or(0);
         row[ikey] = Value::Text(prefix_text(v6, key, p));

@@ -16,27 +16,35 @@ pub fn sql(d: Dialect, p: &Params) -> String {
         p.filter.sql(d),
         crate::sql_is_home(&p.home, d)
     );
-    format!(
-        "WITH s AS (\
-           SELECT username, src_ip, {opens} AS opens, {closes} AS closes \
-           FROM {from} WHERE {filter} AND kind IN ('session_open', 'session_close') \
-           GROUP BY username, src_ip HAVING {opens} > {closes}\
-         ), n AS (\
-           SELECT e.username, e.src_ip, count(*) AS events, min(e.ts) AS first_seen, max(e.ts) AS last_seen \
-           FROM (SELECT username, src_ip, ts FROM {from} WHERE {filter}) e \
-           JOIN s ON e.username = s.username AND e.src_ip = s.src_ip \
-           GROUP BY e.username, e.src_ip\
-         ) \
-         SELECT s.username AS user, s.src_ip AS ip, s.opens - s.closes AS open, s.opens, s.closes, \
+    let opens = d.count_if("kind = 'session_open'");
+    let closes = d.count_if("kind = 'session_close'");
+    let mut w = d.ctes();
+    let s = w.define(
+        "s",
+        format!(
+            "SELECT username, src_ip, {opens} AS opens, {closes} AS closes \
+             FROM {from} WHERE {filter} AND kind IN ('session_open', 'session_close') \
+             GROUP BY username, src_ip HAVING {opens} > {closes}"
+        ),
+    );
+    let n = w.define(
+        "n",
+        format!(
+            "SELECT e.username, e.src_ip, count(*) AS events, min(e.ts) AS first_seen, max(e.ts) AS last_seen \
+             FROM (SELECT username, src_ip, ts FROM {from} WHERE {filter}) e \
+             JOIN {s} ON e.username = s.username AND e.src_ip = s.src_ip \
+             GROUP BY e.username, e.src_ip"
+        ),
+    );
+    w.query(&format!(
+        "SELECT s.username AS user, s.src_ip AS ip, s.opens - s.closes AS open, s.opens, s.closes, \
            n.events, n.first_seen, n.last_seen \
-         FROM s JOIN n ON s.username = n.username AND s.src_ip = n.src_ip \
+         FROM {s} JOIN {n} ON s.username = n.username AND s.src_ip = n.src_ip \
          ORDER BY open DESC, n.events DESC, user, ip LIMIT {top}",
-        opens = d.count_if("kind = 'session_open'"),
-        closes = d.count_if("kind = 'session_close'"),
         top = p.top,
-    )
+    ))
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
-    Ok(store.query(&sql(Dialect::DuckDb, p))?)
+    Ok(store.query(&sql(p.dialect, p))?)
 }

@@ -26,7 +26,7 @@ use ipscope_store::{Query, Table, Value, format_timestamp};
 
 pub use ipscope_config::rates::{MAX_WINDOW_SECS, Scope, Threshold, parse_window, window_text};
 
-use crate::{Dialect, Params, Result};
+use crate::{Params, Result};
 
 /// The hostile events counted by default.
 pub const HOSTILE: &str = "((kind IN ('auth', 'key_auth') AND outcome = 'failure') OR kind = 'invalid_user' \
@@ -74,33 +74,50 @@ pub struct Offender {
 /// Every key over any of `thresholds` in the events `p` selects, strongest first (peak over
 /// threshold, then key).
 pub fn offenders(store: &dyn Query, p: &Params, thresholds: &[Threshold]) -> Result<Vec<Offender>> {
-    let d = Dialect::DuckDb;
+    let d = p.dialect;
     let min = |s: Scope| thresholds.iter().filter(|t| t.scope == s).map(|t| t.count).min();
     // No threshold for a scope: nothing there is a candidate (count > any total).
     let floor = |s: Scope| min(s).map_or_else(|| "NULL".to_owned(), |m| m.to_string());
-    let hostile = if p.filter.kinds.is_empty() { HOSTILE } else { "TRUE" };
-    let net_key = "CASE WHEN fam = 6 THEN (num >> 16) + 281474976710656 ELSE num >> 8 END";
-    let wide_key = "CASE WHEN fam = 6 THEN (num >> 32) + 4294967296 ELSE num >> 16 END";
-    let sql = format!(
-        "WITH h AS (\
-           SELECT src_ip, src_family AS fam, src_ipnum AS num, {second} AS s FROM {from} \
-           WHERE {filter} AND {hostile} AND src_ip IS NOT NULL AND src_ipnum IS NOT NULL\
-         ), ci AS (SELECT src_ip FROM h GROUP BY src_ip HAVING count(*) >= {fi}), \
-         cn AS (SELECT {net_key} AS k FROM h GROUP BY 1 HAVING count(*) >= {fn_}), \
-         cw AS (SELECT {wide_key} AS k FROM h GROUP BY 1 HAVING count(*) >= {fw}) \
-         SELECT CASE WHEN {fam} = 6 THEN src_ip END AS ip6, {fam} AS fam, {num} AS num, s, count(*) AS n FROM h \
-         WHERE src_ip IN (SELECT src_ip FROM ci) OR {net_key} IN (SELECT k FROM cn) \
-           OR {wide_key} IN (SELECT k FROM cw) \
+    let hostile = if p.filter.kinds.is_empty() { HOSTILE } else { d.bool(true) };
+    let net_key = format!(
+        "CASE WHEN fam = 6 THEN {} + 281474976710656 ELSE {} END",
+        d.shift_right("num", 16),
+        d.shift_right("num", 8)
+    );
+    let wide_key = format!(
+        "CASE WHEN fam = 6 THEN {} + 4294967296 ELSE {} END",
+        d.shift_right("num", 32),
+        d.shift_right("num", 16)
+    );
+    let k = d.keys(&["k"]);
+    let mut w = d.ctes();
+    let h = w.define(
+        "h",
+        format!(
+            "SELECT src_ip, src_family AS fam, src_ipnum AS num, {second} AS s FROM {from} \
+             WHERE {filter} AND {hostile} AND src_ip IS NOT NULL AND src_ipnum IS NOT NULL",
+            second = d.second("ts"),
+            from = p.filter.from(),
+            filter = p.filter.sql(d),
+        ),
+    );
+    let ci = w.define("ci", format!("SELECT src_ip FROM {h} GROUP BY src_ip HAVING count(*) >= {}", floor(Scope::Ip)));
+    let cn =
+        w.define("cn", format!("SELECT {net_key} AS k FROM {h} GROUP BY {k} HAVING count(*) >= {}", floor(Scope::Net)));
+    let cw = w.define(
+        "cw",
+        format!("SELECT {wide_key} AS k FROM {h} GROUP BY {k} HAVING count(*) >= {}", floor(Scope::Wide)),
+    );
+    // Output columns named apart from `fam` / `num`: ClickHouse would read `fam` inside
+    // `any(fam)` as the alias.
+    let sql = w.query(&format!(
+        "SELECT CASE WHEN {fam} = 6 THEN src_ip END AS ip6, {fam} AS family, {num} AS ipnum, s, count(*) AS n FROM {h} \
+         WHERE src_ip IN (SELECT src_ip FROM {ci}) OR {net_key} IN (SELECT k FROM {cn}) \
+           OR {wide_key} IN (SELECT k FROM {cw}) \
          GROUP BY src_ip, s",
-        second = d.second("ts"),
-        from = p.filter.from(),
-        filter = p.filter.sql(d),
-        fi = floor(Scope::Ip),
-        fn_ = floor(Scope::Net),
-        fw = floor(Scope::Wide),
         fam = d.any_value("fam"),
         num = d.any_value("num"),
-    );
+    ));
     let t = store.query(&sql)?;
     // Per scope and key: (second, events), unordered; a /24 or /16 gets one entry per address
     // and second. Pushing, then sorting each key's series once, halves the time of an ordered

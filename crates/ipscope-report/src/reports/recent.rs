@@ -14,21 +14,30 @@ use crate::{Dialect, Params, Result};
 /// candidate. Exact either way.
 pub fn sql(d: Dialect, p: &Params) -> String {
     format!(
-        "SELECT ts, CAST(format AS VARCHAR) AS format, sensor, CAST(kind AS VARCHAR) AS kind, \
-           CAST(outcome AS VARCHAR) AS outcome, src_ip, username AS user, dst_port, detail \
-         FROM {from} WHERE {filter} AND ts >= coalesce(( \
-           SELECT CASE WHEN count(*) = {top} THEN min(ts) END FROM ( \
-             SELECT ts FROM {from} WHERE {filter} \
-               AND ts >= (SELECT hi FROM ({span})) - INTERVAL 1 DAY \
-             ORDER BY ts DESC LIMIT {top})), TIMESTAMP '-infinity') \
+        "SELECT ts, {format} AS format, sensor, {kind} AS kind, \
+           {outcome} AS outcome, src_ip, username AS user, dst_port, detail \
+         FROM {from} WHERE {filter} AND ts >= {bound} \
          ORDER BY ts DESC, src_ip, kind, format, username, detail, sensor, dst_port, outcome LIMIT {top}",
         from = p.filter.from(),
         filter = p.filter.sql(d),
-        span = p.filter.span_sql(d),
+        format = d.text("format"),
+        kind = d.text("kind"),
+        outcome = d.text("outcome"),
+        bound = d.scalar_ts(
+            &format!("CASE WHEN count(*) = {top} THEN min(ts) END", top = p.top),
+            &format!(
+                "( SELECT ts FROM {from} WHERE {filter} AND ts >= {day_before} ORDER BY ts DESC LIMIT {top})",
+                from = p.filter.from(),
+                filter = p.filter.sql(d),
+                day_before = d.minus_days(&d.scalar_ts("hi", &format!("({})", p.filter.span_sql(d)), false), 1),
+                top = p.top,
+            ),
+            true,
+        ),
         top = p.top,
     )
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
-    Ok(store.query(&sql(Dialect::DuckDb, p))?)
+    Ok(store.query(&sql(p.dialect, p))?)
 }

@@ -26,5 +26,5 @@ pub fn sql(d: Dialect, p: &Params) -> String {
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
-    Ok(store.query(&sql(Dialect::DuckDb, p))?)
+    Ok(store.query(&sql(p.dialect, p))?)
 }

@@ -9,27 +9,22 @@ use crate::{Dialect, LocalTime, Params, Result};
 pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> String {
     let from = p.filter.from();
     let unanswered = "kind = 'connection' AND outcome = 'failure'";
-    format!(
-        "SELECT day, port, unanswered, denies, ips FROM (\
-           SELECT day, port, unanswered, denies, ips, \
-             row_number() OVER (PARTITION BY day ORDER BY unanswered + denies DESC, port) AS rank \
-           FROM (\
-             SELECT {day} AS day, dst_port AS port, {u} AS unanswered, {dn} AS denies, {ips} AS ips \
-             FROM {from} WHERE {filter} AND dst_port IS NOT NULL AND (({unanswered}) OR kind = 'deny') \
-             GROUP BY 1, 2 HAVING count(*) >= {min}\
-           )\
-         ) WHERE rank <= {top} ORDER BY day, unanswered + denies DESC, port",
+    let inner = format!(
+        "SELECT {day} AS day, dst_port AS port, {u} AS unanswered, {dn} AS denies, {ips} AS ips \
+         FROM {from} WHERE {filter} AND dst_port IS NOT NULL AND (({unanswered}) OR kind = 'deny') \
+         GROUP BY {keys} HAVING count(*) >= {min}",
         day = d.day(&lt.sql(d, "ts")),
         u = d.count_if(unanswered),
         dn = d.count_if("kind = 'deny'"),
         ips = d.count_distinct("src_ip"),
         filter = p.filter.sql(d),
+        keys = d.keys(&["day", "port"]),
         min = p.min_events.max(1),
-        top = p.top,
-    )
+    );
+    d.top_per(&inner, "day, port, unanswered, denies, ips", "day", "unanswered + denies DESC, port", p.top)
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     let lt = LocalTime::for_report(store, p)?;
-    Ok(store.query(&sql(Dialect::DuckDb, p, &lt))?)
+    Ok(store.query(&sql(p.dialect, p, &lt))?)
 }

@@ -20,13 +20,14 @@ pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> String {
     case.push_str(" ELSE 'other' END");
     let host = match &p.host {
         Some(h) => format!("dst_ip = {}", d.string(&h.to_string())),
-        None => "TRUE".to_owned(),
+        None => d.bool(true).to_owned(),
     };
     format!(
         "SELECT {bucket} AS period, {case} AS service, count(*) AS connections, \
            coalesce(sum(src_bytes), 0) AS bytes_in, coalesce(sum(dst_bytes), 0) AS bytes_out, {ips} AS clients \
          FROM {from} WHERE {filter} AND kind = 'connection' AND dst_port IS NOT NULL AND {host} \
-         GROUP BY 1, 2 ORDER BY 1, 2",
+         GROUP BY {keys} ORDER BY {keys}",
+        keys = d.keys(&["period", "service"]),
         bucket = d.truncate(p.bucket, &lt.sql(d, "ts")),
         ips = d.count_distinct("src_ip"),
         filter = p.filter.sql(d),
@@ -35,5 +36,5 @@ pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> String {
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     let lt = LocalTime::for_report(store, p)?;
-    Ok(store.query(&sql(Dialect::DuckDb, p, &lt))?)
+    Ok(store.query(&sql(p.dialect, p, &lt))?)
 }

@@ -11,7 +11,8 @@ pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> String {
         "SELECT {day} AS day, coalesce(taxonomy, '') AS taxonomy, coalesce(class_type, '') AS type, \
            coalesce(identifier, '') AS identifier, count(*) AS events, {ips} AS ips \
          FROM {from} WHERE {filter} AND kind = 'feed_event' \
-         GROUP BY 1, 2, 3, 4 HAVING count(*) >= {min} ORDER BY day, events DESC, taxonomy, type, identifier",
+         GROUP BY {keys} HAVING count(*) >= {min} ORDER BY day, events DESC, taxonomy, type, identifier",
+        keys = d.keys(&["day", "taxonomy", "type", "identifier"]),
         day = d.day(&lt.sql(d, "ts")),
         ips = d.count_distinct("src_ip"),
         filter = p.filter.sql(d),
@@ -21,5 +22,5 @@ pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> String {
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     let lt = LocalTime::for_report(store, p)?;
-    Ok(store.query(&sql(Dialect::DuckDb, p, &lt))?)
+    Ok(store.query(&sql(p.dialect, p, &lt))?)
 }

@@ -21,8 +21,10 @@ pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> Result<String> {
         crate::Bucket::Hour | crate::Bucket::Day => Rows::for_report(d, p, &p.filter, Some(lt)),
     };
     Ok(format!(
-        "SELECT {bucket} AS time, CAST({key} AS VARCHAR) AS {name}, {count} AS events \
-         FROM {from} WHERE {filter} GROUP BY 1, 2 ORDER BY 1, 2",
+        "SELECT {bucket} AS time, {text} AS {name}, {count} AS events \
+         FROM {from} WHERE {filter} GROUP BY {keys} ORDER BY {keys}",
+        text = d.text(key),
+        keys = d.keys(&["time", name]),
         bucket = d.truncate(p.bucket, &lt.sql(d, "ts")),
         count = rows.count(d),
         from = rows.from(),
@@ -32,5 +34,5 @@ pub fn sql(d: Dialect, p: &Params, lt: &LocalTime) -> Result<String> {
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
     let lt = LocalTime::for_report(store, p)?;
-    Ok(store.query(&sql(Dialect::DuckDb, p, &lt)?)?)
+    Ok(store.query(&sql(p.dialect, p, &lt)?)?)
 }

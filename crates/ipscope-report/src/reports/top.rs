@@ -41,44 +41,76 @@ pub fn sql(d: Dialect, p: &Params, dim: &Dimension, extra_where: &str) -> String
     } else {
         String::new()
     };
-    let sessions_out = if dim.sessions { ", t.sessions" } else { "" };
+    let (sessions_t, sessions_x, sessions_out) =
+        if dim.sessions { (", t.sessions", ", tu.sessions", ", x.sessions") } else { ("", "", "") };
     let (geo_out, geo_join) = if dim.geo {
-        (", a.country_code AS country, a.as_org, a.prefix", format!(" LEFT JOIN addresses a ON a.ip = t.{col}"))
+        (", a.country_code AS country, a.as_org, a.prefix", format!(" LEFT JOIN {} a ON a.ip = x.{col}", d.addresses()))
     } else {
         ("", String::new())
     };
-    format!(
-        "WITH t AS (\
-           SELECT {col}, {count} AS events, {first} AS first_seen, {last} AS last_seen{sessions_agg} \
-           FROM {ranked} WHERE {filter} GROUP BY {col} HAVING {count} >= {min} \
-           ORDER BY events DESC, {col} LIMIT {top}\
-         ), u AS (\
-           SELECT {col}, {distinct} AS n FROM {from} \
-           WHERE {filter} AND {col} IN (SELECT {col} FROM t) GROUP BY {col}\
-         ), f AS (\
-           SELECT {col}, format FROM {ranked} \
-           WHERE {filter} AND {col} IN (SELECT {col} FROM t) GROUP BY {col}, format\
-         ), src AS (\
-           SELECT {col}, {sources} AS sources FROM f GROUP BY {col}\
-         ) \
-         SELECT t.{col} AS {label}, t.events, coalesce(u.n, 0) AS {dlabel}, t.first_seen, t.last_seen, \
+    let count = rows.count(d);
+    let mut w = d.ctes();
+    let t = w.define(
+        "t",
+        format!(
+            "SELECT {col}, {count} AS events, {first} AS first_seen, {last} AS last_seen{sessions_agg} \
+             FROM {ranked} WHERE {filter} GROUP BY {col} HAVING {count} >= {min} \
+             ORDER BY events DESC, {col} LIMIT {top}",
+            first = rows.first(),
+            last = rows.last(),
+            min = p.min_events.max(1),
+            top = p.top,
+        ),
+    );
+    let u = w.define(
+        "u",
+        format!(
+            "SELECT {col}, {distinct} AS n FROM {from} \
+             WHERE {filter} AND {col} IN (SELECT {col} FROM {t}) GROUP BY {col}",
+            distinct = d.count_distinct(dim.distinct_col),
+        ),
+    );
+    let f = w.define(
+        "f",
+        format!(
+            "SELECT {col}, format FROM {ranked} \
+             WHERE {filter} AND {col} IN (SELECT {col} FROM {t}) GROUP BY {col}, format"
+        ),
+    );
+    let src = w.define(
+        "src",
+        format!(
+            "SELECT {col}, {sources} AS sources FROM {f} GROUP BY {col}",
+            sources = d.list_distinct_if(&d.text("format"), d.bool(true)),
+        ),
+    );
+    // One join a level (ClickHouse 18.16 joins two relations per SELECT).
+    let tu = w.define(
+        "tu",
+        format!(
+            "SELECT t.{col}, t.events, t.first_seen, t.last_seen{sessions_t}, u.n \
+             FROM {t} LEFT JOIN {u} ON t.{col} = u.{col}"
+        ),
+    );
+    let x = w.define(
+        "x",
+        format!(
+            "SELECT tu.{col}, tu.events, tu.first_seen, tu.last_seen{sessions_x}, tu.n, src.sources \
+             FROM {tu} LEFT JOIN {src} ON tu.{col} = src.{col}"
+        ),
+    );
+    w.query(&format!(
+        "SELECT x.{col} AS {label}, x.events, coalesce(x.n, 0) AS {dlabel}, x.first_seen, x.last_seen, \
            round({secs} / 86400.0, 2) AS period_days, \
-           round(t.events / greatest({secs} / 86400.0, 1.0), 1) AS per_day{sessions_out}, src.sources{geo_out} \
-         FROM t LEFT JOIN u ON t.{col} = u.{col} LEFT JOIN src ON t.{col} = src.{col}{geo_join} \
-         ORDER BY t.events DESC, t.{col}",
-        count = rows.count(d),
-        first = rows.first(),
-        last = rows.last(),
-        min = p.min_events.max(1),
-        top = p.top,
-        distinct = d.count_distinct(dim.distinct_col),
+           round(x.events / greatest({secs} / 86400.0, 1.0), 1) AS per_day{sessions_out}, x.sources{geo_out} \
+         FROM {x}{geo_join} \
+         ORDER BY x.events DESC, x.{col}",
         label = dim.label,
         dlabel = dim.distinct_label,
-        secs = d.seconds_between("t.first_seen", "t.last_seen"),
-        sources = d.list_distinct_if("CAST(format AS VARCHAR)", "TRUE"),
-    )
+        secs = d.seconds_between("x.first_seen", "x.last_seen"),
+    ))
 }
 
 pub fn run(store: &dyn Query, p: &Params, dim: &Dimension, extra_where: &str) -> Result<Table> {
-    Ok(store.query(&sql(Dialect::DuckDb, p, dim, extra_where))?)
+    Ok(store.query(&sql(p.dialect, p, dim, extra_where))?)
 }

@@ -17,5 +17,5 @@ pub const DIM: Dimension = Dimension {
 };
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
-    top::run(store, p, &DIM, "TRUE")
+    top::run(store, p, &DIM, p.dialect.bool(true))
 }

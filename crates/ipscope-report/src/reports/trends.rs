@@ -72,21 +72,20 @@ fn key(d: Dialect, p: &Params) -> Result<Key> {
         By::Country => Key { rollup_geo: Some(&["country_code"]), ..k("country_code", "country", "events_geo") },
         By::Taxonomy => Key { rollup_geo: None, ..k("taxonomy", "taxonomy", from) },
         By::Port => Key { rollup_geo: None, ..k("dst_port", "port", from) },
-        By::Format => k("CAST(format AS VARCHAR)", "source", from),
+        By::Format => k(&d.text("format"), "source", from),
         By::User => Key { rollup_geo: None, ..k("username", "user", from) },
         By::Ip => k("src_ip", "ip", from),
-        By::Kind => k("CAST(kind AS VARCHAR)", "kind", from),
+        By::Kind => k(&d.text("kind"), "kind", from),
         By::Prefix => {
             if p.prefix_v4 > 32 || p.prefix_v6 > 64 {
                 return Err(ReportError::Invalid("trends --by prefix: --prefix 0..=32, --prefix6 0..=64".into()));
             }
             // Family and prefix number in one integer-free text key, turned into CIDR text below.
             let expr = format!(
-                "CASE WHEN {v6} THEN '6/' || CAST(src_ipnum >> {s6} AS VARCHAR) \
-                 ELSE '4/' || CAST(src_ipnum >> {s4} AS VARCHAR) END",
+                "CASE WHEN {v6} THEN '6/' || {k6} ELSE '4/' || {k4} END",
                 v6 = d.src_is_v6(),
-                s6 = 64 - u32::from(p.prefix_v6),
-                s4 = 32 - u32::from(p.prefix_v4),
+                k6 = d.text(&d.shift_right("src_ipnum", 64 - u32::from(p.prefix_v6))),
+                k4 = d.text(&d.shift_right("src_ipnum", 32 - u32::from(p.prefix_v4))),
             );
             Key { expr, label: None, name: "prefix", from, rollup_geo: Some(&[]) }
         }
@@ -102,8 +101,7 @@ fn window(store: &dyn Query, p: &Params) -> Result<Option<Window>> {
     let last = match p.filter.until {
         Some(u) => local_date(&p.tz, u - 1),
         None => {
-            let d = Dialect::DuckDb;
-            let t = store.query(&p.filter.span_sql(d))?;
+            let t = store.query(&p.filter.span_sql(p.dialect))?;
             match t.rows.first().and_then(|r| r.get(1)) {
                 Some(Value::Timestamp(m)) => local_date(&p.tz, *m),
                 _ => return Ok(None),
@@ -134,7 +132,7 @@ fn window(store: &dyn Query, p: &Params) -> Result<Option<Window>> {
 type Series = BTreeMap<String, (Value, Option<Value>, Vec<f64>)>;
 
 fn series(store: &dyn Query, p: &Params, w: &Window) -> Result<(Key, Series)> {
-    let d = Dialect::DuckDb;
+    let d = p.dialect;
     let k = key(d, p)?;
     let mut pw = p.clone();
     pw.filter.since = Some(w.since);
@@ -147,7 +145,8 @@ fn series(store: &dyn Query, p: &Params, w: &Window) -> Result<(Key, Series)> {
     };
     let sql = format!(
         "SELECT {expr} AS k, {day} AS day, {count} AS n{label} FROM {from} \
-         WHERE {filter} AND {expr} IS NOT NULL GROUP BY 1, 2",
+         WHERE {filter} AND {expr} IS NOT NULL GROUP BY {keys}",
+        keys = d.keys(&["k", "day"]),
         expr = k.expr,
         day = d.day(&lt.sql(d, "ts")),
         count = rows.count(d),
@@ -299,7 +298,7 @@ fn columns(k: &Key) -> Vec<String> {
 }
 
 pub fn run(store: &dyn Query, p: &Params) -> Result<Table> {
-    let k = key(Dialect::DuckDb, p)?;
+    let k = key(p.dialect, p)?;
     let Some(w) = window(store, p)? else {
         return Ok(Table::new(columns(&k)));
     };
