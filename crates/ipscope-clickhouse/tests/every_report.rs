@@ -376,12 +376,23 @@ fn every_report_is_the_same_on_the_cluster_as_embedded() {
     // the latest row of each address only: neither count it twice nor show its old values.
     let db = c.url().database.clone();
     let stale = duplicate_addresses(&c, &db);
+    // The SQL each report sent the cluster, by report, for the snapshots.
+    let mut by_report: std::collections::BTreeMap<&str, String> = Default::default();
+    let mut sent = Vec::new();
     for k in &cases {
         let embedded = match run(k.report, &store, &k.params) {
             Ok(t) => t,
             Err(e) => panic!("{}: embedded: {e}", k.label),
         };
         let on_cluster = run(k.report, &rec, &Params { dialect: Dialect::ClickHouse, ..k.params.clone() });
+        let queries: Vec<String> = rec.sql.borrow_mut().drain(..).collect();
+        let text = by_report.entry(k.report).or_default();
+        text.push_str(&format!("## {}\n", k.label));
+        for q in &queries {
+            text.push_str(&readable(q));
+            text.push('\n');
+        }
+        sent.extend(queries);
         match on_cluster {
             Err(e) => failed.push(format!("{}: cluster error: {e}", k.label)),
             Ok(t) if t != embedded => {
@@ -415,9 +426,9 @@ fn every_report_is_the_same_on_the_cluster_as_embedded() {
     // The stale rows were there all along (a merge only ever removes them).
     let rows = c.query(&format!("SELECT count() AS n, uniqExact(ip) AS ips FROM {db}.addresses")).unwrap();
     assert_eq!(rows.rows[0], [Value::Int(2 * stale), Value::Int(stale)], "the stale rows stayed");
+    sent.extend(rec.sql.borrow_mut().drain(..));
     // What the cluster was sent is ClickHouse's SQL: nothing DuckDB-only.
-    let sent = rec.sql.borrow();
-    for sql in sent.iter() {
+    for sql in &sent {
         for duck in [
             "AS VARCHAR",
             ">>",
@@ -445,6 +456,31 @@ fn every_report_is_the_same_on_the_cluster_as_embedded() {
     assert!(sent.len() >= cases.len(), "{} queries for {} cases", sent.len(), cases.len());
     assert!(failed.is_empty(), "{} of {} cases differ:\n{}", failed.len(), cases.len(), failed.join("\n"));
     assert!(empty.is_empty(), "no rows, nothing compared: {empty:?}");
+    // The SQL itself, one snapshot per report: a dialect change shows in review as a diff of the
+    // queries the cluster runs (the equality above says whether the answers still agree).
+    for (report, text) in by_report {
+        insta::assert_snapshot!(format!("clickhouse_sql_{report}"), text);
+    }
+}
+
+/// One clause a line (before `FROM`, `WHERE`, `GROUP BY`, ...), so a snapshot diff points at
+/// the clause that changed. Only for reading: the text inside literals may be split too.
+fn readable(sql: &str) -> String {
+    let mut out = sql.trim().to_owned();
+    for kw in [
+        " FROM ",
+        " WHERE ",
+        " GROUP BY ",
+        " HAVING ",
+        " ORDER BY ",
+        " LIMIT ",
+        " UNION ALL ",
+        " ANY LEFT JOIN ",
+        " INNER JOIN ",
+    ] {
+        out = out.replace(kw, &format!("\n {}", kw.trim_start()));
+    }
+    out
 }
 
 /// The cluster, keeping the SQL it is sent.
