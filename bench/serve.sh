@@ -23,13 +23,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-WORK="${WORK:-/var/tmp/ipscope-bench}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ipscope-target}"
-cargo build --release --quiet --workspace --bins --examples
-BIN="$CARGO_TARGET_DIR/release/ipscope"
-GEN="$CARGO_TARGET_DIR/release/examples/generate"
-mkdir -p "$WORK"
-command -v bc >/dev/null || { apt-get update -qq && apt-get install -y -qq bc; } >&2
+# shellcheck source=bench/common.sh
+. bench/common.sh
 export IPSCOPE_CONFIG=/dev/null IPSCOPE_TZ=UTC NO_COLOR=1 IPSCOPE_GEOIP="$WORK"
 OUT=bench/RESULTS-serve.md
 {
