@@ -58,14 +58,17 @@ md "- reproduce: \`bench/cluster.sh $*\`"
 md ""
 
 declare -A URL=([one]="clickhouse://127.0.0.1:18123/bench_one?cluster=ipscope_one" [two]="clickhouse://127.0.0.1:18123/bench_two?cluster=ipscope")
-store_args() { # store n -> the ipscope flags naming it
+store_args() { # store n -> the ipscope flags naming it (a data dir of its own for each store)
   case "$1" in
     embedded) echo "--data $WORK/store-cluster-bench-$2" ;;
-    *) echo "--data $WORK/store-cluster-bench-$2 --store ${URL[$1]}" ;;
+    *) echo "--data $WORK/store-cluster-bench-$2-$1 --store ${URL[$1]}" ;;
   esac
 }
 drop() {
-  rm -rf "$WORK/store-cluster-bench-$2"
+  case "$1" in
+    embedded) rm -rf "$WORK/store-cluster-bench-$2" ;;
+    *) rm -rf "$WORK/store-cluster-bench-$2-$1" ;;
+  esac
   case "$1" in
     one) q 18123 "DROP DATABASE IF EXISTS bench_one" ;;
     two) q 18123 "DROP DATABASE IF EXISTS bench_two"; q 18124 "DROP DATABASE IF EXISTS bench_two" ;;
