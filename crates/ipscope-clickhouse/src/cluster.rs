@@ -97,11 +97,14 @@ struct LedgerRow {
     year_anchor: Option<i32>,
 }
 
-/// The attempt states and their ranks (a later state has a higher rank; `committed` is final).
+/// The attempt states and their ranks: the ledger is a `ReplacingMergeTree(rank)` by attempt,
+/// so a merge keeps an attempt's highest-ranked row. An abort outranks a commit: the `committed`
+/// row of a killed writer can land after a recovery aborted its attempt (see
+/// `schema::committed_rows`), and a merge must then keep the abort, never resurrect the attempt.
 const STARTED: (&str, u8) = ("started", 1);
-const ABORTED: (&str, u8) = ("aborted", 2);
-const CLEANED: (&str, u8) = ("cleaned", 3);
-const COMMITTED: (&str, u8) = ("committed", 4);
+const COMMITTED: (&str, u8) = ("committed", 2);
+const ABORTED: (&str, u8) = ("aborted", 3);
+const CLEANED: (&str, u8) = ("cleaned", 4);
 
 fn now_us() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
@@ -365,10 +368,9 @@ impl Cluster {
         ];
         let latest: Vec<String> = cols.iter().map(|c| format!("argMax({c}, at_us) AS {c}")).collect();
         let sql = format!(
-            "SELECT input_id, {} FROM {}.ledger WHERE state = 'committed' GROUP BY input_id ORDER BY input_id \
-             FORMAT JSONEachRow",
+            "SELECT input_id, {} FROM {} GROUP BY input_id ORDER BY input_id FORMAT JSONEachRow",
             latest.join(", "),
-            self.db()
+            schema::committed_rows(self.db())
         );
         Ok(self
             .ledger_rows(&sql)?
@@ -493,10 +495,8 @@ impl Cluster {
     }
 
     fn is_committed(&self, id: u64) -> Result<bool> {
-        let text = self.query_text(&format!(
-            "SELECT count() FROM {}.ledger WHERE batch_id = {id} AND state = 'committed'",
-            self.db()
-        ))?;
+        let text = self
+            .query_text(&format!("SELECT count() FROM {} WHERE batch_id = {id}", schema::committed_rows(self.db())))?;
         Ok(self.number::<u64>(&text)? > 0)
     }
 
@@ -512,9 +512,8 @@ impl Cluster {
         }
         let recorded = self
             .ledger_rows(&format!(
-                "SELECT argMax(bytes, at_us) AS bytes FROM {}.ledger WHERE input_id = {} AND state = 'committed' \
-                 HAVING count() > 0 FORMAT JSONEachRow",
-                self.db(),
+                "SELECT argMax(bytes, at_us) AS bytes FROM {} WHERE input_id = {} HAVING count() > 0 FORMAT JSONEachRow",
+                schema::committed_rows(self.db()),
                 progress.id
             ))?
             .first()
@@ -535,16 +534,18 @@ impl Cluster {
         self.commit(attempt, rows, progress)
     }
 
-    /// Deletes the rows of `input_id`'s attempts that never committed (started or aborted, not
-    /// yet cleaned): marks them aborted, runs `ALTER TABLE events_local DELETE` on every shard,
-    /// waits for the mutations, marks them cleaned. Returns how many attempts it cleaned. Call
-    /// it only where no other writer of this input runs (it would abort that writer's attempt
-    /// in flight; its commit would then still win, but its rows might be deleted).
+    /// Deletes the rows of `input_id`'s attempts that do not count as committed (started, or
+    /// aborted, and not yet cleaned): marks them aborted, runs `ALTER TABLE events_local DELETE`
+    /// on every shard, waits for the mutations, marks them cleaned. Returns how many attempts it
+    /// cleaned. An attempt aborted here stays out even if its writer's `committed` row lands
+    /// later (see `schema::committed_rows`). Call it only where no other live writer of this
+    /// input runs: it would abort that writer's attempt in flight.
     pub fn recover_input(&self, input_id: i32) -> Result<usize> {
         let text = self.query_text(&format!(
-            "SELECT batch_id FROM {}.ledger WHERE input_id = {input_id} GROUP BY batch_id HAVING max(rank) < {}",
-            self.db(),
-            CLEANED.1
+            "SELECT batch_id FROM {}.ledger WHERE input_id = {input_id} GROUP BY batch_id \
+             HAVING countIf(state = 'cleaned') = 0 \
+             AND (countIf(state = 'committed') = 0 OR countIf(state = 'aborted') > 0)",
+            self.db()
         ))?;
         let ids: Vec<u64> = text.lines().map(|l| self.number(l)).collect::<Result<_>>()?;
         if ids.is_empty() {

@@ -187,6 +187,22 @@ pub(crate) fn view_columns() -> Vec<String> {
         .collect()
 }
 
+/// The ledger rows that count, as a subquery: the `committed` rows of attempts that were never
+/// marked aborted. What readers see (the `events` and `inputs` views) and what writers resume
+/// from ([`crate::Cluster::inputs`], the conflict check) both use it, so they always agree.
+///
+/// Why "never aborted": a writer killed while its `committed` row is on the wire may have it
+/// land after the next run's recovery has marked the attempt aborted and deleted its rows. That
+/// late row must count for nothing — neither its (deleted) rows nor its progress — or the lines
+/// it covered would be skipped by the re-run and lost. (An attempt whose `committed` row landed
+/// before the recovery read the ledger is not recovered at all: its highest rank is `committed`.)
+pub(crate) fn committed_rows(db: &str) -> String {
+    format!(
+        "(SELECT * FROM {db}.ledger WHERE state = 'committed' \
+         AND batch_id NOT IN (SELECT batch_id FROM {db}.ledger WHERE state IN ('aborted', 'cleaned')))"
+    )
+}
+
 /// The attempt states, as `Enum8` values; `rank` orders them for `ReplacingMergeTree`.
 pub(crate) const STATES: &str = "Enum8('started' = 1, 'aborted' = 2, 'cleaned' = 3, 'committed' = 4)";
 
@@ -220,8 +236,9 @@ pub(crate) fn ledger_ddl(db: &str) -> Vec<String> {
         ),
         format!(
             "CREATE VIEW IF NOT EXISTS {db}.events AS SELECT {} FROM {db}.events_all \
-             WHERE {BATCH_ID} GLOBAL IN (SELECT batch_id FROM {db}.ledger WHERE state = 'committed')",
-            view_columns().join(", ")
+             WHERE {BATCH_ID} GLOBAL IN (SELECT batch_id FROM {})",
+            view_columns().join(", "),
+            committed_rows(db)
         ),
         // The embedded store's `inputs` table, from the ledger: each input's latest committed
         // progress, and when it was first and last committed (`Decimal64(6)` seconds, the
@@ -233,9 +250,10 @@ pub(crate) fn ledger_ddl(db: &str) -> Vec<String> {
              argMax(bytes, at_us) AS bytes, argMax(lines, at_us) AS lines, argMax(events, at_us) AS events, \
              argMax(ignored, at_us) AS ignored, argMax(rejected, at_us) AS rejected, \
              {} AS first_ingest, {} AS last_ingest \
-             FROM {db}.ledger WHERE state = 'committed' GROUP BY input_id",
+             FROM {} GROUP BY input_id",
             micros_as_time("min(at_us)"),
-            micros_as_time("max(at_us)")
+            micros_as_time("max(at_us)"),
+            committed_rows(db)
         ),
         format!("CREATE VIEW IF NOT EXISTS {db}.{ADDRESSES_LATEST} AS {}", addresses_latest_sql(db)),
         format!("CREATE VIEW IF NOT EXISTS {db}.events_geo AS {}", events_geo_sql(db)),

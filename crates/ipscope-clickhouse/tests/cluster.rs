@@ -270,6 +270,57 @@ fn an_attempt_never_committed_is_invisible_and_a_rerun_counts_exactly_once() {
     assert_eq!(c.event_count().unwrap(), 2700);
 }
 
+/// A writer killed while its `committed` row is on the wire: the server may store that row
+/// after the next run's recovery aborted the attempt and deleted its rows. The late row must
+/// count for nothing (neither rows nor progress), before and after the ledger's merges, and the
+/// re-run's own commit of the same lines is what counts.
+#[test]
+fn a_commit_landing_after_the_recovery_aborted_its_attempt_counts_for_nothing() {
+    let (_s, mut c) = scratch("late");
+    let db = c.url().database.clone();
+    let first = events(SourceFormat::Sshd, 1500, 21);
+    let second = events(SourceFormat::Sshd, 600, 22);
+    let mut p = progress(&mut c, 1000, 1500);
+    let b = narrow_batch(&[&first], p.id);
+    c.commit_batch(&mut p, b).unwrap();
+    // The killed writer: its second batch started and inserted; its commit still in flight.
+    let mut killed = p.clone();
+    killed.bytes = 2000;
+    killed.events += second.len() as u64;
+    let attempt = c.begin(&killed, second.len() as u64).unwrap();
+    c.insert(attempt, &narrow_batch(&[&second], p.id)).unwrap();
+    drop(c);
+    // The next run recovers the input: the attempt is aborted and its rows deleted.
+    let mut c = Cluster::connect(&c_url(&db)).unwrap();
+    assert_eq!(c.recover_input(p.id).unwrap(), 1);
+    // Now the killed writer's `committed` row lands.
+    let mut late = killed.clone();
+    c.commit(attempt, second.len() as u64, &mut late).unwrap();
+    for merged in [false, true] {
+        if merged {
+            c.query_text(&format!("OPTIMIZE TABLE {db}.ledger FINAL")).unwrap();
+        }
+        assert_eq!(c.event_count().unwrap(), 1500, "merged: {merged}");
+        let rec = c.inputs().unwrap().into_iter().find(|r| r.id == p.id).unwrap();
+        assert_eq!(
+            (rec.bytes, rec.events),
+            (1000, 1500),
+            "the late commit did not advance the input (merged: {merged})"
+        );
+        assert_eq!(count(&c, &format!("SELECT sum(events) FROM {db}.inputs")), 1500);
+    }
+    // Nothing for a later recovery to do, and the re-run stores the lines once.
+    assert_eq!(c.recover_input(p.id).unwrap(), 0);
+    let rec = c.inputs().unwrap().into_iter().find(|r| r.id == p.id).unwrap();
+    let mut rerun = InputProgress::resume(&rec, &rec.path);
+    rerun.bytes = 2000;
+    rerun.events += second.len() as u64;
+    c.commit_batch(&mut rerun, narrow_batch(&[&second], p.id)).unwrap();
+    assert_eq!(c.event_count().unwrap(), 2100);
+    assert_eq!(counts(&c, "events"), expected_counts(&[&first, &second]));
+    assert_eq!(count(&c, &format!("SELECT sum(events) FROM {db}.inputs")), 2100);
+}
+
 #[test]
 fn microsecond_timestamps_round_trip_exactly() {
     let (_s, mut c) = scratch("micros");
