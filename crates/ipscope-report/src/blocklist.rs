@@ -72,7 +72,7 @@ pub fn build(store: &dyn Query, p: &Params, l: &ListParams) -> Result<Vec<Entry>
     let widest = thresholds.iter().map(|t| t.window_secs).max().unwrap_or(0);
     // Only events that can make a ban still running at `at`: the last ban length plus the widest
     // window before it, and nothing after it.
-    let mut q = p.clone();
+    let mut q = crate::for_store(store, p).into_owned();
     let from = l.at - (l.ban_secs + widest) * 1_000_000;
     q.filter.since = Some(q.filter.since.map_or(from, |s| s.max(from)));
     q.filter.until = Some(q.filter.until.map_or(l.at + 1, |u| u.min(l.at + 1)));

@@ -324,6 +324,7 @@ pub fn find(name: &str) -> Option<&'static Report> {
 /// of its top keys); `None` for the others, whose table is drawn.
 pub fn chart_table(report: &Report, store: &dyn Query, params: &Params) -> Result<Option<Table>> {
     params.validate()?;
+    let params = &for_store(store, params);
     match report.name {
         "trends" => Ok(Some(reports::trends::chart(store, params)?)),
         _ => Ok(None),
@@ -333,11 +334,16 @@ pub fn chart_table(report: &Report, store: &dyn Query, params: &Params) -> Resul
 /// Runs a report after validating the parameters.
 pub fn run(report: &Report, store: &dyn Query, params: &Params) -> Result<Table> {
     params.validate()?;
-    // The store decides the dialect its SQL is written in.
+    (report.run)(store, &for_store(store, params))
+}
+
+/// `params` in the dialect of `store`'s engine: the store decides the SQL it is sent. Every
+/// public entry point that runs SQL on a store goes through here.
+pub(crate) fn for_store<'a>(store: &dyn Query, params: &'a Params) -> std::borrow::Cow<'a, Params> {
     let dialect = Dialect::from(store.engine());
     if params.dialect == dialect {
-        (report.run)(store, params)
+        std::borrow::Cow::Borrowed(params)
     } else {
-        (report.run)(store, &Params { dialect, ..params.clone() })
+        std::borrow::Cow::Owned(Params { dialect, ..params.clone() })
     }
 }

@@ -83,6 +83,28 @@ fn ingest_is_exactly_once_and_status_lookup_sql_purge_answer_as_embedded() {
     let ip = top.split(',').next().unwrap();
     assert_eq!(run_ok(db.cmd(&data).args(["lookup", ip])).0, run_ok(ipscope(&whole).args(["lookup", ip])).0);
 
+    // maint (the nightly document, every report in it), blocklist (rates → offenders) and a
+    // chart's series print the same bytes.
+    let at = |c: &mut Command| {
+        c.env("IPSCOPE_NOW", "2026-03-04T06:00:00Z");
+    };
+    let (mut m1, mut m2) = (db.cmd(&data), ipscope(&whole));
+    at(&mut m1);
+    at(&mut m2);
+    let maint = run_ok(m1.arg("maint")).0;
+    assert!(maint.lines().count() > 20, "{maint}");
+    assert_eq!(maint, run_ok(m2.arg("maint")).0);
+    let (mut b1, mut b2) = (db.cmd(&data), ipscope(&whole));
+    at(&mut b1);
+    at(&mut b2);
+    let list = run_ok(b1.args(["blocklist", "--threshold", "ip:1h=20", "--ban", "1d"])).0;
+    assert!(list.lines().count() > 3, "{list}");
+    assert_eq!(list, run_ok(b2.args(["blocklist", "--threshold", "ip:1h=20", "--ban", "1d"])).0);
+    let (svg1, svg2) = (dir.path().join("1.svg"), dir.path().join("2.svg"));
+    run_ok(db.cmd(&data).args(["report", "trends", "--by", "ip", "--chart"]).arg(&svg1));
+    run_ok(ipscope(&whole).args(["report", "trends", "--by", "ip", "--chart"]).arg(&svg2));
+    assert_eq!(std::fs::read(&svg1).unwrap(), std::fs::read(&svg2).unwrap());
+
     // sql is read-only.
     let out = db.cmd(&data).args(["sql", "DROP TABLE events"]).output().unwrap();
     assert!(!out.status.success());
