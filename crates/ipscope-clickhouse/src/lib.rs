@@ -16,12 +16,14 @@
 mod backend;
 mod cluster;
 mod http;
+mod migrate;
 mod reader;
 mod rowbinary;
 mod schema;
 mod url;
 
 pub use cluster::{Attempt, Cluster, Shard};
+pub use migrate::{MARKER, Migration, SourceKey, quote};
 pub use url::{ClusterUrl, DEFAULT_HTTP_PORT};
 
 /// Errors of the ClickHouse backend.

@@ -90,6 +90,21 @@ impl EventBatch {
     pub fn event_columns() -> &'static [(&'static str, &'static str)] {
         schema::EVENT_COLUMNS
     }
+
+    /// A batch of chunks read back from a store (`ipscope migrate`), for another backend: each
+    /// chunk has columns of [`EventBatch::event_columns`] by name, with the Arrow types
+    /// [`prepare_chunk`] gives them (`ts` a microsecond timestamp, `format`, `kind` and
+    /// `outcome` as text, numbers in their unsigned widths), `input_id` included. A chunk
+    /// naming no table in its metadata is taken as the wide table's: it must carry `format`.
+    /// No rollup rows and no addresses: the embedded store's [`Store::commit_batch`] is not
+    /// what such a batch is for.
+    ///
+    /// [`Store::commit_batch`]: crate::Store::commit_batch
+    pub fn from_chunks(chunks: Vec<RecordBatch>) -> EventBatch {
+        let chunks: Vec<RecordBatch> = chunks.into_iter().filter(|c| c.num_rows() > 0).collect();
+        let rows = chunks.iter().map(RecordBatch::num_rows).sum();
+        EventBatch { chunks, rows, addresses: None, rollup: None }
+    }
 }
 
 /// Collects the non-empty columns of a batch of rows of type `T`.

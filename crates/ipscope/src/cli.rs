@@ -127,6 +127,22 @@ Read back: pyarrow.parquet.read_table('events'), duckdb \"SELECT * FROM read_par
 pandas.read_parquet('events')."
     )]
     Export(ExportArgs),
+    /// Copy the embedded store (its events, inputs and enrichment) into a ClickHouse cluster,
+    /// exactly once; resumes where a stopped run left off
+    #[command(after_help = "What it copies: every event (all columns, to the microsecond), the enrichment of \
+addresses, and each input's progress (path, identity, bytes, lines, counters), so that reports with --store \
+print what the embedded store prints, and `ipscope --store URL ingest` of a log that still exists adds only \
+its new lines. The embedded store in --data is only read, and left as it was (a running `ipscope serve` \
+may own it: migrate reads through it; stop ingesting into it while migrating).\n\n\
+Exactly once and resumable: events go in per input, a few UTC days (up to --chunk-events) at a time, each batch committed \
+with how far the copy got. Run it again after an interruption (a crash, Ctrl-C, a shard down) and it \
+continues; run it again after it finished and it adds nothing. A database that holds other data keeps it: \
+the copied inputs get new ids, and an input the cluster already holds (the same log, as far or further) \
+is skipped and named.\n\n\
+Examples:\n  ipscope migrate --to 'clickhouse://127.0.0.1:18123/ipscope?cluster=ipscope'\n  \
+ipscope --data /srv/ipscope migrate --to 'clickhouse://ch1.example.org:8123/ipscope?cluster=logs'\n  \
+ipscope --store 'clickhouse://127.0.0.1:18123/ipscope?cluster=ipscope' report summary   (then compare)")]
+    Migrate(MigrateArgs),
     /// Print the man page or a shell's completion script, generated from this command line
     #[command(after_help = "Examples:\n  ipscope generate man | man -l -\n  \
 ipscope generate man --dir /usr/local/share/man/man1    ipscope.1 and one page per command\n  \
@@ -412,6 +428,19 @@ pub struct ExportArgs {
     /// Where to write: a new or empty directory for parquet, a file (or - for stdout) for csv and json
     #[arg(long, short = 'O', env = "IPSCOPE_EXPORT_OUTPUT", value_name = "PATH")]
     pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// The cluster to copy into: clickhouse://HOST:HTTP_PORT/DATABASE?cluster=NAME (its tables
+    /// are created where missing)
+    #[arg(long, env = "IPSCOPE_MIGRATE_TO", value_name = "URL")]
+    pub to: String,
+    /// Events per batch, about (per input: consecutive UTC days up to this many events, or an
+    /// equal time slice of a busier day): what one commit holds and what is held in memory
+    #[arg(long, env = "IPSCOPE_MIGRATE_CHUNK_EVENTS", value_name = "N", default_value_t = 200_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub chunk_events: u64,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,6 +7,7 @@ mod export;
 mod generate;
 mod ingest;
 pub mod maint;
+mod migrate;
 pub mod ptr;
 pub mod query;
 mod serve;
@@ -59,6 +60,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Enrich(a) => enrich::enrich(&ctx, a),
         Command::Blocklist(a) => blocklist::run(&ctx, a),
         Command::Export(a) => export::run(&ctx, a),
+        Command::Migrate(a) => migrate::run(&ctx, a),
         Command::Serve(a) => serve::run(ctx, a),
         Command::Generate(a) => generate::run(&a),
     }

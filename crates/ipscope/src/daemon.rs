@@ -162,6 +162,12 @@ pub fn open_read_only(ctx: &Ctx, data: &Path) -> Result<Box<dyn Backend>> {
     if let Some(c) = cluster(ctx, false)? {
         return Ok(Box::new(c));
     }
+    open_embedded_read_only(ctx, data)
+}
+
+/// The embedded store in `data` for reading, whatever `--store` says (`migrate` reads it to
+/// copy it into a cluster): the daemon when one owns the file, else the file opened read-only.
+pub fn open_embedded_read_only(ctx: &Ctx, data: &Path) -> Result<Box<dyn Backend>> {
     waiting(ctx, || {
         if let Some(c) = find(ctx, data)? {
             return Ok(Box::new(c) as Box<dyn Backend>);

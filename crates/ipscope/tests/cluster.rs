@@ -240,12 +240,14 @@ struct Private {
 }
 
 impl Private {
-    fn start() -> Private {
+    /// `slot` (0 or 1): which of this process's two private clusters (tests run in parallel).
+    fn start(slot: u16) -> Private {
         cluster_started(); // installs ClickHouse when missing
         let dir = tempfile::tempdir().unwrap();
-        // Six ports from a base of this process's own: http, tcp, interserver × 2 shards.
-        // Below Linux's ephemeral range (32768 up), above the shared cluster's 18123 / 19000s.
-        let http = 20_000 + (std::process::id() % 2_000) as u16 * 6;
+        // Six ports from a base of this process's own and the slot's: http, tcp, interserver ×
+        // 2 shards. Below Linux's ephemeral range (32768 up), above the shared cluster's 18123 /
+        // 19000s.
+        let http = 20_000 + (std::process::id() % 1_000) as u16 * 12 + slot * 6;
         let env = vec![
             ("IPSCOPE_CH_DIR", dir.path().display().to_string()),
             ("IPSCOPE_CH_HTTP_PORT", http.to_string()),
@@ -288,7 +290,7 @@ impl Drop for Private {
 
 #[test]
 fn a_shard_down_is_an_error_naming_it_and_the_rerun_after_it_is_back_counts_exactly() {
-    let cluster = Private::start();
+    let cluster = Private::start(0);
     let url = cluster.url();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -339,4 +341,48 @@ fn a_shard_down_is_an_error_naming_it_and_the_rerun_after_it_is_back_counts_exac
     assert!(err.contains("resumed"), "{err}");
     assert_eq!(summary(&mut on()), summary(&mut ipscope(&reference)));
     assert_eq!(stored_and_ledger(on), stored_and_ledger(|| ipscope(&reference)));
+}
+
+#[test]
+fn a_shard_down_during_a_migrate_is_an_error_naming_it_and_the_rerun_completes_the_copy() {
+    let cluster = Private::start(1);
+    let url = cluster.url();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("auth.log");
+    generate(&log, 60_000, 31);
+    run_ok(ipscope(&data).args(["ingest", "--no-progress"]).arg(&log));
+    let on = || {
+        let mut c = ipscope(&data);
+        c.env("IPSCOPE_STORE", &url);
+        c
+    };
+    let mut child = ipscope(&data)
+        .args(["migrate", "--to", &url, "--chunk-events", "500"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let count = || -> i64 {
+        let out = on().args(["sql", "SELECT count(*) FROM events", "--format", "csv", "--no-header"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+    };
+    while count() == 0 {
+        assert!(Instant::now() < deadline && child.try_wait().unwrap().is_none(), "no batch committed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cluster.kill_shard(2);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the migrate went on without shard 2:\n{err}");
+    let port = cluster.http + 3; // shard 2's native port
+    assert!(err.contains(&format!("shard 2 (127.0.0.1:{port})")) && err.contains("auth.log"), "{err}");
+
+    cluster.script("start");
+    let (_, err) = run_ok(ipscope(&data).args(["migrate", "--to", &url]));
+    assert!(err.contains("resumed after"), "{err}");
+    assert_eq!(summary(&mut on()), summary(&mut ipscope(&data)));
+    assert_eq!(stored_and_ledger(on), stored_and_ledger(|| ipscope(&data)));
+    assert_eq!(inputs(&mut on()), inputs(&mut ipscope(&data)));
 }
