@@ -138,10 +138,10 @@ Exactly once and resumable: events go in per input, a few UTC days (up to --chun
 with how far the copy got. Run it again after an interruption (a crash, Ctrl-C, a shard down) and it \
 continues; run it again after it finished and it adds nothing. A database that holds other data keeps it: \
 the copied inputs get new ids, and an input the cluster already holds (the same log, as far or further) \
-is skipped and named.\n\n\
+is skipped and named; one it holds less of is not copied (ingest that log with --store instead) and the \
+exit status is 1. --store is not read: the source is always the embedded store in --data.\n\n\
 Examples:\n  ipscope migrate --to 'clickhouse://127.0.0.1:18123/ipscope?cluster=ipscope'\n  \
-ipscope --data /srv/ipscope migrate --to 'clickhouse://ch1.example.org:8123/ipscope?cluster=logs'\n  \
-ipscope --store 'clickhouse://127.0.0.1:18123/ipscope?cluster=ipscope' report summary   (then compare)")]
+ipscope --data /srv/ipscope migrate --to 'clickhouse://ch1.example.org:8123/ipscope?cluster=logs'")]
     Migrate(MigrateArgs),
     /// Print the man page or a shell's completion script, generated from this command line
     #[command(after_help = "Examples:\n  ipscope generate man | man -l -\n  \

@@ -326,3 +326,53 @@ fn migrate_errors_name_the_missing_store_or_the_unreachable_cluster() {
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("resumable") && help.contains("left as it was"), "{help}");
 }
+
+#[test]
+fn events_of_no_recorded_input_are_copied_once_under_a_record_of_their_own() {
+    let db = Db::new("migrate_orphans");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("auth.log");
+    generate(&log, 6_000, 91);
+    run_ok(ipscope(&data).args(["ingest", "--no-progress"]).arg(&log));
+    {
+        // Events whose input the ledger does not know (none of ipscope's writers leaves such;
+        // a store edited by hand might): the first day's go to input 99, some to none at all.
+        let store = ipscope_store::Store::open(&data).unwrap();
+        store
+            .query("UPDATE events_sshd SET input_id = 99 WHERE ts < (SELECT min(ts) + INTERVAL 1 DAY FROM events_sshd)")
+            .unwrap();
+        store
+            .query(
+                "UPDATE events_sshd SET input_id = NULL WHERE ts > (SELECT max(ts) - INTERVAL 6 HOUR FROM events_sshd)",
+            )
+            .unwrap();
+    }
+    let orphans = |c: &mut Command| {
+        csv(c.args([
+            "sql",
+            "SELECT count(*) FROM events WHERE input_id IS NULL OR input_id NOT IN (SELECT id FROM inputs)",
+            "--no-header",
+        ]))
+    };
+    let n = orphans(&mut ipscope(&data));
+    assert!(n.trim().parse::<u64>().unwrap() > 0, "{n}");
+    let err = migrate(&data, &db);
+    assert!(err.contains("events without an input: "), "{err}");
+    assert_eq!(summary(&mut db.cmd(&data)), summary(&mut ipscope(&data)));
+    let count = "SELECT count(*) FROM events";
+    let all = |c: &mut Command| csv(c.args(["sql", count, "--no-header"]));
+    assert_eq!(all(&mut db.cmd(&data)), all(&mut ipscope(&data)));
+    // On the cluster they belong to an input of their own, whose record says what they are.
+    let c = ipscope_clickhouse::Cluster::connect(&db.0).unwrap();
+    let inputs = c.inputs().unwrap();
+    assert_eq!(inputs.len(), 2, "{inputs:?}");
+    let own = inputs.iter().find(|r| r.path.starts_with(ipscope_clickhouse::MARKER)).unwrap();
+    assert_eq!(own.events.to_string(), n.trim(), "{own:?}");
+    let err = migrate(&data, &db);
+    assert!(
+        err.contains("nothing to migrate") && err.contains("events without an input: already in the cluster"),
+        "{err}"
+    );
+    assert_eq!(all(&mut db.cmd(&data)), all(&mut ipscope(&data)));
+}

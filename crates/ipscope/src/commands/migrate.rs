@@ -164,12 +164,11 @@ struct Migrator<'a> {
     cluster: Cluster,
     source_name: String,
     per: u64,
-    err: std::io::StderrLock<'static>,
 }
 
 impl Migrator<'_> {
-    fn say(&mut self, line: &str) -> Result<()> {
-        writeln!(self.err, "{line}")?;
+    fn say(&self, line: &str) -> Result<()> {
+        writeln!(std::io::stderr().lock(), "{line}")?;
         Ok(())
     }
 
@@ -404,13 +403,7 @@ pub fn run(ctx: &Ctx, a: MigrateArgs) -> Result<ExitCode> {
     let source_name = std::fs::canonicalize(&file).unwrap_or(file).display().to_string();
     let started = Instant::now();
     let units = units(source.as_ref())?;
-    let mut m = Migrator {
-        source: source.as_ref(),
-        cluster,
-        source_name: source_name.clone(),
-        per: a.chunk_events,
-        err: std::io::stderr().lock(),
-    };
+    let mut m = Migrator { source: source.as_ref(), cluster, source_name: source_name.clone(), per: a.chunk_events };
     let (mut events, mut copied_inputs, mut skipped, mut refused) = (0u64, 0, 0, 0);
     for u in &units {
         match m.unit(u, &cluster_inputs)? {
