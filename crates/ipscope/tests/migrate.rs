@@ -174,6 +174,9 @@ fn copied_exactly(data: &Path, db: &Db) {
     let count = |sql: &str| c.query_text(&sql.replace("DB", &c.url().database)).unwrap().trim().to_owned();
     assert_eq!(count("SELECT count() FROM DB.events"), count("SELECT sum(events) FROM DB.inputs"));
     assert_eq!(count("SELECT count() FROM DB.events"), counts.0.to_string());
+    let enriched = |c: &mut Command| csv(c.args(["sql", "SELECT count(DISTINCT ip) FROM addresses", "--no-header"]));
+    assert_eq!(enriched(&mut db.cmd(data)), enriched(&mut ipscope(data)));
+    assert_eq!(count("SELECT count() FROM DB.addresses"), enriched(&mut ipscope(data)).trim(), "an address twice");
     // Every input ends with its own progress (no migration record left).
     let inputs = c.inputs().unwrap();
     assert_eq!(inputs.len(), 2, "{inputs:?}");
@@ -190,7 +193,7 @@ fn sigkill_at_random_points_of_a_migrate_then_a_rerun_counts_exactly() {
     for (i, lines) in [40_000, 15_000].into_iter().enumerate() {
         let log = dir.path().join(format!("auth{i}.log"));
         generate(&log, lines, 60 + i as u64);
-        run_ok(ipscope(&data).args(["ingest", "--no-progress"]).arg(&log));
+        run_ok(ipscope(&data).args(["ingest", "--no-progress", "--geoip", &test_geoip()]).arg(&log));
     }
     let mut rng = 0x5eed_u64;
     let mut below = |n: u64| {
