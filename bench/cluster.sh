@@ -4,6 +4,7 @@
 # then every catalogue report on each, side by side in one run. Numbers only, never pass/fail.
 #
 #   bench/cluster.sh [LINES=10000000] [--100m]
+#   REPORTS="daily top-ips" bench/cluster.sh 100000000    # only these reports (a long run)
 #
 # Per store: ingest wall time, lines/s, events/s, the ipscope process's CPU and peak RSS, the
 # ClickHouse servers' CPU during the ingest, and the store's size (the DuckDB file; the active
@@ -134,7 +135,7 @@ for n in "${SIZES[@]}"; do
       row="$row | $(timed "$s2" "$n" "${args[@]}" "${extra[@]}")"
     done
     md "$row |"
-  done < <("$BIN" reports | tail -n +2)
+  done < <(if [ -n "${REPORTS:-}" ]; then printf '%s\n' $REPORTS; else "$BIN" reports | tail -n +2; fi)
   md ""
   for st in "${STORES[@]}"; do drop "$st" "$n" > /dev/null; done
 done

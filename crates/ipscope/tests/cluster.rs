@@ -386,3 +386,80 @@ fn a_shard_down_during_a_migrate_is_an_error_naming_it_and_the_rerun_completes_t
     assert_eq!(stored_and_ledger(on), stored_and_ledger(|| ipscope(&data)));
     assert_eq!(inputs(&mut on()), inputs(&mut ipscope(&data)));
 }
+
+/// The real-world corpus (every supported format, as `cli.rs` ingests it with auto-detection)
+/// into the embedded store and into the cluster: every catalogue report prints the same bytes on
+/// both, and so does a geo report after `enrich --refresh` with other databases.
+#[test]
+fn the_whole_corpus_prints_every_report_the_same_on_the_cluster() {
+    let db = Db::new("corpus");
+    let dir = tempfile::tempdir().unwrap();
+    let (data, embedded) = (dir.path().join("data"), dir.path().join("embedded"));
+    let ingest = |mut c: Command| {
+        c.args(["ingest", "--year", "2019", "--no-progress", "--geoip", &common::test_geoip()]);
+        for d in [
+            "openssh/beats",
+            "openssh/fail2ban",
+            "openssh/loghub",
+            "cowrie/kareiva-cowrie-logs",
+            "cowrie/fail2ban",
+            "zeek/brimdata-zed",
+            "zeek/rita/proxy",
+            "zeek/beats",
+            "asa/beats",
+            "intelmq/events",
+            "intelmq/shadowserver",
+        ] {
+            c.arg(common::corpus(d));
+        }
+        let out = c.output().unwrap();
+        // 1: the few files that are not logs of a supported format are named and skipped.
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    ingest(db.cmd(&data));
+    ingest(ipscope(&embedded));
+    let (stored, _) = stored_and_ledger(|| db.cmd(&data));
+    assert!(stored > 5_000, "{stored}");
+    assert_eq!(stored_and_ledger(|| db.cmd(&data)), stored_and_ledger(|| ipscope(&embedded)));
+    // The two reports that need a key get the data's most common one.
+    let top = |sql: &str| csv(ipscope(&embedded).args(["sql", sql, "--no-header"])).trim().to_owned();
+    let taxonomy =
+        top("SELECT taxonomy FROM events WHERE taxonomy IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1");
+    let asn = top("SELECT asn FROM events_geo WHERE asn IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1");
+    assert!(!taxonomy.is_empty() && !asn.is_empty(), "{taxonomy:?} {asn:?}");
+    let mut cases: Vec<Vec<&str>> = ipscope_report::CATALOGUE
+        .iter()
+        .filter(|r| !matches!(r.name, "top-asns" | "asn-trend"))
+        .map(|r| vec![r.name])
+        .collect();
+    cases.extend([
+        vec!["top-asns", "--taxonomy", &taxonomy],
+        vec!["asn-trend", "--asn", &asn],
+        vec!["low-success", "--by", "user"],
+        vec!["nets", "--registered"],
+        vec!["top-ips", "--source", "cowrie,sshd", "--since", "2018-01-01"],
+        vec!["timeline", "--by", "format", "--bucket", "day"],
+        vec!["trends", "--by", "user"],
+        vec!["daily", "--tz", "America/Chicago"],
+    ]);
+    let mut differ = Vec::new();
+    let mut rows = 0;
+    for args in &cases {
+        let a = csv(db.cmd(&data).arg("report").args(args).args(["--top", "50"]));
+        let b = csv(ipscope(&embedded).arg("report").args(args).args(["--top", "50"]));
+        rows += b.lines().count().saturating_sub(1);
+        if a != b {
+            differ.push(format!("{}:\n  cluster:  {:?}\n  embedded: {:?}", args.join(" "), a, b));
+        }
+    }
+    assert!(differ.is_empty(), "{} of {} differ:\n{}", differ.len(), cases.len(), differ.join("\n"));
+    assert!(rows > 500, "too few rows compared: {rows}");
+    // Re-enrichment with the built-in database only: the same new answer on both.
+    for c in [db.cmd(&data), ipscope(&embedded)] {
+        let mut c = c;
+        run_ok(c.args(["enrich", "--refresh", "--geoip", "builtin"]));
+    }
+    let a = csv(db.cmd(&data).args(["report", "countries"]));
+    assert_eq!(a, csv(ipscope(&embedded).args(["report", "countries"])));
+    assert!(a.lines().count() > 5, "{a}");
+}
