@@ -30,7 +30,6 @@ SIZES=("$LINES" "${SIZES[@]}")
 . bench/common.sh
 bench_geoip
 export IPSCOPE_CONFIG=/dev/null IPSCOPE_TZ=UTC NO_COLOR=1 IPSCOPE_GEOIP="$GEOIP"
-HOME_NETS=10.0.0.0/8,192.168.0.0/16
 
 # The cluster, with `ipscope_one` defined (a server started by an older script lacks it).
 CH=scripts/clickhouse-cluster.sh
@@ -122,11 +121,7 @@ for n in "${SIZES[@]}"; do
   md "| report | embedded | embedded --no-rollups | one server | 2 shards |"
   md "|---|---:|---:|---:|---:|"
   while read -r name _; do
-    args=(report "$name" --home "$HOME_NETS")
-    case "$name" in
-      top-asns) args+=(--taxonomy intrusion-attempts) ;;
-      asn-trend) args+=(--asn 14061) ;;
-    esac
+    report_args "$name"; args=("${ARGS[@]}")
     row="| $name"
     for st in embedded raw one two; do
       s2=$st; extra=()

@@ -27,3 +27,14 @@ bench_geoip() {
     GEOIP_NAME="MaxMind test databases (real-size ones unavailable)"
   fi
 }
+
+HOME_NETS=10.0.0.0/8,192.168.0.0/16
+# Sets ARGS to `report NAME` with the benchmarks' home networks and, for the reports that need
+# a key, one the generated data has.
+report_args() {
+  ARGS=(report "$1" --home "$HOME_NETS")
+  case "$1" in
+    top-asns) ARGS+=(--taxonomy intrusion-attempts) ;;
+    asn-trend) ARGS+=(--asn 14061) ;;
+  esac
+}

@@ -33,7 +33,6 @@ done
 . bench/common.sh
 bench_geoip
 export IPSCOPE_CONFIG=/dev/null IPSCOPE_TZ=UTC NO_COLOR=1 IPSCOPE_GEOIP="$GEOIP"
-HOME_NETS=10.0.0.0/8,192.168.0.0/16
 
 OUT="$WORK/results-$LINES.md"
 : > "$OUT"
@@ -129,11 +128,7 @@ for n in $REPORT_SIZES; do
   md "| report | cold s | warm s | warm s, --no-rollups |"
   md "|---|---:|---:|---:|"
   while read -r name _; do
-    args=(report "$name" --home "$HOME_NETS")
-    case "$name" in
-      top-asns) args+=(--taxonomy intrusion-attempts) ;;
-      asn-trend) args+=(--asn 14061) ;;
-    esac
+    report_args "$name"; args=("${ARGS[@]}")
     cold=$(timed --data "$data" "${args[@]}")
     warm=$(timed --data "$data" "${args[@]}")
     raw=$(timed --data "$data" "${args[@]}" --no-rollups)

@@ -361,20 +361,8 @@ fn the_whole_corpus_ingests_with_auto_detection() {
     let data = dir.path().join("data");
     let mut c = ipscope(&data);
     c.args(["ingest", "--year", "2019", "--no-progress"]);
-    for d in ["openssh/beats", "openssh/fail2ban", "openssh/loghub", "cowrie", "zeek", "asa", "intelmq"] {
-        c.arg(corpus(d));
-    }
-    // Directories are not recursive: name the nested ones.
-    for d in [
-        "cowrie/kareiva-cowrie-logs",
-        "cowrie/fail2ban",
-        "zeek/brimdata-zed",
-        "zeek/rita/proxy",
-        "zeek/beats",
-        "asa/beats",
-        "intelmq/events",
-        "intelmq/shadowserver",
-    ] {
+    // Directories are not recursive: the top ones, then the nested ones that hold the logs.
+    for d in ["cowrie", "zeek", "asa", "intelmq"].iter().chain(common::CORPUS_LOG_DIRS) {
         c.arg(corpus(d));
     }
     let out = c.output().unwrap();

@@ -10,31 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Db, cluster_started, generate, ipscope, run_ok};
-
-fn csv(c: &mut Command) -> String {
-    run_ok(c.args(["--format", "csv"])).0
-}
-
-/// `summary` (events per format and kind, first and last time to the microsecond).
-fn summary(c: &mut Command) -> String {
-    csv(c.args(["report", "summary"]))
-}
-
-/// The stored event count and the ledger's count of events committed with the inputs' progress.
-fn stored_and_ledger(c: impl Fn() -> Command) -> (i64, i64) {
-    let one = |sql: &str| -> i64 {
-        let out = run_ok(c().args(["sql", sql, "--format", "csv", "--no-header"])).0;
-        out.trim().parse().unwrap_or_else(|_| panic!("not a number: {out:?} for {sql}"))
-    };
-    (one("SELECT count(*) FROM events"), one("SELECT coalesce(sum(events), 0) FROM inputs"))
-}
-
-/// The inputs table without its wall-clock columns.
-fn inputs(c: &mut Command) -> String {
-    let out = csv(c.arg("status"));
-    out.lines().map(|l| l.split(',').take(8).collect::<Vec<_>>().join(",")).collect::<Vec<_>>().join("\n")
-}
+use common::{Db, cluster_started, csv, generate, inputs, ipscope, run_ok, settle, stored_and_ledger, summary};
 
 #[test]
 fn ingest_is_exactly_once_and_status_lookup_sql_purge_answer_as_embedded() {
@@ -134,21 +110,6 @@ fn ingest_is_exactly_once_and_status_lookup_sql_purge_answer_as_embedded() {
     let left = summary(&mut db.cmd(&data));
     assert_eq!(left, summary(&mut ipscope(&whole)));
     assert_eq!(stored_and_ledger(|| db.cmd(&data)).0, stored - n);
-}
-
-/// Waits until no shard runs a query on `c`'s database (other than this one).
-fn settle(c: &ipscope_clickhouse::Cluster) {
-    let sql = format!(
-        "SELECT count() FROM system.processes WHERE query LIKE '%{}%' AND query NOT LIKE '%system.processes%'",
-        c.url().database
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    for s in c.shards() {
-        while c.shard_text(s.num, &sql).unwrap().trim() != "0" {
-            assert!(Instant::now() < deadline, "shard {} still runs the killed client's queries", s.num);
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
 }
 
 #[test]
@@ -270,6 +231,13 @@ impl Private {
         format!("clickhouse://127.0.0.1:{}/ipscope?cluster=ipscope", self.http)
     }
 
+    /// `ipscope` with `data` on this cluster.
+    fn cmd(&self, data: &Path) -> Command {
+        let mut c = ipscope(data);
+        c.env("IPSCOPE_STORE", self.url());
+        c
+    }
+
     /// SIGKILLs shard `n`'s server (a crash, not a clean stop) and waits until it is gone.
     fn kill_shard(&self, n: u32) {
         let pid = std::fs::read_to_string(self.dir.path().join(format!("shard{n}/pid"))).unwrap();
@@ -278,6 +246,30 @@ impl Private {
         while Path::new(&format!("/proc/{pid}")).exists() {
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Waits until `writer` (writing into this cluster from `data`) has committed a batch, then
+    /// crashes shard 2 under it; returns the writer's stderr once it has exited, unsuccessfully.
+    fn crash_shard_2_under(&self, data: &Path, writer: std::process::Child) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut writer = writer;
+        let count = || -> i64 {
+            let out = self
+                .cmd(data)
+                .args(["sql", "SELECT count(*) FROM events", "--format", "csv", "--no-header"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+        };
+        while count() == 0 {
+            assert!(Instant::now() < deadline && writer.try_wait().unwrap().is_none(), "no batch committed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.kill_shard(2);
+        let out = writer.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "the writer went on without shard 2:\n{err}");
+        err
     }
 }
 
@@ -291,20 +283,15 @@ impl Drop for Private {
 #[test]
 fn a_shard_down_is_an_error_naming_it_and_the_rerun_after_it_is_back_counts_exactly() {
     let cluster = Private::start(0);
-    let url = cluster.url();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let log = dir.path().join("auth.log");
     generate(&log, 60_000, 30);
     let reference = dir.path().join("reference");
     run_ok(ipscope(&reference).args(["ingest", "--no-progress"]).arg(&log));
-    let on = || {
-        let mut c = ipscope(&data);
-        c.env("IPSCOPE_STORE", &url);
-        c
-    };
+    let on = || cluster.cmd(&data);
     // Shard 2 crashes while an ingest commits small batches.
-    let mut child = on()
+    let child = on()
         .args(["ingest", "--no-progress"])
         .arg(&log)
         .env("IPSCOPE_BATCH_EVENTS", "500")
@@ -312,19 +299,7 @@ fn a_shard_down_is_an_error_naming_it_and_the_rerun_after_it_is_back_counts_exac
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let count = || -> i64 {
-        let out = on().args(["sql", "SELECT count(*) FROM events", "--format", "csv", "--no-header"]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
-    };
-    while count() == 0 {
-        assert!(Instant::now() < deadline && child.try_wait().unwrap().is_none(), "no batch committed");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    cluster.kill_shard(2);
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "the ingest went on without shard 2:\n{err}");
+    let err = cluster.crash_shard_2_under(&data, child);
     let port = cluster.http + 3; // shard 2's native port
     assert!(err.contains(&format!("shard 2 (127.0.0.1:{port})")), "{err}");
 
@@ -352,30 +327,14 @@ fn a_shard_down_during_a_migrate_is_an_error_naming_it_and_the_rerun_completes_t
     let log = dir.path().join("auth.log");
     generate(&log, 60_000, 31);
     run_ok(ipscope(&data).args(["ingest", "--no-progress"]).arg(&log));
-    let on = || {
-        let mut c = ipscope(&data);
-        c.env("IPSCOPE_STORE", &url);
-        c
-    };
-    let mut child = ipscope(&data)
+    let on = || cluster.cmd(&data);
+    let child = ipscope(&data)
         .args(["migrate", "--to", &url, "--chunk-events", "500"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let count = || -> i64 {
-        let out = on().args(["sql", "SELECT count(*) FROM events", "--format", "csv", "--no-header"]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
-    };
-    while count() == 0 {
-        assert!(Instant::now() < deadline && child.try_wait().unwrap().is_none(), "no batch committed");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    cluster.kill_shard(2);
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "the migrate went on without shard 2:\n{err}");
+    let err = cluster.crash_shard_2_under(&data, child);
     let port = cluster.http + 3; // shard 2's native port
     assert!(err.contains(&format!("shard 2 (127.0.0.1:{port})")) && err.contains("auth.log"), "{err}");
 
@@ -397,19 +356,7 @@ fn the_whole_corpus_prints_every_report_the_same_on_the_cluster() {
     let (data, embedded) = (dir.path().join("data"), dir.path().join("embedded"));
     let ingest = |mut c: Command| {
         c.args(["ingest", "--year", "2019", "--no-progress", "--geoip", &common::test_geoip()]);
-        for d in [
-            "openssh/beats",
-            "openssh/fail2ban",
-            "openssh/loghub",
-            "cowrie/kareiva-cowrie-logs",
-            "cowrie/fail2ban",
-            "zeek/brimdata-zed",
-            "zeek/rita/proxy",
-            "zeek/beats",
-            "asa/beats",
-            "intelmq/events",
-            "intelmq/shadowserver",
-        ] {
+        for d in common::CORPUS_LOG_DIRS {
             c.arg(common::corpus(d));
         }
         let out = c.output().unwrap();

@@ -13,6 +13,21 @@ pub fn corpus(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(rel)
 }
 
+/// The corpus directories that hold logs of the supported formats (ingest does not recurse).
+pub const CORPUS_LOG_DIRS: &[&str] = &[
+    "openssh/beats",
+    "openssh/fail2ban",
+    "openssh/loghub",
+    "cowrie/kareiva-cowrie-logs",
+    "cowrie/fail2ban",
+    "zeek/brimdata-zed",
+    "zeek/rita/proxy",
+    "zeek/beats",
+    "asa/beats",
+    "intelmq/events",
+    "intelmq/shadowserver",
+];
+
 /// `ipscope` with a private data dir and no user config.
 pub fn ipscope(data: &Path) -> Command {
     let mut c = Command::cargo_bin("ipscope").unwrap();
@@ -249,5 +264,45 @@ impl Db {
 impl Drop for Db {
     fn drop(&mut self) {
         self.drop_all();
+    }
+}
+
+/// CSV stdout of a command that must succeed.
+pub fn csv(c: &mut Command) -> String {
+    run_ok(c.args(["--format", "csv"])).0
+}
+
+/// `summary` (events per format and kind, first and last time to the microsecond).
+pub fn summary(c: &mut Command) -> String {
+    csv(c.args(["report", "summary"]))
+}
+
+/// The stored event count and the ledger's count of events committed with the inputs' progress.
+pub fn stored_and_ledger(c: impl Fn() -> Command) -> (i64, i64) {
+    let one = |sql: &str| -> i64 {
+        let out = run_ok(c().args(["sql", sql, "--format", "csv", "--no-header"])).0;
+        out.trim().parse().unwrap_or_else(|_| panic!("not a number: {out:?} for {sql}"))
+    };
+    (one("SELECT count(*) FROM events"), one("SELECT coalesce(sum(events), 0) FROM inputs"))
+}
+
+/// The inputs table without its wall-clock columns.
+pub fn inputs(c: &mut Command) -> String {
+    let out = csv(c.arg("status"));
+    out.lines().map(|l| l.split(',').take(8).collect::<Vec<_>>().join(",")).collect::<Vec<_>>().join("\n")
+}
+
+/// Waits until no shard runs a query on `c`'s database (other than this one).
+pub fn settle(c: &ipscope_clickhouse::Cluster) {
+    let sql = format!(
+        "SELECT count() FROM system.processes WHERE query LIKE '%{}%' AND query NOT LIKE '%system.processes%'",
+        c.url().database
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for s in c.shards() {
+        while c.shard_text(s.num, &sql).unwrap().trim() != "0" {
+            assert!(Instant::now() < deadline, "shard {} still runs the killed client's queries", s.num);
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }

@@ -11,31 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Db, generate, ipscope, run_ok, test_geoip};
+use common::{Db, csv, generate, inputs, ipscope, run_ok, settle, stored_and_ledger, summary, test_geoip};
 use ipscope_gen::{GenConfig, GenFormat};
-
-fn csv(c: &mut Command) -> String {
-    run_ok(c.args(["--format", "csv"])).0
-}
-
-fn summary(c: &mut Command) -> String {
-    csv(c.args(["report", "summary"]))
-}
-
-/// The stored event count and the ledger's sum of the inputs' events.
-fn stored_and_ledger(c: impl Fn() -> Command) -> (i64, i64) {
-    let one = |sql: &str| -> i64 {
-        let out = run_ok(c().args(["sql", sql, "--format", "csv", "--no-header"])).0;
-        out.trim().parse().unwrap_or_else(|_| panic!("not a number: {out:?} for {sql}"))
-    };
-    (one("SELECT count(*) FROM events"), one("SELECT coalesce(sum(events), 0) FROM inputs"))
-}
-
-/// The inputs table of `status` without its wall-clock columns.
-fn inputs(c: &mut Command) -> String {
-    let out = csv(c.arg("status"));
-    out.lines().map(|l| l.split(',').take(8).collect::<Vec<_>>().join(",")).collect::<Vec<_>>().join("\n")
-}
 
 /// `migrate --to db` from the embedded store in `data`: its stderr.
 fn migrate(data: &Path, db: &Db) -> String {
@@ -148,21 +125,6 @@ fn migrate_copies_a_store_so_reports_inputs_and_a_later_ingest_answer_as_embedde
     let grown = stored_and_ledger(|| ipscope(&data));
     assert!(grown.0 > counts.0);
     assert_eq!(stored_and_ledger(|| db.cmd(&data)), grown);
-}
-
-/// Waits until no shard runs a query on `c`'s database (other than this one).
-fn settle(c: &ipscope_clickhouse::Cluster) {
-    let sql = format!(
-        "SELECT count() FROM system.processes WHERE query LIKE '%{}%' AND query NOT LIKE '%system.processes%'",
-        c.url().database
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    for s in c.shards() {
-        while c.shard_text(s.num, &sql).unwrap().trim() != "0" {
-            assert!(Instant::now() < deadline, "shard {} still runs the killed client's queries", s.num);
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
 }
 
 /// The cluster holds the embedded store's events and inputs exactly, and a re-run adds nothing.
