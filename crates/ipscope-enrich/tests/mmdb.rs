@@ -273,6 +273,13 @@ fn the_address_book_looks_each_address_up_once() {
     book.enrich_new(&e, events.iter().filter_map(|x| x.src_ip), &mut out).unwrap();
     assert!(out.is_empty());
     assert!(!book.forgot());
+    // An address whose batch failed to commit is forgotten (once, however often it is named)
+    // and looked up again next time.
+    book.forget(&[ip("89.160.20.128"), ip("89.160.20.128"), ip("192.0.2.9")]);
+    assert_eq!(book.len(), 2);
+    book.enrich_new(&e, events.iter().filter_map(|x| x.src_ip), &mut out).unwrap();
+    assert_eq!(out.iter().map(|i| i.ip.to_string()).collect::<Vec<_>>(), ["89.160.20.128"]);
+    assert_eq!((book.lookups, book.len()), (3, 3));
 }
 
 /// A book at its limit starts over and says so; it never holds more than its limit.
