@@ -25,7 +25,7 @@ use duckdb::arrow::error::ArrowError;
 use duckdb::arrow::record_batch::RecordBatch;
 use ipscope_event::{Event, EventKind, Micros, Outcome, SourceFormat};
 
-use crate::append::{has_enrichment, ip_number};
+use crate::append::{IpText, has_enrichment, ip_number};
 
 /// The rollup table.
 pub const TABLE: &str = "rollup_hourly";
@@ -120,7 +120,7 @@ impl Rollup {
         let mut events = Int64Builder::with_capacity(n);
         let mut first = TimestampMicrosecondBuilder::with_capacity(n);
         let mut last = TimestampMicrosecondBuilder::with_capacity(n);
-        let mut text = String::with_capacity(40);
+        let mut text = IpText::default();
         for (k, c) in rows {
             hour.append_value(k.hour);
             format.append_value(k.format.as_str());
@@ -128,11 +128,7 @@ impl Rollup {
             outcome.append_option(k.outcome.map(|o| o.as_str()));
             match k.src_ip {
                 Some(ip) => {
-                    use std::fmt::Write;
-                    text.clear();
-                    // Writing into a String cannot fail.
-                    let _ = write!(text, "{ip}");
-                    src_ip.append_value(&text);
+                    src_ip.append_value(text.of(ip));
                     src_ipnum.append_value(ip_number(ip));
                     src_family.append_value(if ip.is_ipv6() { 6 } else { 4 });
                 }
