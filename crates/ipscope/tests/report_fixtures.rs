@@ -181,6 +181,18 @@ fn the_readme_notebook_example_reads_addresses_as_text() {
         .collect();
     assert_eq!(rows.len(), 5, "{csv}");
     assert!(rows[0].starts_with("('") && rows[0].contains('.'), "addresses as text: {rows:?}");
+    // Each pair is one the log has (the example once selected `user`, which DuckDB reads as
+    // the current user: 'duckdb' on every row, the same in Python and in `ipscope sql`).
+    let text = std::fs::read_to_string(&log).unwrap();
+    for line in csv.lines() {
+        let f: Vec<&str> = line.split(',').collect();
+        let (ip, user) = (f[0], f[1]);
+        assert!(
+            text.contains(&format!(" for {user} from {ip} "))
+                || text.contains(&format!(" for invalid user {user} from {ip} ")),
+            "{user} from {ip} is not in the log: {csv}"
+        );
+    }
     assert_eq!(python.trim(), format!("[{}]", rows.join(", ")));
 }
 
