@@ -10,7 +10,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Db, cluster_started, csv, generate, inputs, ipscope, run_ok, settle, stored_and_ledger, summary};
+use common::{
+    Db, cluster_started, csv, generate, inputs, ipscope, kill_within, run_ok, settle, stored_and_ledger, summary,
+};
 
 #[test]
 fn ingest_is_exactly_once_and_status_lookup_sql_purge_answer_as_embedded() {
@@ -142,12 +144,7 @@ fn sigkill_at_random_points_of_an_ingest_into_the_cluster_counts_exactly() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let start = Instant::now();
-        while start.elapsed() < delay && child.try_wait().unwrap().is_none() {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap();
+        if kill_within(&mut child, delay) {
             kills += 1;
         }
         let status = child.wait().unwrap();

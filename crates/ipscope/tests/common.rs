@@ -178,6 +178,20 @@ pub fn wait_for(child: &mut Child, limit: Duration) -> std::process::ExitStatus 
     }
 }
 
+/// Lets `child` run for up to `delay`, then SIGKILLs it if it is still running: whether it was
+/// killed (the SIGKILL tests' one step; the caller waits for it and checks the store).
+pub fn kill_within(child: &mut Child, delay: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < delay && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let running = child.try_wait().unwrap().is_none();
+    if running {
+        child.kill().unwrap();
+    }
+    running
+}
+
 /// One HTTP request: (status, body). `body` makes it a POST.
 pub fn http(url: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();

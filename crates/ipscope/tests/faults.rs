@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{generate, ipscope, kinds, run_ok, scalar};
+use common::{generate, ipscope, kill_within, kinds, run_ok, scalar};
 
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
@@ -352,12 +352,7 @@ fn sigkill_at_20_random_points_of_one_long_ingest_counts_exactly_every_time() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let start = Instant::now();
-        while start.elapsed() < delay && child.try_wait().unwrap().is_none() {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap();
+        if kill_within(&mut child, delay) {
             kills += 1;
         }
         let status = child.wait().unwrap();

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Db, csv, generate, inputs, ipscope, run_ok, settle, stored_and_ledger, summary, test_geoip};
+use common::{Db, csv, generate, inputs, ipscope, kill_within, run_ok, settle, stored_and_ledger, summary, test_geoip};
 use ipscope_gen::{GenConfig, GenFormat};
 
 /// `migrate --to db` from the embedded store in `data`: its stderr.
@@ -178,13 +178,8 @@ fn sigkill_at_random_points_of_a_migrate_then_a_rerun_counts_exactly() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let start = Instant::now();
-        while start.elapsed() < delay && child.try_wait().unwrap().is_none() {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        let killed = child.try_wait().unwrap().is_none();
+        let killed = kill_within(&mut child, delay);
         if killed {
-            child.kill().unwrap();
             kills += 1;
         }
         let status = child.wait().unwrap();
