@@ -26,8 +26,8 @@ use clap::Parser;
 /// jemalloc, for Rust's allocations and (unprefixed, it replaces `malloc`/`free`) DuckDB's: a
 /// parser thread allocates and frees a few strings per event, and glibc's allocator spent a fifth
 /// of the Cowrie parser thread's time in `free`. Measured on 2 M generated lines (2 cores):
-/// Cowrie ingest 1.42× faster, sshd 1.06×, at 20–30 MiB more peak RSS; mimalloc was 1.19× / 1.0×
-/// at 60–85 MiB more.
+/// Cowrie ingest 1.42× faster, sshd 1.06×, at 20–30 MiB more peak RSS; mimalloc: Cowrie 1.19×
+/// faster, sshd 3 % slower, at 60–85 MiB more.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
