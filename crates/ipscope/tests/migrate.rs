@@ -183,7 +183,7 @@ fn sigkill_at_random_points_of_a_migrate_then_a_rerun_counts_exactly() {
             kills += 1;
         }
         let status = child.wait().unwrap();
-        assert!(status.success() || status.code().is_none(), "run {runs} ({delay:?}): {status:?}");
+        assert!(status.success() || (killed && status.code().is_none()), "run {runs} ({delay:?}): {status:?}");
         let c = ipscope_clickhouse::Cluster::connect(&db.0).unwrap();
         settle(&c);
         if c.has_schema().unwrap() {
