@@ -4,7 +4,9 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use duckdb::arrow::array::{Array, ArrayRef, PrimitiveBuilder, StringBuilder, TimestampMicrosecondBuilder};
+use duckdb::arrow::array::{
+    Array, ArrayRef, PrimitiveBuilder, StringBuilder, TimestampMicrosecondBuilder, UInt8Array, UInt64Array,
+};
 use duckdb::arrow::datatypes::{
     ArrowPrimitiveType, Field, Float64Type, Schema, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
@@ -263,6 +265,51 @@ pub fn prepare_chunk(events: &[Event]) -> Result<RecordBatch, ArrowError> {
     };
     let metadata: std::collections::HashMap<String, String> = [(TABLE_KEY.to_owned(), table.to_owned())].into();
     RecordBatch::try_new(Arc::new(Schema::new_with_metadata(c.fields, metadata)), c.arrays)
+}
+
+/// A chunk for a format's own table with its `src_ipnum` and `src_family` columns as that table
+/// stores them since schema 8: `src_ip4` for the IPv4 addresses, `src_ip6hi` for the IPv6 ones
+/// (see `schema::ADDRESS_NUMBER`); a column no row fills is left out, as [`prepare_chunk`] does.
+/// Done here, where a chunk is appended, so every producer of chunks (ingest, the daemon's
+/// clients, other backends) keeps the one `src_ipnum` of the `events` view.
+pub(crate) fn split_address_number(chunk: RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let schema = chunk.schema();
+    let (Ok(num), Ok(family)) = (schema.index_of("src_ipnum"), schema.index_of("src_family")) else {
+        return Ok(chunk);
+    };
+    let wrong = |c: &str| ArrowError::SchemaError(format!("column {c} of an event chunk has an unexpected type"));
+    let nums = chunk.column(num).as_any().downcast_ref::<UInt64Array>().ok_or_else(|| wrong("src_ipnum"))?;
+    let families = chunk.column(family).as_any().downcast_ref::<UInt8Array>().ok_or_else(|| wrong("src_family"))?;
+    let mut ip4 = PrimitiveBuilder::<UInt32Type>::with_capacity(chunk.num_rows());
+    let mut ip6hi = PrimitiveBuilder::<UInt64Type>::with_capacity(chunk.num_rows());
+    for (n, f) in nums.iter().zip(families.iter()) {
+        match (n, f) {
+            // An IPv4 number is the 32-bit address (`ip_number`).
+            (Some(n), Some(4)) => {
+                ip4.append_option(u32::try_from(n).ok());
+                ip6hi.append_null();
+            }
+            (Some(n), Some(6)) => {
+                ip4.append_null();
+                ip6hi.append_value(n);
+            }
+            _ => {
+                ip4.append_null();
+                ip6hi.append_null();
+            }
+        }
+    }
+    let mut c = Columns::<()> { events: &[], fields: Vec::new(), arrays: Vec::new() };
+    for (i, (field, array)) in schema.fields().iter().zip(chunk.columns()).enumerate() {
+        if i == num {
+            c.push(schema::IP4, Arc::new(ip4.finish()));
+            c.push(schema::IP6HI, Arc::new(ip6hi.finish()));
+        } else if i != family {
+            c.fields.push(field.as_ref().clone());
+            c.arrays.push(array.clone());
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new_with_metadata(c.fields, schema.metadata().clone())), c.arrays)
 }
 
 /// Whether an event carries enrichment of its own (a feed's): most carry none, and skipping

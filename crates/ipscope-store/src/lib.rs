@@ -293,12 +293,29 @@ impl Store {
         self.migrate_to(current, schema::latest_version())
     }
 
-    /// Applies the migrations after `current` up to `target`.
+    /// The event tables that hold at least one event, in the order of `schema::event_tables`.
+    fn tables_holding_events(&self) -> duckdb::Result<Vec<&'static str>> {
+        let mut held = Vec::new();
+        for table in schema::event_tables() {
+            let any: bool = self.conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), [], |r| r.get(0))?;
+            if any {
+                held.push(table);
+            }
+        }
+        Ok(held)
+    }
+
+    /// Applies the migrations after `current` up to `target`. The last one to the newest schema
+    /// also recreates the `events` view, in its transaction: the view is written for the newest
+    /// tables (`schema::events_view`), and a migration may have changed their columns.
     fn migrate_to(&self, current: i32, target: i32) -> Result<()> {
         for (version, sql) in schema::migrations().into_iter().filter(|(v, _)| *v > current && *v <= target) {
             let run = || -> duckdb::Result<()> {
                 self.conn.execute_batch("BEGIN TRANSACTION")?;
                 self.conn.execute_batch(sql)?;
+                if version == target && target == schema::latest_version() {
+                    self.conn.execute_batch(&schema::events_view(&self.tables_holding_events()?))?;
+                }
                 self.conn.execute("INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [&version])?;
                 self.conn.execute_batch("COMMIT")
             };
@@ -379,17 +396,7 @@ impl Store {
         let fresh = self.viewed.is_none();
         let mut tables = match self.viewed.take() {
             Some(tables) => tables,
-            None => {
-                let mut held = Vec::new();
-                for table in schema::event_tables() {
-                    let any: bool =
-                        self.conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), [], |r| r.get(0))?;
-                    if any {
-                        held.push(table);
-                    }
-                }
-                held
-            }
+            None => self.tables_holding_events()?,
         };
         let before = tables.len();
         for chunk in &batch.chunks {
@@ -464,7 +471,12 @@ impl Store {
 
     /// Appends events to the table [`prepare_batch`] chose (`append::table_of`).
     fn append_events(&self, records: duckdb::arrow::record_batch::RecordBatch) -> Result<()> {
-        self.append(append::table_of(&records), records)
+        let table = append::table_of(&records);
+        if table == schema::WIDE_TABLE {
+            return self.append(table, records);
+        }
+        let records = append::split_address_number(records)?;
+        self.append(table, records)
     }
 
     /// Appends one Arrow batch to `table` through DuckDB's appender (its columns by name).

@@ -8,8 +8,8 @@ use std::sync::LazyLock;
 use ipscope_event::SourceFormat;
 
 /// `(version, sql)`; versions start at 1 and increase by one.
-pub fn migrations() -> [(i32, &'static str); 7] {
-    [(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6.as_str()), (7, V7.as_str())]
+pub fn migrations() -> [(i32, &'static str); 8] {
+    [(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6.as_str()), (7, V7.as_str()), (8, V8.as_str())]
 }
 
 /// The newest schema version this build knows.
@@ -349,7 +349,10 @@ static V6: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// `CREATE OR REPLACE VIEW events` over `tables` (event tables; the wide one when empty): each
-/// narrow table padded with typed NULLs into the columns, order and types of [`EVENT_COLUMNS`].
+/// narrow table padded with typed NULLs into the columns, order and types of [`EVENT_COLUMNS`],
+/// its address number and family computed from the columns that hold them since schema 8
+/// ([`ADDRESS_NUMBER`]). For the newest schema only: a migration that changes a narrow table's
+/// columns recreates the view after it (`Store::migrate_to`).
 /// The view names only the tables that hold events: over one table DuckDB keeps what a view over
 /// several loses — statistics (`max(ts)` of 7.9 M events: 1 ms against 22 ms) and a `LIMIT`
 /// pushed into the scan (`ORDER BY ts DESC LIMIT 20`: 20 ms against 240 ms).
@@ -365,6 +368,10 @@ pub fn events_view(tables: &[&str]) -> String {
             .iter()
             .map(|(c, t)| match *c {
                 "format" => format!("'{}'::source_format AS format", format.as_str()),
+                "src_ipnum" => format!("coalesce({IP4}::UBIGINT, {IP6HI}) AS src_ipnum"),
+                "src_family" => {
+                    format!("(CASE WHEN {IP4} IS NOT NULL THEN 4 WHEN {IP6HI} IS NOT NULL THEN 6 END)::UTINYINT AS src_family")
+                }
                 c if format_has(format, c) => c.to_owned(),
                 c => format!("NULL::{t} AS {c}"),
             })
@@ -421,6 +428,64 @@ INSERT INTO {table} {rows};
         table = crate::rollup::TABLE,
         rows = crate::rollup::from_events_sql("TRUE"),
     )
+});
+
+// Schema 8: a narrow table keeps a source address's number in two columns, `src_ip4`
+// (UINTEGER, IPv4) and `src_ip6hi` (UBIGINT, an IPv6 address's upper 64 bits), instead of
+// `src_ipnum` and `src_family`; the view gives both back as before. One UBIGINT column mixing
+// the two families spans 64 bits in any row group holding an IPv6 address, so DuckDB stored it
+// uncompressed or run-length encoded: it was the largest column of every format but Zeek and
+// Cowrie (2 M lines: sshd 9.5 MiB, ASA 12.3, iptracking 15.0 of 32–50 MiB of events). Split,
+// the IPv4 column bit-packs and the IPv6 one is all NULL but for its few rows: sshd 6.75,
+// ASA 8.25, iptracking 9.0 MiB.
+
+/// The columns of a narrow table that hold its events' address number (see [`ADDRESS_NUMBER`]).
+pub const IP4: &str = "src_ip4";
+pub const IP6HI: &str = "src_ip6hi";
+
+/// What schema 8 stores in a narrow table instead of `src_ipnum` and `src_family`.
+pub const ADDRESS_NUMBER: &[(&str, &str)] = &[(IP4, "UINTEGER"), (IP6HI, "UBIGINT")];
+
+/// A narrow table's columns as schema 8 creates them (`ts` and `kind` NOT NULL), in order.
+fn narrow_table_columns(format: SourceFormat) -> Vec<String> {
+    let mut columns = Vec::new();
+    for (c, t) in EVENT_COLUMNS.iter().filter(|(c, _)| format_has(format, c)) {
+        match *c {
+            "src_ipnum" => columns.extend(ADDRESS_NUMBER.iter().map(|(c, t)| format!("{c} {t}"))),
+            "src_family" => {}
+            "ts" | "kind" => columns.push(format!("{c} {t} NOT NULL")),
+            c => columns.push(format!("{c} {t}")),
+        }
+    }
+    columns
+}
+
+static V8: LazyLock<String> = LazyLock::new(|| {
+    let mut sql = String::new();
+    for format in SourceFormat::ALL {
+        let table = format_table(format);
+        let select: Vec<String> = EVENT_COLUMNS
+            .iter()
+            .filter(|(c, _)| format_has(format, c))
+            .filter_map(|(c, _)| {
+                match *c {
+                "src_ipnum" => Some(
+                    "CASE WHEN src_family = 4 THEN src_ipnum::UINTEGER END, CASE WHEN src_family = 6 THEN src_ipnum END"
+                        .to_owned(),
+                ),
+                "src_family" => None,
+                c => Some(c.to_owned()),
+            }
+            })
+            .collect();
+        sql.push_str(&format!(
+            "CREATE TABLE {table}_v8 (\n    {}\n);\nINSERT INTO {table}_v8 SELECT {} FROM {table};\n\
+             DROP TABLE {table};\nALTER TABLE {table}_v8 RENAME TO {table};\n",
+            narrow_table_columns(format).join(",\n    "),
+            select.join(", ")
+        ));
+    }
+    sql
 });
 
 #[cfg(test)]

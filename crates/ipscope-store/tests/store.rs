@@ -151,7 +151,7 @@ fn a_schema_1_store_is_migrated_by_a_read_only_open() {
              (SELECT count(year_anchor) FROM inputs)",
         )
         .unwrap();
-    assert_eq!(t.rows[0][1].render(), "7");
+    assert_eq!(t.rows[0][1].render(), "8");
     // V5: the reverse DNS cache.
     assert_eq!(s.query("SELECT count(*) FROM ptr_cache").unwrap().rows[0][0], Value::Int(0));
     let t = s.query("SELECT count(*) FROM inputs WHERE mark_len IS NULL AND cursor IS NULL").unwrap();
@@ -384,4 +384,87 @@ fn the_events_view_names_the_tables_that_hold_events() {
     assert_eq!(s.event_count().unwrap(), 16);
     let t = s.query("SELECT string_agg(DISTINCT format, ',' ORDER BY format) FROM events").unwrap();
     assert_eq!(t.rows[0][0].render(), "sshd,cowrie");
+}
+
+/// Schema 8 keeps a narrow table's address number in two columns (`src_ip4`, `src_ip6hi`):
+/// a schema 7 store's events read back through the `events` view exactly as they were stored
+/// (numbers at both ends of each family's range, families, NULLs), the view keeps its columns
+/// and types, and new events land in the new columns and read back the same way.
+#[test]
+fn a_schema_7_store_reads_the_same_after_its_address_numbers_are_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = "(make_timestamp(1000000), 'auth', 'failure', '0.0.0.1', 1, 4, 'a', 1), \
+                (make_timestamp(2000000), 'auth', 'failure', '255.255.255.255', 4294967295, 4, 'b', 1), \
+                (make_timestamp(3000000), 'auth', NULL, '2001:db8::1', 2306139568115548160, 6, 'c', 1), \
+                (make_timestamp(4000000), 'auth', 'success', 'ff02::1', 18375249333607514112, 6, 'd', 1), \
+                (make_timestamp(5000000), 'invalid_user', NULL, NULL, NULL, NULL, 'e', 1)";
+    let picked = "ts, kind, outcome, src_ip, src_ipnum, src_family, username, input_id";
+    let before;
+    {
+        let s = Store::create_at_version(dir.path(), 7).unwrap();
+        for table in ["events_sshd", "events_iptracking"] {
+            s.query(&format!("INSERT INTO {table} ({picked}) VALUES {rows}")).unwrap();
+        }
+        before = s.query(&format!("SELECT {picked} FROM events_sshd ORDER BY ts")).unwrap();
+        assert_eq!(before.rows.len(), 5);
+    }
+    let mut s = Store::open(dir.path()).unwrap();
+    for format in ["sshd", "iptracking"] {
+        let after = s.query(&format!("SELECT {picked} FROM events WHERE format = '{format}' ORDER BY ts")).unwrap();
+        assert_eq!(after.rows, before.rows, "{format}");
+    }
+    // The view's columns and types are schema 1's.
+    let described = s.query("SELECT column_name, column_type FROM (DESCRIBE events)").unwrap();
+    let got: Vec<(String, String)> = described.rows.iter().map(|r| (r[0].render(), r[1].render())).collect();
+    let want: Vec<(String, String)> = [
+        ("ts", "TIMESTAMP"),
+        ("format", "ENUM"),
+        ("src_ipnum", "UBIGINT"),
+        ("src_family", "UTINYINT"),
+        ("input_id", "INTEGER"),
+    ]
+    .iter()
+    .map(|(c, t)| (c.to_string(), t.to_string()))
+    .collect();
+    for (c, t) in &want {
+        let found = got.iter().find(|(g, _)| g == c).map(|(_, t)| t.as_str()).unwrap_or("missing");
+        assert!(found.starts_with(t.as_str()), "{c}: {found}");
+    }
+    assert_eq!(got.len(), 43, "{got:?}");
+    // Every narrow table has the two columns and neither of the old ones.
+    let t = s
+        .query(
+            "SELECT table_name, string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns \
+             WHERE table_name LIKE 'events\\_%' ESCAPE '\\' AND table_name NOT IN ('events_wide', 'events_geo', 'events_span') \
+             AND column_name IN ('src_ip4', 'src_ip6hi', 'src_ipnum', 'src_family') GROUP BY ALL ORDER BY 1",
+        )
+        .unwrap();
+    assert_eq!(t.rows.len(), 6, "{:?}", t.rows);
+    assert!(t.rows.iter().all(|r| r[1].render() == "src_ip4,src_ip6hi"), "{:?}", t.rows);
+    // New events, both families, read back with the numbers `ip_number` gives.
+    let mut fresh = events(4, 9_000_000);
+    fresh[1].src_ip = Some("2001:db8:aa:bb::1".parse().unwrap());
+    fresh[3].src_ip = None;
+    let mut p = progress("new.log", b"new\n", 4);
+    p.id = s.new_input_id().unwrap();
+    s.commit_events(&mut p, &fresh).unwrap();
+    let t = s
+        .query("SELECT src_ip, src_ipnum, src_family FROM events WHERE ts >= make_timestamp(9000000) ORDER BY ts")
+        .unwrap();
+    let want: Vec<String> = fresh
+        .iter()
+        .map(|e| match e.src_ip {
+            Some(ip) => format!("{ip} {} {}", ipscope_store::ip_number(ip), if ip.is_ipv6() { 6 } else { 4 }),
+            None => "NULL NULL NULL".to_owned(),
+        })
+        .collect();
+    let got: Vec<String> = t
+        .rows
+        .iter()
+        .map(|r| {
+            r.iter().map(|v| if *v == Value::Null { "NULL".into() } else { v.render() }).collect::<Vec<_>>().join(" ")
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(s.query("SELECT count(src_ip6hi) FROM events_sshd").unwrap().rows[0][0], Value::Int(3));
 }
