@@ -330,14 +330,17 @@ impl Store {
     /// Settings for a long ingest on a small machine, measured on 10 M sshd lines (2 cores):
     /// - one DuckDB thread: the parser thread and the store thread already fill both cores, and
     ///   DuckDB's extra thread only contended for them (2.4 M lines: 12.3 s → 10.9 s);
-    /// - a 64 MiB memory limit: DuckDB otherwise keeps written blocks cached (up to 80 % of
+    /// - a 48 MiB memory limit: DuckDB otherwise keeps written blocks cached (up to 80 % of
     ///   RAM), which an append-only ingest never reads again. Peak RSS at 10 M sshd lines with
     ///   the limit at 128 / 96 / 64 / 32 MiB: 446 / 413 / 382 / 350 MiB, the same speed down to
     ///   64 MiB (32 MiB: 5 % slower); every format's 2 M-line ingest ran 0–13 % faster at 64 MiB
-    ///   than at 128 (session 8, with jemalloc). (Before batches went to one table per format,
-    ///   64 MiB ran out of memory.) Queries that need more spill to disk.
+    ///   than at 128 (session 8, with jemalloc). 48 against 64 MiB (session 9, paired): 10 M
+    ///   sshd lines 355 / 368 MiB at the same speed, ASA and IntelMQ 2 M lines −5 to −8 MiB at
+    ///   1.01–1.03× the time, 100 M sshd lines 397 / 411 MiB at 1.015× the time. (Before
+    ///   batches went to one table per format, 64 MiB ran out of memory.) Queries that need
+    ///   more spill to disk.
     pub fn tune_for_ingest(&self) -> Result<()> {
-        self.conn.execute_batch("SET threads = 1; SET memory_limit = '64MB'")?;
+        self.conn.execute_batch("SET threads = 1; SET memory_limit = '48MB'")?;
         Ok(())
     }
 

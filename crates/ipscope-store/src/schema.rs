@@ -460,6 +460,10 @@ fn narrow_table_columns(format: SourceFormat) -> Vec<String> {
     columns
 }
 
+/// Schema 7's `src_ipnum` and `src_family` as [`ADDRESS_NUMBER`]'s two columns.
+const SPLIT_NUMBER: &str =
+    "CASE WHEN src_family = 4 THEN src_ipnum::UINTEGER END, CASE WHEN src_family = 6 THEN src_ipnum END";
+
 static V8: LazyLock<String> = LazyLock::new(|| {
     let mut sql = String::new();
     for format in SourceFormat::ALL {
@@ -467,15 +471,10 @@ static V8: LazyLock<String> = LazyLock::new(|| {
         let select: Vec<String> = EVENT_COLUMNS
             .iter()
             .filter(|(c, _)| format_has(format, c))
-            .filter_map(|(c, _)| {
-                match *c {
-                "src_ipnum" => Some(
-                    "CASE WHEN src_family = 4 THEN src_ipnum::UINTEGER END, CASE WHEN src_family = 6 THEN src_ipnum END"
-                        .to_owned(),
-                ),
+            .filter_map(|(c, _)| match *c {
+                "src_ipnum" => Some(SPLIT_NUMBER.to_owned()),
                 "src_family" => None,
                 c => Some(c.to_owned()),
-            }
             })
             .collect();
         sql.push_str(&format!(
