@@ -652,3 +652,20 @@ fn a_corrupt_geoip_database_stops_ingest_with_its_name() {
     assert!(err.contains("--no-enrich"), "the error says how to go on without: {err}");
     assert!(!data.join("ipscope.duckdb").exists(), "nothing is stored with a broken database");
 }
+
+/// A store of an older ipscope is upgraded by the first command that opens it, which says so on
+/// stderr (a large store's upgrade takes a while); a new store and an up-to-date one say nothing.
+#[test]
+fn the_first_open_of_an_older_store_says_it_upgrades_it_and_later_ones_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old");
+    drop(ipscope_store::Store::create_at_version(&old, 7).unwrap());
+    let (_, err) = run_ok(ipscope(&old).arg("status"));
+    assert!(err.contains("upgrading") && err.contains("from schema 7 to "), "{err}");
+    let (_, err) = run_ok(ipscope(&old).arg("status"));
+    assert!(!err.contains("upgrad"), "{err}");
+    let log = dir.path().join("auth.log");
+    generate(&log, 100, 1);
+    let (_, err) = run_ok(ipscope(&dir.path().join("new")).args(["ingest", "--no-progress"]).arg(&log));
+    assert!(err.contains("100 lines") && !err.contains("upgrad"), "{err}");
+}
