@@ -133,12 +133,12 @@ impl AddressBook {
         // Events of one address come in runs (an attacker's tries): those skip the bitmap.
         let mut last = None;
         for ip in ips {
-            if last == Some(ip) || self.contains(ip) {
+            let known = last == Some(ip) || self.contains(ip);
+            last = Some(ip);
+            if known {
                 self.hits += 1;
-                last = Some(ip);
                 continue;
             }
-            last = Some(ip);
             let info = enricher.lookup(ip)?;
             self.lookups += 1;
             self.insert(ip);

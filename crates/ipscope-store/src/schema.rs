@@ -446,20 +446,6 @@ pub const IP6HI: &str = "src_ip6hi";
 /// What schema 8 stores in a narrow table instead of `src_ipnum` and `src_family`.
 pub const ADDRESS_NUMBER: &[(&str, &str)] = &[(IP4, "UINTEGER"), (IP6HI, "UBIGINT")];
 
-/// A narrow table's columns as schema 8 creates them (`ts` and `kind` NOT NULL), in order.
-fn narrow_table_columns(format: SourceFormat) -> Vec<String> {
-    let mut columns = Vec::new();
-    for (c, t) in EVENT_COLUMNS.iter().filter(|(c, _)| format_has(format, c)) {
-        match *c {
-            "src_ipnum" => columns.extend(ADDRESS_NUMBER.iter().map(|(c, t)| format!("{c} {t}"))),
-            "src_family" => {}
-            "ts" | "kind" => columns.push(format!("{c} {t} NOT NULL")),
-            c => columns.push(format!("{c} {t}")),
-        }
-    }
-    columns
-}
-
 /// Schema 7's `src_ipnum` and `src_family` as [`ADDRESS_NUMBER`]'s two columns.
 const SPLIT_NUMBER: &str =
     "CASE WHEN src_family = 4 THEN src_ipnum::UINTEGER END, CASE WHEN src_family = 6 THEN src_ipnum END";
@@ -468,19 +454,27 @@ static V8: LazyLock<String> = LazyLock::new(|| {
     let mut sql = String::new();
     for format in SourceFormat::ALL {
         let table = format_table(format);
-        let select: Vec<String> = EVENT_COLUMNS
-            .iter()
-            .filter(|(c, _)| format_has(format, c))
-            .filter_map(|(c, _)| match *c {
-                "src_ipnum" => Some(SPLIT_NUMBER.to_owned()),
-                "src_family" => None,
-                c => Some(c.to_owned()),
-            })
-            .collect();
+        // The new table's columns (`ts` and `kind` NOT NULL, as V6 made them) and what fills
+        // each from the old table, in the same order.
+        let (mut columns, mut select) = (Vec::new(), Vec::new());
+        for (c, t) in EVENT_COLUMNS.iter().filter(|(c, _)| format_has(format, c)) {
+            match *c {
+                "src_ipnum" => {
+                    columns.extend(ADDRESS_NUMBER.iter().map(|(c, t)| format!("{c} {t}")));
+                    select.push(SPLIT_NUMBER.to_owned());
+                }
+                "src_family" => {}
+                c => {
+                    let not_null = if c == "ts" || c == "kind" { " NOT NULL" } else { "" };
+                    columns.push(format!("{c} {t}{not_null}"));
+                    select.push(c.to_owned());
+                }
+            }
+        }
         sql.push_str(&format!(
             "CREATE TABLE {table}_v8 (\n    {}\n);\nINSERT INTO {table}_v8 SELECT {} FROM {table};\n\
              DROP TABLE {table};\nALTER TABLE {table}_v8 RENAME TO {table};\n",
-            narrow_table_columns(format).join(",\n    "),
+            columns.join(",\n    "),
             select.join(", ")
         ));
     }
