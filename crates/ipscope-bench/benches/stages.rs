@@ -67,8 +67,8 @@ fn store_append(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let dir = tempfile::tempdir().unwrap();
-                let store = Store::open(dir.path()).unwrap();
-                store.tune_for_ingest().unwrap();
+                let mut store = Store::open(dir.path()).unwrap();
+                store.tune_for_ingest(Duration::ZERO).unwrap();
                 let mut book = AddressBook::default();
                 let mut infos = Vec::new();
                 book.enrich_new(&e, batch_events.iter().filter_map(|x| x.src_ip), &mut infos).unwrap();
@@ -94,7 +94,7 @@ fn reports(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     {
         let mut store = Store::open(dir.path()).unwrap();
-        store.tune_for_ingest().unwrap();
+        store.tune_for_ingest(Duration::ZERO).unwrap();
         let evs = events(GenFormat::Sshd, n);
         let e = enricher();
         let mut book = AddressBook::default();

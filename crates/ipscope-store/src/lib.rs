@@ -21,8 +21,10 @@ mod schema;
 mod table;
 pub mod wire;
 
+use std::cell::Cell;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use duckdb::types::{TimeUnit, ValueRef};
 use duckdb::{AccessMode, Config, Connection};
@@ -123,7 +125,23 @@ pub struct Store {
     viewed: Option<Vec<&'static str>>,
     /// The hours commits since the last compaction split (see [`Store::compact_rollups`]).
     rollup_dirty: rollup::Dirty,
+    /// Events committed since the database was opened, when this store reopens it now and then
+    /// (`None`: never; see [`Store::tune_for_ingest`]).
+    since_open: Cell<Option<u64>>,
+    /// Events between reopenings, and how long one waits for another process that took the
+    /// file meanwhile.
+    reopen_every: u64,
+    lock_wait: Duration,
+    /// Times this store reopened the database.
+    reopened: u64,
 }
+
+/// See [`Store::tune_for_ingest`].
+const INGEST_SETTINGS: &str = "SET threads = 1; SET memory_limit = '48MB'";
+
+/// Events an ingest commits between two reopenings of the database (see
+/// [`Store::tune_for_ingest`]): ~65 batches of a row group.
+pub const REOPEN_EVERY: u64 = 8_000_000;
 
 /// Commits between compactions of the rollup rows they appended, in the hours several commits
 /// appended to (`rollup::Dirty`): a live stream commits every second or so into the same hour,
@@ -131,6 +149,19 @@ pub struct Store {
 const COMPACT_EVERY: u32 = 64;
 
 impl Store {
+    fn with(conn: Connection, path: Option<PathBuf>) -> Store {
+        Store {
+            conn,
+            path,
+            viewed: None,
+            rollup_dirty: rollup::Dirty::default(),
+            since_open: Cell::new(None),
+            reopen_every: REOPEN_EVERY,
+            lock_wait: Duration::ZERO,
+            reopened: 0,
+        }
+    }
+
     /// Opens (creating if needed) the database in `data_dir` for reading and writing, and
     /// brings its schema up to date.
     pub fn open(data_dir: &Path) -> Result<Store> {
@@ -148,7 +179,7 @@ impl Store {
         let config = base_config().map_err(|source| StoreError::Open { path: path.clone(), source })?;
         let conn = Connection::open_with_flags(&path, config)
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
-        let store = Store { conn, path: Some(path), viewed: None, rollup_dirty: rollup::Dirty::default() };
+        let store = Store::with(conn, Some(path));
         let current = store.schema_version()?;
         store.migrate_to(current, version)?;
         Ok(store)
@@ -167,7 +198,7 @@ impl Store {
         let config = base_config().map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
         let conn = Connection::open_with_flags(path, config)
             .map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
-        let store = Store { conn, path: Some(path.to_owned()), viewed: None, rollup_dirty: rollup::Dirty::default() };
+        let store = Store::with(conn, Some(path.to_owned()));
         store.migrate()?;
         Ok(store)
     }
@@ -184,7 +215,7 @@ impl Store {
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
         let conn = Connection::open_with_flags(&path, config)
             .map_err(|source| fault::classify(StoreError::Open { path: path.clone(), source }, Some(&path)))?;
-        let store = Store { conn, path: Some(path), viewed: None, rollup_dirty: rollup::Dirty::default() };
+        let store = Store::with(conn, Some(path));
         if store.check_version().map_err(|e| store.fault(e))? < schema::latest_version() {
             // A store written by an older ipscope: bring it up to date once (a short read-write
             // open), so reports never meet a missing table.
@@ -200,7 +231,7 @@ impl Store {
         let conn = base_config()
             .and_then(Connection::open_in_memory_with_flags)
             .map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
-        let store = Store { conn, path: None, viewed: None, rollup_dirty: rollup::Dirty::default() };
+        let store = Store::with(conn, None);
         store.migrate()?;
         Ok(store)
     }
@@ -213,12 +244,9 @@ impl Store {
     /// Another connection to the same database, for reading while this one writes (the
     /// daemon's report and API requests). DuckDB gives each connection a consistent snapshot.
     pub fn reader(&self) -> Result<Store> {
-        Ok(Store {
-            conn: self.conn.try_clone()?,
-            path: self.path.clone(),
-            viewed: None,
-            rollup_dirty: rollup::Dirty::default(),
-        })
+        // Reopening closes the database, which a reader shares: no more of it.
+        self.since_open.set(None);
+        Ok(Store::with(self.conn.try_clone()?, self.path.clone()))
     }
 
     /// Runs a query typed by a user (`ipscope sql`, the API): refused unless DuckDB parses it as
@@ -351,8 +379,68 @@ impl Store {
     ///   1.01–1.03× the time, 100 M sshd lines 397 / 411 MiB at 1.015× the time. (Before
     ///   batches went to one table per format, 64 MiB ran out of memory.) Queries that need
     ///   more spill to disk.
-    pub fn tune_for_ingest(&self) -> Result<()> {
-        self.conn.execute_batch("SET threads = 1; SET memory_limit = '48MB'")?;
+    ///
+    /// And the store closes and reopens the database every [`REOPEN_EVERY`] events it commits
+    /// (unless it gave out a [`Store::reader`]): DuckDB keeps the metadata of every row group
+    /// written through a connection in memory while the database stays open, ~0.3–0.45 MiB per
+    /// million sshd lines, so an open-ended ingest grew without bound (80 M lines on stdin, no
+    /// new address after the first 10 M: anonymous memory 300 → 323 MiB; reopening every 2 M
+    /// events it stayed at 287–302 MiB). A reopening costs 0.17–0.34 s (the close checkpoints):
+    /// every 2 M events, 100 M sshd lines took 1.04× the time (peak 371 against 392 MiB); every
+    /// 8 M, 1.01× (377 MiB), which is what it does. Another process may
+    /// take the file in the moment it is closed (a report waiting for it): the store then waits
+    /// up to `lock_wait` for it, as the first open did.
+    pub fn tune_for_ingest(&mut self, lock_wait: Duration) -> Result<()> {
+        self.conn.execute_batch(INGEST_SETTINGS)?;
+        if self.path.is_some() {
+            self.since_open.set(Some(0));
+            self.lock_wait = lock_wait;
+        }
+        Ok(())
+    }
+
+    /// Reopens every `events` instead of [`REOPEN_EVERY`] (tests).
+    #[doc(hidden)]
+    pub fn reopen_every(&mut self, events: u64) {
+        self.reopen_every = events.max(1);
+    }
+
+    /// Times the store closed and reopened its database (see [`Store::tune_for_ingest`]).
+    pub fn reopened(&self) -> u64 {
+        self.reopened
+    }
+
+    /// Closes the database and opens it again with the ingest settings, when
+    /// [`REOPEN_EVERY`] events were committed since it was opened (see
+    /// [`Store::tune_for_ingest`]). Between transactions only: nothing is pending.
+    fn reopen_if_due(&mut self) -> Result<()> {
+        let (Some(since), Some(path)) = (self.since_open.get(), self.path.clone()) else { return Ok(()) };
+        if since < self.reopen_every {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        // Closed before it is opened again: two instances of one file in a process would both
+        // write it (the file lock does not keep a process from itself).
+        // Until then the store holds an empty in-memory database, where every statement of
+        // ours fails (no table): an error here stops the ingest before anything more is written.
+        let placeholder = Connection::open_in_memory()?;
+        drop(std::mem::replace(&mut self.conn, placeholder));
+        let deadline = started + self.lock_wait;
+        self.conn = loop {
+            let opened = base_config()
+                .and_then(|config| Connection::open_with_flags(&path, config))
+                .map_err(|source| fault::classify(StoreError::Open { path: path.clone(), source }, Some(&path)));
+            match opened {
+                Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => break other?,
+            }
+        };
+        self.conn.execute_batch(INGEST_SETTINGS)?;
+        self.since_open.set(Some(0));
+        self.reopened += 1;
+        tracing::debug!("reopened the database after {since} events in {:?}", started.elapsed());
         Ok(())
     }
 
@@ -378,11 +466,16 @@ impl Store {
     fn commit_batch_tx(&mut self, progress: &mut InputProgress, batch: EventBatch) -> Result<()> {
         // (A clone of its Arrow arrays' handles, not of the rows.)
         let rollup_rows = batch.rollup.clone();
+        let rows = batch.rows as u64;
+        self.reopen_if_due()?;
         self.conn.execute_batch("BEGIN TRANSACTION")?;
         let result = self.name_in_view(&batch).and_then(|()| self.commit_batch_inner(progress, batch));
         let result = result.and_then(|()| Ok(self.conn.execute_batch("COMMIT")?));
         match result {
             Ok(()) => {
+                if let Some(since) = self.since_open.get() {
+                    self.since_open.set(Some(since + rows));
+                }
                 progress.recorded = true;
                 progress.committed_bytes = progress.bytes;
                 if let Some(rows) = &rollup_rows {
@@ -780,7 +873,7 @@ fn create_whole(data_dir: &Path, path: &Path) -> Result<()> {
         let config = base_config().map_err(|source| StoreError::Open { path: tmp.clone(), source })?;
         let conn = Connection::open_with_flags(&tmp, config)
             .map_err(|source| StoreError::Open { path: tmp.clone(), source })?;
-        let store = Store { conn, path: Some(tmp.clone()), viewed: None, rollup_dirty: rollup::Dirty::default() };
+        let store = Store::with(conn, Some(tmp.clone()));
         store.migrate()?;
         store.conn.execute_batch("CHECKPOINT")?;
         drop(store);

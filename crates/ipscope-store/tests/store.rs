@@ -468,3 +468,48 @@ fn a_schema_7_store_reads_the_same_after_its_address_numbers_are_split() {
     assert_eq!(got, want);
     assert_eq!(s.query("SELECT count(src_ip6hi) FROM events_sshd").unwrap().rows[0][0], Value::Int(3));
 }
+
+/// A store tuned for ingest closes and reopens its database every so many events (DuckDB keeps
+/// the metadata of the row groups a connection wrote while it is open): nothing is lost or
+/// doubled, the ingest settings and the scratch tables come back, and a store that gave out a
+/// reader (which shares the database) never reopens.
+#[test]
+fn an_ingest_store_reopens_its_database_now_and_then_and_loses_nothing() {
+    use ipscope_event::AddressInfo;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path()).unwrap();
+    s.tune_for_ingest(std::time::Duration::from_secs(5)).unwrap();
+    s.reopen_every(1000);
+    let mut p = progress("a.log", b"a", 0);
+    p.id = s.new_input_id().unwrap();
+    for i in 0..5u64 {
+        p.bytes = (i + 1) * 100;
+        // Each batch brings an address the store may hold already (the deduplicating path,
+        // through a temporary table of the connection).
+        let info =
+            AddressInfo { asn: Some(64500), ..AddressInfo::new(format!("198.51.100.{}", i % 2).parse().unwrap()) };
+        let addresses = ipscope_store::prepare_addresses(&[info], 0).unwrap().deduplicated();
+        let batch = ipscope_store::prepare_batch(&events(600, i as i64 * 1_000_000_000), p.id)
+            .unwrap()
+            .with_addresses(addresses);
+        s.commit_batch(&mut p, batch).unwrap();
+    }
+    // Reopened before the 3rd batch (1200 events since open) and before the 5th.
+    assert_eq!(s.reopened(), 2);
+    assert_eq!(s.event_count().unwrap(), 3000);
+    assert_eq!(s.query("SELECT count(*) FROM addresses").unwrap().rows[0][0], Value::Int(2));
+    let limit = s.query("SELECT current_setting('memory_limit'), current_setting('threads')").unwrap();
+    assert_eq!(limit.rows[0].iter().map(Value::render).collect::<Vec<_>>(), ["45.7 MiB", "1"]);
+    let reader = s.reader().unwrap();
+    for i in 5..9u64 {
+        p.bytes = (i + 1) * 100;
+        let batch = ipscope_store::prepare_batch(&events(600, i as i64 * 1_000_000_000), p.id).unwrap();
+        s.commit_batch(&mut p, batch).unwrap();
+    }
+    assert_eq!(s.reopened(), 2, "no reopening once a reader shares the database");
+    assert_eq!(reader.event_count().unwrap(), 5400);
+    drop((s, reader));
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(s.event_count().unwrap(), 5400);
+    assert_eq!(s.query("SELECT bytes FROM inputs").unwrap().rows, [[Value::Int(900)]]);
+}

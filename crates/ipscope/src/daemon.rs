@@ -149,9 +149,9 @@ pub fn open_writable(ctx: &Ctx, data: &Path, for_ingest: bool) -> Result<Box<dyn
         if let Some(c) = find(ctx, data)? {
             return Ok(Box::new(c) as Box<dyn Backend>);
         }
-        let store = Store::open(data)?;
+        let mut store = Store::open(data)?;
         if for_ingest {
-            store.tune_for_ingest()?;
+            store.tune_for_ingest(ctx.lock_wait)?;
         }
         Ok(Box::new(store))
     })
