@@ -176,10 +176,7 @@ impl Store {
         std::fs::create_dir_all(data_dir)
             .map_err(|source| StoreError::CreateDir { path: data_dir.to_owned(), source })?;
         let path = data_dir.join(DB_FILE);
-        let config = base_config().map_err(|source| StoreError::Open { path: path.clone(), source })?;
-        let conn = Connection::open_with_flags(&path, config)
-            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
-        let store = Store::with(conn, Some(path));
+        let store = Store::with(connect(&path)?, Some(path));
         let current = store.schema_version()?;
         store.migrate_to(current, version)?;
         Ok(store)
@@ -195,10 +192,7 @@ impl Store {
         if !path.exists() {
             create_whole(data_dir, path)?;
         }
-        let config = base_config().map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
-        let conn = Connection::open_with_flags(path, config)
-            .map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
-        let store = Store::with(conn, Some(path.to_owned()));
+        let store = Store::with(connect(path)?, Some(path.to_owned()));
         store.migrate()?;
         Ok(store)
     }
@@ -414,23 +408,18 @@ impl Store {
     /// [`REOPEN_EVERY`] events were committed since it was opened (see
     /// [`Store::tune_for_ingest`]). Between transactions only: nothing is pending.
     fn reopen_if_due(&mut self) -> Result<()> {
-        let (Some(since), Some(path)) = (self.since_open.get(), self.path.clone()) else { return Ok(()) };
-        if since < self.reopen_every {
-            return Ok(());
-        }
+        let Some(since) = self.since_open.get().filter(|n| *n >= self.reopen_every) else { return Ok(()) };
+        let Some(path) = self.path.clone() else { return Ok(()) };
         let started = std::time::Instant::now();
-        // Closed before it is opened again: two instances of one file in a process would both
-        // write it (the file lock does not keep a process from itself).
-        // Until then the store holds an empty in-memory database, where every statement of
-        // ours fails (no table): an error here stops the ingest before anything more is written.
+        // Closed before it is opened again, since two instances of one file in a process would
+        // both write it (the file lock does not keep a process from itself). Meanwhile the store
+        // holds an empty in-memory database, where every statement of ours fails (no table): an
+        // error here stops the ingest before anything more is written.
         let placeholder = Connection::open_in_memory()?;
         drop(std::mem::replace(&mut self.conn, placeholder));
         let deadline = started + self.lock_wait;
         self.conn = loop {
-            let opened = base_config()
-                .and_then(|config| Connection::open_with_flags(&path, config))
-                .map_err(|source| fault::classify(StoreError::Open { path: path.clone(), source }, Some(&path)));
-            match opened {
+            match connect(&path).map_err(|e| fault::classify(e, Some(&path))) {
                 Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
@@ -870,10 +859,7 @@ fn create_whole(data_dir: &Path, path: &Path) -> Result<()> {
     };
     remove_tmp();
     let build = || -> Result<()> {
-        let config = base_config().map_err(|source| StoreError::Open { path: tmp.clone(), source })?;
-        let conn = Connection::open_with_flags(&tmp, config)
-            .map_err(|source| StoreError::Open { path: tmp.clone(), source })?;
-        let store = Store::with(conn, Some(tmp.clone()));
+        let store = Store::with(connect(&tmp)?, Some(tmp.clone()));
         store.migrate()?;
         store.conn.execute_batch("CHECKPOINT")?;
         drop(store);
@@ -940,6 +926,13 @@ fn strip_explain(sql: &str) -> &str {
 /// Settings every connection gets: no access to files other than the database itself, so no
 /// query can read `/etc/passwd` (`read_csv`), write files (`COPY ... TO`), attach other
 /// databases or install extensions; the statically linked extensions (JSON, Parquet) still work.
+/// A read-write connection to the database file at `path`, with [`base_config`].
+fn connect(path: &Path) -> Result<Connection> {
+    base_config()
+        .and_then(|config| Connection::open_with_flags(path, config))
+        .map_err(|source| StoreError::Open { path: path.to_owned(), source })
+}
+
 fn base_config() -> duckdb::Result<Config> {
     Config::default().enable_external_access(false)?.enable_autoload_extension(false)
 }
