@@ -27,6 +27,17 @@ pub const DEFAULT_BATCH_EVENTS: usize = 122_880;
 /// tenth of that, and the conversion works on events still in the cache.
 const CHUNK_EVENTS: usize = 16 * 1024;
 
+/// Bytes of event lines held unconverted at most (their text is what a pending event holds).
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// Bytes a batch holds at most (its converted chunks, plus the lines of its pending events): a
+/// batch ends there even short of its events. A row group of ordinary lines weighs 10.6 (iptracking)
+/// to 24.1 MiB (IntelMQ) converted, so it stays whole even with a share of long lines; commands
+/// an attacker pasted into a honeypot do reach it. Before the bound, 75 000 Cowrie lines of 8 KB
+/// commands made one 600 MB batch and a 1.09 GiB peak (now 0.51 GiB); a row group of lines near
+/// the 64 KiB line limit would have held 7.8 GB.
+const BATCH_BYTES: usize = 64 << 20;
+
 /// How far the reference time of a live stream moves before the parser is told (re-deriving
 /// the clock's year and zone offsets per line cost a third of the syslog listener's time).
 const REFERENCE_STEP_MICROS: i64 = 1_000_000;
@@ -97,6 +108,9 @@ pub struct Batcher {
     /// Events converted so far for the next batch, their source addresses and kinds.
     chunks: Vec<RecordBatch>,
     chunk_rows: usize,
+    /// Memory of the converted chunks, and the length of the pending events' lines.
+    chunk_bytes: usize,
+    pending_bytes: usize,
     chunk_ips: Vec<std::net::IpAddr>,
     /// The rollup rows of the converted events.
     rollup: ipscope_store::Rollup,
@@ -131,6 +145,8 @@ impl Batcher {
             last_start: 0,
             chunks: Vec::new(),
             chunk_rows: 0,
+            chunk_bytes: 0,
+            pending_bytes: 0,
             chunk_ips: Vec::new(),
             rollup: ipscope_store::Rollup::default(),
             kinds: BTreeMap::new(),
@@ -186,7 +202,7 @@ impl Batcher {
     /// says whether a `\n` followed it; `truncated` that it was longer than
     /// [`MAX_LINE_BYTES`] and got cut (it is rejected).
     pub fn push(&mut self, line: &[u8], end: u64, terminated: bool, truncated: bool) -> Pushed {
-        if self.events.len() >= CHUNK_EVENTS {
+        if self.events.len() >= CHUNK_EVENTS || self.pending_bytes >= CHUNK_BYTES {
             self.convert_pending();
         }
         self.last_start = self.events.len();
@@ -210,6 +226,7 @@ impl Batcher {
         }
         match outcome {
             LineOutcome::Events(_) => {
+                self.pending_bytes += line.len();
                 if std::str::from_utf8(line).is_err() {
                     self.invalid_utf8 += 1;
                 }
@@ -243,9 +260,11 @@ impl Batcher {
         self.cursor.is_some()
     }
 
-    /// Events or lines enough for a batch.
+    /// Events, lines or bytes ([`BATCH_BYTES`]) enough for a batch.
     pub fn is_full(&self) -> bool {
-        self.events.len() + self.chunk_rows >= self.batch_events || self.lines >= 4 * self.batch_events as u64
+        self.events.len() + self.chunk_rows >= self.batch_events
+            || self.lines >= 4 * self.batch_events as u64
+            || self.chunk_bytes + self.pending_bytes >= BATCH_BYTES
     }
 
     /// Converts the pending events into a chunk for the next batch.
@@ -256,6 +275,7 @@ impl Batcher {
         match ipscope_store::prepare_chunk(&self.events) {
             Ok(chunk) => {
                 self.chunk_rows += chunk.num_rows();
+                self.chunk_bytes += chunk.get_array_memory_size();
                 self.chunks.push(chunk);
             }
             Err(e) => {
@@ -268,6 +288,7 @@ impl Batcher {
         self.rollup.add(&self.events);
         self.chunk_ips.extend(self.events.iter().filter_map(|e| e.src_ip));
         self.events.clear();
+        self.pending_bytes = 0;
         self.last_start = 0;
     }
 
@@ -295,7 +316,9 @@ impl Batcher {
         if let Some(e) = self.chunk_error.take() {
             return Err(store_err(e));
         }
+        tracing::trace!(rows = self.chunk_rows, bytes = self.chunk_bytes, "batch weight");
         self.chunk_rows = 0;
+        self.chunk_bytes = 0;
         let mut events = ipscope_store::finish_batch(std::mem::take(&mut self.chunks), &mut self.rollup, self.input_id)
             .map_err(|e| store_err(e.into()))?;
         let ips = std::mem::take(&mut self.chunk_ips);
@@ -340,4 +363,76 @@ impl Batcher {
 
 pub(crate) fn now_micros() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use ipscope_formats::{FormatKind, ParseOptions};
+
+    use super::*;
+
+    /// A Cowrie command line whose command is `len` bytes long.
+    fn command_line(i: usize, len: usize) -> Vec<u8> {
+        let command: String = (0..len).map(|j| char::from(b'A' + ((i * 7 + j * 13) % 26) as u8)).collect();
+        format!(
+            r#"{{"session":"{i:012x}","src_ip":"203.0.{}.{}","src_port":1234,"dst_ip":"10.0.0.2","dst_port":2222,"input":"echo {command} | base64 -d","eventid":"cowrie.command.input","sensor":"s1","timestamp":"2026-03-02T00:00:01.000000Z","message":"CMD"}}"#,
+            i / 250 % 250,
+            i % 250
+        )
+        .into_bytes()
+    }
+
+    /// Pushes command lines of `len` bytes until the batcher is full (or `max` lines); returns
+    /// the lines pushed and the batch taken.
+    fn fill(batcher: &mut Batcher, len: usize, max: usize) -> Result<(usize, Batch)> {
+        let mut end = 0;
+        let mut n = 0;
+        while n < max && !batcher.is_full() {
+            let line = command_line(n, len);
+            end += line.len() as u64 + 1;
+            assert!(matches!(batcher.push(&line, end, true, false), Pushed::Events));
+            n += 1;
+        }
+        Ok((n, batcher.take("test", None)?))
+    }
+
+    fn weight(batch: &Batch) -> usize {
+        batch.events.chunks().iter().map(RecordBatch::get_array_memory_size).sum()
+    }
+
+    fn cowrie() -> Batcher {
+        let parser = ipscope_formats::new_parser(FormatKind::Cowrie, &ParseOptions::default(), 0);
+        Batcher::new(parser, 1, DEFAULT_BATCH_EVENTS, 0)
+    }
+
+    /// Long pasted commands end a batch by its bytes: a batch of 30 KB commands holds about
+    /// [`BATCH_BYTES`] of them, not a row group's worth (3.7 GB), and loses none.
+    #[test]
+    fn long_commands_end_a_batch_by_its_bytes() -> Result<()> {
+        let mut batcher = cowrie();
+        let len = 30_000;
+        // (Bounded at twice what should fit, so a batcher that ignores bytes fails here.)
+        let max = 2 * BATCH_BYTES / len;
+        let (n, batch) = fill(&mut batcher, len, max)?;
+        assert!(n < max, "{n} lines of {len} bytes in one batch");
+        assert_eq!(batch.events.len(), n, "every line's event is in the batch");
+        let w = weight(&batch);
+        assert!(w >= BATCH_BYTES - 2 * len && w <= BATCH_BYTES + 4 * len, "batch of {w} bytes");
+        // The next batch starts empty and is bounded the same way.
+        let (m, next) = fill(&mut batcher, len, max)?;
+        assert!((n - 2..=n + 2).contains(&m), "{m} lines in the second batch, {n} in the first");
+        assert!(weight(&next) <= BATCH_BYTES + 4 * len);
+        Ok(())
+    }
+
+    /// Ordinary lines fill a batch by its events (one row group), far below the byte bound.
+    #[test]
+    fn ordinary_lines_end_a_batch_by_its_events() -> Result<()> {
+        let mut batcher = cowrie();
+        let (n, batch) = fill(&mut batcher, 40, 2 * DEFAULT_BATCH_EVENTS)?;
+        assert_eq!(n, DEFAULT_BATCH_EVENTS);
+        assert_eq!(batch.events.len(), DEFAULT_BATCH_EVENTS);
+        assert!(weight(&batch) < BATCH_BYTES / 2, "{} bytes", weight(&batch));
+        Ok(())
+    }
 }

@@ -104,9 +104,12 @@ impl Rollup {
             return Ok(None);
         }
         // In hour and address order: DuckDB then packs `hour` and `src_ipnum` as small deltas
-        // (2 M sshd lines: the table 41 → 30 blocks of 256 KiB).
+        // (2 M sshd lines: the table 41 → 30 blocks of 256 KiB). IPv4 rows before IPv6 ones of
+        // the whole batch, not of each hour: a run of 2 048 values that mixes the families is
+        // stored in 64 bits (or run-length encoded), one of IPv4 numbers in 32 (2 M lines:
+        // `src_ipnum` 2.23 → 1.54 MiB for sshd, 7.26 → 4.13 MiB for IntelMQ).
         let mut rows: Vec<(Key, Counts)> = std::mem::take(&mut self.rows).into_iter().collect();
-        rows.sort_unstable_by_key(|(k, _)| (k.hour, k.src_ip));
+        rows.sort_unstable_by_key(|(k, _)| (k.src_ip.map(|ip| ip.is_ipv6()), k.hour, k.src_ip));
         let n = rows.len();
         let mut hour = TimestampMicrosecondBuilder::with_capacity(n);
         let mut format = StringBuilder::with_capacity(n, n * 5);
