@@ -251,13 +251,13 @@ impl Dirty {
         else {
             return;
         };
-        let mut last = None;
-        // Sorted by hour (`Rollup::take_batch`); a batch from elsewhere merely counts twice.
-        for &h in hours.values().iter() {
-            if last != Some(h) {
-                *self.touched.entry(h).or_default() += 1;
-                last = Some(h);
-            }
+        // Each hour once per commit: the rows come by family, then hour (`Rollup::take_batch`),
+        // so an hour can appear in two runs.
+        let mut distinct: Vec<Micros> = hours.values().to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for h in distinct {
+            *self.touched.entry(h).or_default() += 1;
         }
     }
 
