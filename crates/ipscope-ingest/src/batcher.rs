@@ -34,8 +34,9 @@ const CHUNK_BYTES: usize = 4 << 20;
 /// batch ends there even short of its events. A row group of ordinary lines weighs 10.6 (iptracking)
 /// to 24.1 MiB (IntelMQ) converted, so it stays whole even with a share of long lines; commands
 /// an attacker pasted into a honeypot do reach it. Before the bound, 75 000 Cowrie lines of 8 KB
-/// commands made one 600 MB batch and a 1.09 GiB peak (now 0.51 GiB); a row group of lines near
-/// the 64 KiB line limit would have held 7.8 GB.
+/// commands made one 619 MB batch and a 939 MiB peak (now 372 MiB, at 1.75× the time: smaller
+/// commits leave part-filled row groups that DuckDB compresses again at each checkpoint); a row
+/// group of lines near the 64 KiB line limit would have held 7.8 GB.
 const BATCH_BYTES: usize = 64 << 20;
 
 /// How far the reference time of a live stream moves before the parser is told (re-deriving
