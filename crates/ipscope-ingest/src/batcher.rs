@@ -261,7 +261,7 @@ impl Batcher {
         self.cursor.is_some()
     }
 
-    /// Events, lines or bytes ([`BATCH_BYTES`]) enough for a batch.
+    /// Events, lines or bytes (`BATCH_BYTES`) enough for a batch.
     pub fn is_full(&self) -> bool {
         self.events.len() + self.chunk_rows >= self.batch_events
             || self.lines >= 4 * self.batch_events as u64

@@ -146,6 +146,29 @@ impl EventBatch {
     }
 }
 
+/// The longest text value stored: a longer one (a command pasted into a honeypot) keeps its
+/// first bytes and ends with a note of how many were cut, `…[cut 23616 bytes]`. DuckDB holds a
+/// column's 2 048-value vector in memory whole while it commits and checkpoints it: 2 048
+/// values of 22 KB passed the ingest store's 48 MiB memory limit, the commit failed and the
+/// whole input with it (values of 21 KB went through: the vector was what had to fit). At
+/// 16 KiB a vector needs 32 MiB at most. The raw log keeps the whole line.
+const MAX_TEXT_BYTES: usize = 16 * 1024;
+
+/// `s` cut to [`MAX_TEXT_BYTES`] (at a character boundary) with its note, written into `buf`.
+fn cut_text<'b>(s: &str, buf: &'b mut String) -> &'b str {
+    use std::fmt::Write;
+    // The note takes at most 35 bytes ("…" is 3, a usize 20).
+    let mut keep = MAX_TEXT_BYTES - 40;
+    while !s.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    buf.clear();
+    buf.push_str(&s[..keep]);
+    // Writing into a String cannot fail.
+    let _ = write!(buf, "…[cut {} bytes]", s.len() - keep);
+    buf
+}
+
 /// Collects the non-empty columns of a batch of rows of type `T`.
 struct Columns<'a, T> {
     events: &'a [T],
@@ -166,10 +189,14 @@ impl<'a, T> Columns<'a, T> {
         if !self.events.iter().any(|e| f(e).is_some()) {
             return;
         }
-        let bytes: usize = self.events.iter().map(|e| f(e).map_or(0, str::len)).sum();
+        let bytes: usize = self.events.iter().map(|e| f(e).map_or(0, |s| s.len().min(MAX_TEXT_BYTES))).sum();
         let mut b = StringBuilder::with_capacity(self.events.len(), bytes);
+        let mut cut = String::new();
         for e in self.events {
-            b.append_option(f(e));
+            match f(e) {
+                Some(s) if s.len() > MAX_TEXT_BYTES => b.append_value(cut_text(s, &mut cut)),
+                v => b.append_option(v),
+            }
         }
         self.push(name, Arc::new(b.finish()));
     }
@@ -417,6 +444,8 @@ pub fn prepare_addresses(infos: &[AddressInfo], enriched_at: Micros) -> Result<A
 
 #[cfg(test)]
 mod tests {
+    use duckdb::arrow::array::StringArray;
+
     use super::*;
 
     proptest::proptest! {
@@ -437,6 +466,32 @@ mod tests {
             let ip: IpAddr = s.parse().unwrap_or(IpAddr::from([9u8; 4]));
             assert_eq!(text.of(ip), s);
         }
+    }
+
+    #[test]
+    fn long_text_is_cut_with_a_note() {
+        let mut buf = String::new();
+        // A multi-byte character across the cut: the cut moves before it.
+        let long = format!("{}é{}", "a".repeat(MAX_TEXT_BYTES - 41), "b".repeat(30_000));
+        let cut = cut_text(&long, &mut buf).to_owned();
+        assert!(cut.len() <= MAX_TEXT_BYTES, "{} bytes", cut.len());
+        let kept = MAX_TEXT_BYTES - 41;
+        assert_eq!(&cut[..kept], &long[..kept]);
+        assert_eq!(&cut[kept..], format!("…[cut {} bytes]", long.len() - kept));
+        // Through a chunk: the short value as it is, the long one cut.
+        let e = |detail: &str| Event {
+            detail: Some(detail.to_owned()),
+            ..Event::new(0, SourceFormat::Cowrie, ipscope_event::EventKind::Command)
+        };
+        let Ok(chunk) = prepare_chunk(&[e("ls -la"), e(&long), e(&"c".repeat(MAX_TEXT_BYTES))]) else {
+            panic!("chunk")
+        };
+        let Some(detail) = chunk.column_by_name("detail").and_then(|c| c.as_any().downcast_ref::<StringArray>()) else {
+            panic!("no detail column")
+        };
+        assert_eq!(detail.value(0), "ls -la");
+        assert_eq!(detail.value(1), cut);
+        assert_eq!(detail.value(2).len(), MAX_TEXT_BYTES, "a value of exactly the limit is kept whole");
     }
 
     #[test]

@@ -292,3 +292,61 @@ fn the_api_renders_hostile_text_like_the_cli() {
     assert_eq!(users, expected_users());
     d.terminate();
 }
+
+/// A honeypot log of pasted droppers: 2 200 commands of 30 000 random base64 characters (66 MB).
+/// Before values were cut, DuckDB refused the commit (a column's 2 048-value vector of them
+/// passed the ingest memory limit) and the whole input failed. Now every event is stored, the
+/// long commands as their first 16 KiB and a note of the rest, the short one whole.
+#[test]
+fn pasted_droppers_are_stored_cut_and_nothing_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("droppers.json");
+    const LINES: usize = 2_200;
+    const PAYLOAD: usize = 30_000;
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut out = String::new();
+    let mut first_command = String::new();
+    for i in 0..=LINES {
+        let command = if i == LINES {
+            "uname -a".to_owned()
+        } else {
+            let payload: String = (0..PAYLOAD)
+                .map(|_| {
+                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    char::from(alphabet[(state >> 58) as usize])
+                })
+                .collect();
+            format!("echo {payload} | base64 -d | sh")
+        };
+        if i == 0 {
+            first_command.clone_from(&command);
+        }
+        let line = serde_json::json!({"eventid": "cowrie.command.input", "input": command,
+            "src_ip": format!("198.51.100.{}", i % 200 + 1), "session": format!("d{i:05}"),
+            "timestamp": format!("2026-11-20T12:{:02}:{:02}.000000Z", i / 60 % 60, i % 60), "sensor": "hp1"});
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    std::fs::write(&log, out).unwrap();
+    let data = dir.path().join("data");
+    run_ok(ipscope(&data).args(["ingest", "--no-progress", "--format", "cowrie"]).arg(&log));
+
+    let count = |sql: &str| common::scalar(&data, sql);
+    assert_eq!(count("SELECT count(*) FROM events WHERE kind = 'command'"), LINES as i64 + 1);
+    // Every long command has the same length: 16 KiB less 40 bytes kept, then the note.
+    let kept = 16 * 1024 - 40;
+    let note = format!("…[cut {} bytes]", first_command.len() - kept);
+    assert_eq!(count("SELECT max(strlen(detail)) FROM events"), (kept + note.len()) as i64);
+    assert_eq!(count(&format!("SELECT count(*) FROM events WHERE detail LIKE '%{note}'")), LINES as i64);
+    assert_eq!(count("SELECT count(*) FROM events WHERE detail = 'uname -a'"), 1);
+    // What is kept is the command's own beginning.
+    let (stored, _) = run_ok(ipscope(&data).args([
+        "sql",
+        "SELECT detail FROM events WHERE session = 'd00000'",
+        "--format",
+        "csv",
+        "--no-header",
+    ]));
+    assert_eq!(stored.trim_end(), format!("{}{note}", &first_command[..kept]));
+}
