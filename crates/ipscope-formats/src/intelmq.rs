@@ -50,9 +50,10 @@ use serde_json::{Map, Value};
 
 use crate::clock::Clock;
 use crate::{Event, LineOutcome, MAX_REJECT_DETAIL, Parser, Reject, SourceFormat, reject};
-use fields::{Field, Fields, Origin, Val, build, intelmq_key};
+use fields::{Field, Fields, Origin, Val, build};
 
 pub(crate) mod fields;
+mod known;
 pub mod shadowserver;
 
 /// Cap on the buffered text of one multi-line object. An IntelMQ event is a few KiB (its `raw`
@@ -160,8 +161,8 @@ impl Parser for IntelmqJsonParser {
             }
             let buf = std::mem::take(&mut p.buf);
             self.pending = None;
-            return match serde_json::from_slice::<Value>(&buf) {
-                Ok(v) => self.value(&v, out),
+            return match known::known(&buf) {
+                Ok(values) => self.event(&values, out),
                 Err(_) => reject("bad json", &buf),
             };
         }
@@ -172,8 +173,8 @@ impl Parser for IntelmqJsonParser {
                 self.start(t);
                 LineOutcome::Ignored("multi-line object")
             }
-            Some(b'{') => match serde_json::from_slice::<Value>(t) {
-                Ok(v) => self.value(&v, out),
+            Some(b'{') => match known::known(t) {
+                Ok(values) => self.event(&values, out),
                 Err(e) if e.is_eof() && matches!(t.last(), Some(b',' | b'{' | b'[' | b':')) => {
                     self.start(t);
                     LineOutcome::Ignored("multi-line object")
@@ -192,13 +193,12 @@ impl IntelmqJsonParser {
         self.pending = Some(Pending { buf: first.to_vec(), scan });
     }
 
-    fn value(&mut self, v: &Value, out: &mut Vec<Event>) -> LineOutcome {
-        let Value::Object(m) = v else {
-            return reject("not a JSON object", v.to_string().as_bytes());
-        };
+    /// The event of an object's known values (`known::known`).
+    fn event(&mut self, values: &[(Field, Value)], out: &mut Vec<Event>) -> LineOutcome {
         let mut f = Fields::new();
-        let mut key = String::new();
-        collect(m, &mut key, 0, &mut f);
+        for (field, v) in values {
+            f.set(*field, Val::Json(v));
+        }
         if let Some(t) = f.text(Field::MsgType)
             && t != "Event"
         {
@@ -211,36 +211,6 @@ impl IntelmqJsonParser {
                 LineOutcome::Events(1)
             }
             Err(r) => LineOutcome::Rejected(r),
-        }
-    }
-}
-
-/// The known keys of an object, flat (`"source.ip"`) or nested (`"source": {"ip": ...}`) up to
-/// [`MAX_KEY_DEPTH`] levels; `prefix` is the dotted path so far (empty at the top).
-fn collect<'a>(m: &'a Map<String, Value>, prefix: &mut String, depth: usize, f: &mut Fields<'a>) {
-    for (k, v) in m {
-        match v {
-            Value::Object(inner) if depth + 1 < MAX_KEY_DEPTH => {
-                let len = prefix.len();
-                prefix.push_str(k);
-                prefix.push('.');
-                collect(inner, prefix, depth + 1, f);
-                prefix.truncate(len);
-            }
-            _ => {
-                let field = if prefix.is_empty() {
-                    intelmq_key(k)
-                } else {
-                    let len = prefix.len();
-                    prefix.push_str(k);
-                    let field = intelmq_key(prefix);
-                    prefix.truncate(len);
-                    field
-                };
-                if let Some(field) = field {
-                    f.set(field, Val::Json(v));
-                }
-            }
         }
     }
 }
