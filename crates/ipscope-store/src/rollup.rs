@@ -252,11 +252,17 @@ impl Dirty {
             return;
         };
         // Each hour once per commit: the rows come by family, then hour (`Rollup::take_batch`),
-        // so an hour can appear in two runs.
-        let mut distinct: Vec<Micros> = hours.values().to_vec();
-        distinct.sort_unstable();
-        distinct.dedup();
-        for h in distinct {
+        // so an hour can appear in two runs. (Runs, not rows, are sorted: this is on the store
+        // thread.)
+        let mut runs: Vec<Micros> = Vec::new();
+        for &h in hours.values().iter() {
+            if runs.last() != Some(&h) {
+                runs.push(h);
+            }
+        }
+        runs.sort_unstable();
+        runs.dedup();
+        for h in runs {
             *self.touched.entry(h).or_default() += 1;
         }
     }

@@ -25,11 +25,21 @@ pub(crate) fn known(json: &[u8]) -> serde_json::Result<Vec<(Field, Value)>> {
     Ok(out)
 }
 
-/// The members of the object at `path` (the dotted path so far, empty at the top).
+/// The members of the object at `path` (the dotted path so far, empty at the top). As the
+/// value of a key IntelMQ does not define it walks an object and skips anything else; at the
+/// top, `deserialize_map` lets only an object through.
 struct Walk<'p> {
     path: &'p mut String,
     depth: usize,
     out: &'p mut Vec<(Field, Value)>,
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
 }
 
 impl<'de> Visitor<'de> for Walk<'_> {
@@ -46,64 +56,13 @@ impl<'de> Visitor<'de> for Walk<'_> {
                 self.out.push((field, map.next_value()?));
             } else if self.depth + 1 < MAX_KEY_DEPTH {
                 self.path.push('.');
-                map.next_value_seed(Member(Walk {
-                    path: &mut *self.path,
-                    depth: self.depth + 1,
-                    out: &mut *self.out,
-                }))?;
+                map.next_value_seed(Walk { path: &mut *self.path, depth: self.depth + 1, out: &mut *self.out })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
             self.path.truncate(top);
         }
         Ok(())
-    }
-}
-
-/// A key, appended to the path as it is read (no `String` of its own).
-struct Key<'p>(&'p mut String);
-
-impl<'de> DeserializeSeed<'de> for Key<'_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a key")
-    }
-
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<(), E> {
-        self.0.push_str(key);
-        Ok(())
-    }
-}
-
-/// The value of an unknown key: an object is walked, anything else skipped.
-struct Member<'p>(Walk<'p>);
-
-impl<'de> DeserializeSeed<'de> for Member<'_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Member<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        self.0.visit_map(map)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
@@ -132,6 +91,30 @@ impl<'de> Visitor<'de> for Member<'_> {
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// A key, appended to the path as it is read (no `String` of its own).
+struct Key<'p>(&'p mut String);
+
+impl<'de> DeserializeSeed<'de> for Key<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<(), E> {
+        self.0.push_str(key);
         Ok(())
     }
 }
