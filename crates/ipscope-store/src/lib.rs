@@ -17,6 +17,7 @@ mod fault;
 mod ledger;
 pub mod owner;
 pub mod rollup;
+mod scan;
 mod schema;
 mod table;
 pub mod wire;
@@ -224,6 +225,7 @@ impl Store {
     pub fn open_in_memory() -> Result<Store> {
         let conn = base_config()
             .and_then(Connection::open_in_memory_with_flags)
+            .and_then(with_batch_scan)
             .map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
         let store = Store::with(conn, None);
         store.migrate()?;
@@ -591,6 +593,20 @@ impl Store {
     ) -> Result<()> {
         let schema = records.schema();
         let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        if scan::supported(&records) {
+            let target = match catalog {
+                Some(catalog) => format!("{catalog}.main.{table}"),
+                None => table.to_owned(),
+            };
+            let sql = format!(
+                "INSERT INTO {target} ({}) SELECT * FROM {}(?)",
+                columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", "),
+                scan::FUNCTION
+            );
+            let registered = scan::Registered::new(records);
+            self.conn.execute(&sql, [registered.token])?;
+            return Ok(());
+        }
         let mut app = match catalog {
             Some(catalog) => self.conn.appender_with_columns_to_catalog_and_db(table, catalog, "main", &columns)?,
             None => self.conn.appender_with_columns(table, &columns)?,
@@ -930,7 +946,15 @@ fn strip_explain(sql: &str) -> &str {
 fn connect(path: &Path) -> Result<Connection> {
     base_config()
         .and_then(|config| Connection::open_with_flags(path, config))
+        .and_then(with_batch_scan)
         .map_err(|source| StoreError::Open { path: path.to_owned(), source })
+}
+
+/// `conn` with the table function appends read batches through ([`scan`]), registered in its
+/// database (every connection to it sees it).
+fn with_batch_scan(conn: Connection) -> duckdb::Result<Connection> {
+    conn.register_table_function::<scan::BatchScan>(scan::FUNCTION)?;
+    Ok(conn)
 }
 
 fn base_config() -> duckdb::Result<Config> {
