@@ -155,7 +155,7 @@ unsafe fn write_column(
     // whose data is laid out as the column's DuckDB type.
     let vector = unsafe { ffi::duckdb_data_chunk_get_vector(output.get_ptr(), i as u64) };
     match array.data_type() {
-        DataType::Utf8 => unsafe { write_strings(vector, array.as_string::<i32>()) },
+        DataType::Utf8 => unsafe { write_strings(vector, array.as_string::<i32>())? },
         DataType::Boolean => unsafe { write_booleans(vector, array.as_boolean()) },
         DataType::Int32 => unsafe { write_primitive::<Int32Type>(vector, array.as_primitive()) },
         DataType::Int64 => unsafe { write_primitive::<Int64Type>(vector, array.as_primitive()) },
@@ -201,7 +201,7 @@ const INLINE: usize = 12;
 /// # Safety
 /// `vector` holds VARCHARs, with room for `array.len()` of them; `array`'s value buffer must
 /// outlive DuckDB's use of them.
-unsafe fn write_strings(vector: ffi::duckdb_vector, array: &StringArray) {
+unsafe fn write_strings(vector: ffi::duckdb_vector, array: &StringArray) -> Result<(), Box<dyn std::error::Error>> {
     // SAFETY: as the caller promised.
     let data = unsafe {
         std::slice::from_raw_parts_mut(ffi::duckdb_vector_get_data(vector).cast::<ffi::duckdb_string_t>(), array.len())
@@ -209,7 +209,8 @@ unsafe fn write_strings(vector: ffi::duckdb_vector, array: &StringArray) {
     for (i, slot) in data.iter_mut().enumerate() {
         // A NULL's bytes are empty (Arrow) and masked by the validity below.
         let s = array.value(i).as_bytes();
-        let Ok(length) = u32::try_from(s.len()) else { continue };
+        // Never so long (text is cut at 16 KiB), but no slot is left unwritten if one were.
+        let length = u32::try_from(s.len()).map_err(|_| "a string of 4 GiB or more")?;
         *slot = if s.len() <= INLINE {
             let mut inlined = [0 as std::os::raw::c_char; INLINE];
             for (d, b) in inlined.iter_mut().zip(s) {
@@ -237,6 +238,7 @@ unsafe fn write_strings(vector: ffi::duckdb_vector, array: &StringArray) {
             }
         };
     }
+    Ok(())
 }
 
 /// Marks the NULL rows of `array` in `vector`'s validity mask (one bit a row, 1 = valid, as
