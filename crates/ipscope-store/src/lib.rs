@@ -578,7 +578,8 @@ impl Store {
         self.append(table, records)
     }
 
-    /// Appends one Arrow batch to `table` through DuckDB's appender (its columns by name).
+    /// Appends one Arrow batch to `table` (its columns by name): through the `ipscope_batch`
+    /// table function (`scan.rs`), or DuckDB's appender for a column type that one does not take.
     fn append(&self, table: &str, records: duckdb::arrow::record_batch::RecordBatch) -> Result<()> {
         self.append_in(None, table, records)
     }

@@ -121,13 +121,11 @@ impl VTab for BatchScan {
         let vector_size = unsafe { ffi::duckdb_vector_size() } as usize;
         let offset = func.get_init_data().offset.fetch_add(vector_size, Ordering::Relaxed);
         let len = batch.num_rows().saturating_sub(offset).min(vector_size);
-        for (i, column) in batch.columns().iter().enumerate() {
-            if len > 0 {
-                // SAFETY: column `i` of `output` has the type `bind` gave it for this column
-                // (`duckdb_type`) and room for `vector_size` rows; the batch outlives the
-                // statement (`Bound`), so the strings it points at do too.
-                unsafe { write_column(output, i, column.as_ref(), offset, len)? };
-            }
+        for (i, column) in batch.columns().iter().enumerate().filter(|_| len > 0) {
+            // SAFETY: column `i` of `output` has the type `bind` gave it for this column
+            // (`duckdb_type`) and room for `vector_size` rows; the batch outlives the statement
+            // (`Bound`), so the strings it points at do too.
+            unsafe { write_column(output, i, column.as_ref(), offset, len)? };
         }
         output.set_len(len);
         Ok(())
