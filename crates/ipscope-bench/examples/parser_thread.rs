@@ -45,12 +45,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     events += batcher.take(path, Some((&enricher, &mut book)))?.events.len();
     let wall = start.elapsed().as_secs_f64();
-    println!(
+    use std::io::Write;
+    writeln!(
+        std::io::stdout(),
         "{format}: {n} lines, {events} events, {:.2} s wall, {:.2} s CPU, {:.0} k lines/s",
         wall,
         cpu_seconds() - cpu,
         n as f64 / wall / 1e3
-    );
+    )?;
     Ok(())
 }
 

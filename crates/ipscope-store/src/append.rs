@@ -8,7 +8,7 @@ use duckdb::arrow::array::{
     Array, ArrayRef, PrimitiveBuilder, StringBuilder, TimestampMicrosecondBuilder, UInt8Array, UInt64Array,
 };
 use duckdb::arrow::datatypes::{
-    ArrowPrimitiveType, Field, Float64Type, Schema, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    ArrowPrimitiveType, DataType, Field, Float64Type, Schema, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use duckdb::arrow::error::ArrowError;
 use duckdb::arrow::record_batch::RecordBatch;
@@ -186,10 +186,14 @@ impl<'a, T> Columns<'a, T> {
     }
 
     fn text(&mut self, name: &'static str, f: impl Fn(&'a T) -> Option<&'a str>) {
-        if !self.events.iter().any(|e| f(e).is_some()) {
+        // Whether any row has a value, and their length, in one pass over the rows.
+        let (any, bytes) = self.events.iter().fold((false, 0), |(any, bytes), e| match f(e) {
+            Some(s) => (true, bytes + s.len().min(MAX_TEXT_BYTES)),
+            None => (any, bytes),
+        });
+        if !any {
             return;
         }
-        let bytes: usize = self.events.iter().map(|e| f(e).map_or(0, |s| s.len().min(MAX_TEXT_BYTES))).sum();
         let mut b = StringBuilder::with_capacity(self.events.len(), bytes);
         let mut cut = String::new();
         for e in self.events {
@@ -243,7 +247,6 @@ pub fn prepare_chunk(events: &[Event]) -> Result<RecordBatch, ArrowError> {
     let mut ts = TimestampMicrosecondBuilder::with_capacity(events.len());
     events.iter().for_each(|e| ts.append_value(e.ts));
     c.push("ts", Arc::new(ts.finish()));
-    c.text("format", |e| Some(e.format.as_str()));
     c.text("sensor", |e| e.sensor.as_deref());
     c.text("kind", |e| Some(e.kind.as_str()));
     c.text("outcome", |e| e.outcome.map(|o| o.as_str()));
@@ -274,21 +277,22 @@ pub fn prepare_chunk(events: &[Event]) -> Result<RecordBatch, ArrowError> {
         geo_columns(&mut c, |e| (&e.geo, e.asn, e.as_org.as_deref(), e.prefix.as_deref(), e.home_net.as_deref()));
     }
     // The format's own table when every event is of one format and it has every column they
-    // fill (then `format` is the table and is not sent), else the wide table.
+    // fill (then `format` is the table and is not sent), else the wide table, with `format`.
     let format = events.first().map(|e| e.format);
     let narrow = format.filter(|&format| {
-        events.iter().all(|e| e.format == format)
-            && c.fields.iter().all(|f| f.name() == "format" || schema::format_has(format, f.name()))
+        events.iter().all(|e| e.format == format) && c.fields.iter().all(|f| schema::format_has(format, f.name()))
     });
     let table = match narrow {
-        Some(format) => {
-            if let Some(i) = c.fields.iter().position(|f| f.name() == "format") {
-                c.fields.remove(i);
-                c.arrays.remove(i);
-            }
-            schema::format_table(format)
+        Some(format) => schema::format_table(format),
+        None if events.is_empty() => schema::WIDE_TABLE,
+        None => {
+            let mut b = StringBuilder::with_capacity(events.len(), events.len() * 8);
+            events.iter().for_each(|e| b.append_value(e.format.as_str()));
+            // After `ts`, where the other columns put it.
+            c.fields.insert(1, Field::new("format", DataType::Utf8, true));
+            c.arrays.insert(1, Arc::new(b.finish()));
+            schema::WIDE_TABLE
         }
-        None => schema::WIDE_TABLE,
     };
     let metadata: std::collections::HashMap<String, String> = [(TABLE_KEY.to_owned(), table.to_owned())].into();
     RecordBatch::try_new(Arc::new(Schema::new_with_metadata(c.fields, metadata)), c.arrays)

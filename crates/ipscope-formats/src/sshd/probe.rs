@@ -18,7 +18,7 @@
 use std::collections::{HashSet, VecDeque};
 
 use super::Ctx;
-use super::addr::{Addr, parse_addr};
+use super::addr::{Addr, parse_addr, port_number};
 
 /// How many connections with an authentication line (or a probe) are remembered per stream, so
 /// that their `[preauth]` end lines are not taken for probes. A connection's end follows its last
@@ -42,7 +42,9 @@ pub(super) struct Probe<'a> {
 /// The connections seen authenticating (or probing), bounded.
 #[derive(Default)]
 pub(super) struct Seen {
-    set: HashSet<u64>,
+    /// (foldhash: std's SipHash was 3 % of the sshd parser's instructions, for keys that are
+    /// already hashes.)
+    set: HashSet<u64, foldhash::fast::RandomState>,
     order: VecDeque<u64>,
 }
 
@@ -159,7 +161,7 @@ fn addr_port_colon(r: &[u8]) -> Option<(Addr<'_>, Option<u16>, &[u8])> {
     let mut port = None;
     if let Some(p) = rest.strip_prefix(b" port ") {
         let n = p.iter().take_while(|c| c.is_ascii_digit()).count();
-        port = Some(std::str::from_utf8(p.get(..n)?).ok()?.parse::<u16>().ok()?);
+        port = Some(port_number(p.get(..n)?)?);
         rest = p.get(n..)?;
     }
     (rest.is_empty() || rest.starts_with(b":")).then_some((addr, port, rest))

@@ -783,3 +783,27 @@ fn probes_leave_auth_counts_alone() {
     assert_eq!(all.0, none.0);
     assert_eq!((all.1, none.1), (2, 0));
 }
+
+/// Ports read from bytes say what `str::parse::<u16>` says of the same digits.
+#[test]
+fn port_numbers_parse_as_std_parses_them() {
+    use super::addr::port_number;
+    for s in
+        ["", "0", "22", "0022", "65535", "65536", "99999", "000000000065535", "123456", "1a", "a", " 1", "+1", "-1"]
+    {
+        assert_eq!(port_number(s.as_bytes()), s.parse::<u16>().ok().filter(|_| !s.starts_with('+')), "{s:?}");
+    }
+    for n in (0..=70_000u32).step_by(7) {
+        let s = n.to_string();
+        assert_eq!(port_number(s.as_bytes()), u16::try_from(n).ok(), "{s}");
+    }
+}
+
+/// A zone index after an address is not part of it (`fe80::1%eth0`), whatever its bytes.
+#[test]
+fn zone_index_is_cut_from_an_address() {
+    use super::addr::{Addr, parse_addr};
+    assert_eq!(parse_addr(b"fe80::1%eth0"), Some(Addr::Ip("fe80::1".parse().unwrap())));
+    assert_eq!(parse_addr(b"fe80::1%\xff"), Some(Addr::Ip("fe80::1".parse().unwrap())));
+    assert_eq!(parse_addr(b"%eth0"), None);
+}
