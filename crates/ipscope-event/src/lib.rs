@@ -202,6 +202,35 @@ pub struct Geo {
     pub time_zone: Option<String>,
 }
 
+impl Geo {
+    /// Nothing known (the same as `== Geo::default()`, without building one: this runs for
+    /// every event an ingest converts).
+    pub fn is_empty(&self) -> bool {
+        let Geo {
+            country_code,
+            country_name,
+            continent,
+            region,
+            city,
+            postal_code,
+            latitude,
+            longitude,
+            accuracy_km,
+            time_zone,
+        } = self;
+        country_code.is_none()
+            && country_name.is_none()
+            && continent.is_none()
+            && region.is_none()
+            && city.is_none()
+            && postal_code.is_none()
+            && latitude.is_none()
+            && longitude.is_none()
+            && accuracy_km.is_none()
+            && time_zone.is_none()
+    }
+}
+
 /// One normalized event. `Default` gives an empty event that parsers fill field by field.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
@@ -316,7 +345,7 @@ impl AddressInfo {
 
     /// True when no database and no home network said anything about the address.
     pub fn is_unknown(&self) -> bool {
-        self.geo == Geo::default() && self.asn.is_none() && self.as_org.is_none() && self.home_net.is_none()
+        self.geo.is_empty() && self.asn.is_none() && self.as_org.is_none() && self.home_net.is_none()
     }
 }
 
@@ -345,6 +374,28 @@ mod tests {
             assert_eq!(f.as_str().parse::<SourceFormat>(), Ok(f));
         }
         assert!("nope".parse::<EventKind>().is_err());
+    }
+
+    #[test]
+    fn an_empty_geo_is_the_default_one() {
+        assert!(Geo::default().is_empty());
+        let set: [fn(&mut Geo); 10] = [
+            |g| g.country_code = Some(String::new()),
+            |g| g.country_name = Some("x".into()),
+            |g| g.continent = Some("x".into()),
+            |g| g.region = Some("x".into()),
+            |g| g.city = Some("x".into()),
+            |g| g.postal_code = Some("x".into()),
+            |g| g.latitude = Some(0.0),
+            |g| g.longitude = Some(0.0),
+            |g| g.accuracy_km = Some(0),
+            |g| g.time_zone = Some("x".into()),
+        ];
+        for f in set {
+            let mut g = Geo::default();
+            f(&mut g);
+            assert!(!g.is_empty() && g != Geo::default(), "{g:?}");
+        }
     }
 
     #[test]

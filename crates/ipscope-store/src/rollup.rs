@@ -52,6 +52,14 @@ struct Counts {
     last: Micros,
 }
 
+impl Counts {
+    fn merge(&mut self, other: Counts) {
+        self.events += other.events;
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+    }
+}
+
 /// The rollup rows of a batch being built.
 #[derive(Default)]
 pub struct Rollup {
@@ -63,6 +71,9 @@ pub struct Rollup {
 impl Rollup {
     /// Counts `events` in.
     pub fn add(&mut self, events: &[Event]) {
+        // Events of one key come in runs (an attacker's tries in one hour): a run is counted
+        // here and goes into the map once.
+        let mut run: Option<(Key, Counts)> = None;
         for e in events {
             let provider = match e.feed_provider.as_deref() {
                 None => 0,
@@ -83,15 +94,23 @@ impl Rollup {
                 provider,
                 own_geo: has_enrichment(e),
             };
-            self.rows
-                .entry(key)
-                .and_modify(|c| {
-                    c.events += 1;
-                    c.first = c.first.min(e.ts);
-                    c.last = c.last.max(e.ts);
-                })
-                .or_insert(Counts { events: 1, first: e.ts, last: e.ts });
+            let one = Counts { events: 1, first: e.ts, last: e.ts };
+            match &mut run {
+                Some((k, c)) if *k == key => c.merge(one),
+                _ => {
+                    if let Some((k, c)) = run.replace((key, one)) {
+                        self.merge(k, c);
+                    }
+                }
+            }
         }
+        if let Some((k, c)) = run {
+            self.merge(k, c);
+        }
+    }
+
+    fn merge(&mut self, key: Key, counts: Counts) {
+        self.rows.entry(key).and_modify(|c| c.merge(counts)).or_insert(counts);
     }
 
     pub fn is_empty(&self) -> bool {

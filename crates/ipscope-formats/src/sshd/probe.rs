@@ -46,10 +46,17 @@ pub(super) struct Seen {
     /// already hashes.)
     set: HashSet<u64, foldhash::fast::RandomState>,
     order: VecDeque<u64>,
+    /// The key marked last (always in `set`: only marking a new key evicts, and that key
+    /// becomes the last): a connection's lines come in runs, which skip the set.
+    last: Option<u64>,
 }
 
 impl Seen {
     pub(super) fn mark(&mut self, key: u64) {
+        if self.last == Some(key) {
+            return;
+        }
+        self.last = Some(key);
         if self.set.insert(key) {
             self.order.push_back(key);
             if self.order.len() > MAX_TRACKED_CONNECTIONS
@@ -61,7 +68,7 @@ impl Seen {
     }
 
     pub(super) fn contains(&self, key: u64) -> bool {
-        self.set.contains(&key)
+        self.last == Some(key) || self.set.contains(&key)
     }
 }
 
