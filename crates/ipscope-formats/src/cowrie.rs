@@ -474,7 +474,8 @@ fn addr(o: &Object<'_>, k: &str) -> Result<Option<Addr>, &'static str> {
         return Ok(None);
     }
     // A zone index (`fe80::1%eth0`) is not part of the address.
-    if let Ok(ip) = s.split_once('%').map_or(s, |(a, _)| a).parse::<IpAddr>() {
+    let ip = memchr::memchr(b'%', s.as_bytes()).map_or(s, |i| s.get(..i).unwrap_or_default());
+    if let Ok(ip) = ip.parse::<IpAddr>() {
         return Ok(Some(Addr::Ip(ipscope_event::canonical_ip(ip))));
     }
     let hostish = s.len() <= MAX_HOST_LEN

@@ -61,7 +61,13 @@ impl<'a> Str<'a> {
     }
 
     fn is(&self, key: &str) -> bool {
-        if self.escaped { self.decode() == key } else { self.raw == key }
+        if self.escaped {
+            return self.decode() == key;
+        }
+        // Length and both ends first: a line's keys of one length mostly differ there
+        // (`src_ip` / `dst_ip`, `session` / `message`), which saves most calls to `memcmp`.
+        let (a, b) = (self.raw.as_bytes(), key.as_bytes());
+        a.len() == b.len() && a.first() == b.first() && a.last() == b.last() && a == b
     }
 }
 
