@@ -141,7 +141,7 @@ pub(crate) fn object(line: &[u8]) -> Result<Object<'_>, NotObject> {
     if is_object { Ok(Object { fields }) } else { Err(NotObject::OtherValue) }
 }
 
-/// The index of the first byte of `b` that ends a JSON string's plain run: `"`, `\\` or a
+/// The index of the first byte of `b` that ends a JSON string's plain run: `"`, `\` or a
 /// control character (below 0x20, not allowed raw in a string).
 ///
 /// By hand, eight bytes at a time (SWAR), because no crate searches for two bytes and a range
