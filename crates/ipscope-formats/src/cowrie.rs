@@ -473,10 +473,8 @@ fn addr(o: &Object<'_>, k: &str) -> Result<Option<Addr>, &'static str> {
     if s.is_empty() {
         return Ok(None);
     }
-    // A zone index (`fe80::1%eth0`) is not part of the address.
-    let ip = memchr::memchr(b'%', s.as_bytes()).map_or(s, |i| s.get(..i).unwrap_or_default());
-    if let Ok(ip) = ip.parse::<IpAddr>() {
-        return Ok(Some(Addr::Ip(ipscope_event::canonical_ip(ip))));
+    if let Some(ip) = crate::ip_before_zone(s.as_bytes()) {
+        return Ok(Some(Addr::Ip(ip)));
     }
     let hostish = s.len() <= MAX_HOST_LEN
         && s.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))

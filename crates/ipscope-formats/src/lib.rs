@@ -65,6 +65,25 @@ pub(crate) fn reject(reason: &'static str, what: &[u8]) -> LineOutcome {
     LineOutcome::Rejected(Reject::new(reason, String::from_utf8_lossy(cut)))
 }
 
+/// A port written as ASCII digits: `None` when there are none, one is not a digit, or it passes
+/// 65535 (what `str::parse::<u16>` says of them, without checking UTF-8 first).
+pub(crate) fn port_number(digits: &[u8]) -> Option<u16> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u16, |n, &c| {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 { None } else { n.checked_mul(10)?.checked_add(u16::from(d)) }
+    })
+}
+
+/// An IP address written in `tok`, canonical (`::ffff:a.b.c.d` → `a.b.c.d`); a zone index
+/// (`fe80::1%eth0`) is not part of it and is cut on bytes, before any UTF-8 check.
+pub(crate) fn ip_before_zone(tok: &[u8]) -> Option<std::net::IpAddr> {
+    let ip = memchr::memchr(b'%', tok).map_or(tok, |i| tok.get(..i).unwrap_or_default());
+    std::str::from_utf8(ip).ok()?.parse().ok().map(ipscope_event::canonical_ip)
+}
+
 /// Bytes of a log line as a `String` (invalid UTF-8 replaced, valid UTF-8 copied as is).
 pub(crate) fn text(b: &[u8]) -> String {
     match std::str::from_utf8(b) {

@@ -36,10 +36,10 @@ pub(super) fn parse_addr(tok: &[u8]) -> Option<Addr<'_>> {
 
 /// Digits → port; `None` if not a number or out of range.
 pub(super) fn parse_port(d: &[u8]) -> Option<u16> {
-    if d.is_empty() || d.len() > 5 || !d.iter().all(u8::is_ascii_digit) {
+    if d.len() > 5 {
         return None;
     }
-    std::str::from_utf8(d).ok()?.parse().ok()
+    crate::port_number(d)
 }
 
 /// Digits → u64 (connection ids, byte counts, hit counts).

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::{Event, text};
+use crate::{Event, ip_before_zone, port_number, text};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Addr<'a> {
@@ -60,29 +60,13 @@ pub(super) fn addr_port(t: &[u8]) -> Option<(Addr<'_>, Option<u16>, &[u8])> {
     Some((addr, port, r))
 }
 
-/// A port written as ASCII digits: `None` when there are none, one is not a digit, or it passes
-/// 65535 (what `str::parse::<u16>` says of them, without checking UTF-8 first).
-pub(super) fn port_number(digits: &[u8]) -> Option<u16> {
-    if digits.is_empty() {
-        return None;
-    }
-    digits.iter().try_fold(0u16, |n, &c| {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 { None } else { n.checked_mul(10)?.checked_add(u16::from(d)) }
-    })
-}
-
 /// An address, or a host name (see the parser's module doc), or nothing.
 pub(super) fn parse_addr(tok: &[u8]) -> Option<Addr<'_>> {
     if tok.is_empty() || tok.len() > 253 {
         return None;
     }
-    // A zone index (`fe80::1%eth0`) is not part of the address.
-    let ip = memchr::memchr(b'%', tok).map_or(tok, |i| tok.get(..i).unwrap_or_default());
-    if let Ok(s) = std::str::from_utf8(ip)
-        && let Ok(ip) = s.parse::<IpAddr>()
-    {
-        return Some(Addr::Ip(ipscope_event::canonical_ip(ip)));
+    if let Some(ip) = ip_before_zone(tok) {
+        return Some(Addr::Ip(ip));
     }
     let hostish = tok.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'));
     (hostish && tok.iter().any(u8::is_ascii_alphanumeric)).then_some(Addr::Host(tok))

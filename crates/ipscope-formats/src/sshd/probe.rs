@@ -18,7 +18,8 @@
 use std::collections::{HashSet, VecDeque};
 
 use super::Ctx;
-use super::addr::{Addr, parse_addr, port_number};
+use super::addr::{Addr, parse_addr};
+use crate::port_number;
 
 /// How many connections with an authentication line (or a probe) are remembered per stream, so
 /// that their `[preauth]` end lines are not taken for probes. A connection's end follows its last
@@ -46,17 +47,10 @@ pub(super) struct Seen {
     /// already hashes.)
     set: HashSet<u64, foldhash::fast::RandomState>,
     order: VecDeque<u64>,
-    /// The key marked last (always in `set`: only marking a new key evicts, and that key
-    /// becomes the last): a connection's lines come in runs, which skip the set.
-    last: Option<u64>,
 }
 
 impl Seen {
     pub(super) fn mark(&mut self, key: u64) {
-        if self.last == Some(key) {
-            return;
-        }
-        self.last = Some(key);
         if self.set.insert(key) {
             self.order.push_back(key);
             if self.order.len() > MAX_TRACKED_CONNECTIONS
@@ -68,7 +62,7 @@ impl Seen {
     }
 
     pub(super) fn contains(&self, key: u64) -> bool {
-        self.last == Some(key) || self.set.contains(&key)
+        self.set.contains(&key)
     }
 }
 

@@ -787,7 +787,7 @@ fn probes_leave_auth_counts_alone() {
 /// Ports read from bytes say what `str::parse::<u16>` says of the same digits.
 #[test]
 fn port_numbers_parse_as_std_parses_them() {
-    use super::addr::port_number;
+    use crate::port_number;
     for s in
         ["", "0", "22", "0022", "65535", "65536", "99999", "000000000065535", "123456", "1a", "a", " 1", "+1", "-1"]
     {
