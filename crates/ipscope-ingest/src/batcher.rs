@@ -22,12 +22,13 @@ use crate::{IngestError, Result};
 /// shortest). A batch ends at a line's end, so it may pass the count by a line's events.
 pub const DEFAULT_BATCH_EVENTS: usize = 122_880;
 
-/// Events converted for the appender at a time. An `Event` is wide (~0.8 KiB with its empty
-/// fields), so holding a whole batch of them cost ~200 MiB; converted in chunks they take a
-/// tenth of that, and the conversion works on events still in the cache.
+/// Events in one converted chunk (one `INSERT` on the store thread). An `Event` is wide (~0.7 KiB
+/// with its empty fields), so the batcher holds only [`ipscope_store::BLOCK_ROWS`] of them at a
+/// time: each block is converted into the chunk's columns while it is still in the cache.
 const CHUNK_EVENTS: usize = 16 * 1024;
 
-/// Bytes of event lines held unconverted at most (their text is what a pending event holds).
+/// Bytes of event lines held unconverted at most (their text is what a pending event holds),
+/// and in one chunk.
 const CHUNK_BYTES: usize = 4 << 20;
 
 /// Bytes a batch holds at most (its converted chunks, plus the lines of its pending events): a
@@ -106,6 +107,9 @@ pub struct Batcher {
     /// Events not converted yet; `last_start` is where the last pushed line's begin.
     events: Vec<Event>,
     last_start: usize,
+    /// The chunk being converted, and the length of its events' lines.
+    chunk: ipscope_store::ChunkBuilder,
+    chunk_line_bytes: usize,
     /// Events converted so far for the next batch, their source addresses and kinds.
     chunks: Vec<RecordBatch>,
     chunk_rows: usize,
@@ -142,8 +146,10 @@ impl Batcher {
             parser,
             input_id,
             batch_events: batch_events.max(1),
-            events: Vec::with_capacity(batch_events.clamp(1, CHUNK_EVENTS)),
+            events: Vec::with_capacity(batch_events.clamp(1, ipscope_store::BLOCK_ROWS)),
             last_start: 0,
+            chunk: ipscope_store::ChunkBuilder::default(),
+            chunk_line_bytes: 0,
             chunks: Vec::new(),
             chunk_rows: 0,
             chunk_bytes: 0,
@@ -203,7 +209,7 @@ impl Batcher {
     /// says whether a `\n` followed it; `truncated` that it was longer than
     /// [`MAX_LINE_BYTES`] and got cut (it is rejected).
     pub fn push(&mut self, line: &[u8], end: u64, terminated: bool, truncated: bool) -> Pushed {
-        if self.events.len() >= CHUNK_EVENTS || self.pending_bytes >= CHUNK_BYTES {
+        if self.events.len() >= ipscope_store::BLOCK_ROWS || self.pending_bytes >= CHUNK_BYTES {
             self.convert_pending();
         }
         self.last_start = self.events.len();
@@ -263,17 +269,37 @@ impl Batcher {
 
     /// Events, lines or bytes (`BATCH_BYTES`) enough for a batch.
     pub fn is_full(&self) -> bool {
-        self.events.len() + self.chunk_rows >= self.batch_events
+        self.events.len() + self.chunk.len() + self.chunk_rows >= self.batch_events
             || self.lines >= 4 * self.batch_events as u64
-            || self.chunk_bytes + self.pending_bytes >= BATCH_BYTES
+            || self.chunk_bytes + self.chunk_line_bytes + self.pending_bytes >= BATCH_BYTES
     }
 
-    /// Converts the pending events into a chunk for the next batch.
+    /// Converts the pending events into the chunk being built (and ends it when it is full).
     fn convert_pending(&mut self) {
         if self.events.is_empty() {
             return;
         }
-        match ipscope_store::prepare_chunk(&self.events) {
+        self.chunk.add(&self.events);
+        for e in &self.events {
+            *self.kinds.entry((e.format, e.kind)).or_default() += 1;
+        }
+        self.rollup.add(&self.events);
+        self.chunk_ips.extend(self.events.iter().filter_map(|e| e.src_ip));
+        self.events.clear();
+        self.chunk_line_bytes += self.pending_bytes;
+        self.pending_bytes = 0;
+        self.last_start = 0;
+        if self.chunk.len() >= CHUNK_EVENTS || self.chunk_line_bytes >= CHUNK_BYTES {
+            self.finish_chunk();
+        }
+    }
+
+    /// Ends the chunk being built: one more for the next batch.
+    fn finish_chunk(&mut self) {
+        if self.chunk.is_empty() {
+            return;
+        }
+        match self.chunk.finish() {
             Ok(chunk) => {
                 self.chunk_rows += chunk.num_rows();
                 self.chunk_bytes += chunk.get_array_memory_size();
@@ -283,14 +309,7 @@ impl Batcher {
                 self.chunk_error.get_or_insert(e.into());
             }
         }
-        for e in &self.events {
-            *self.kinds.entry((e.format, e.kind)).or_default() += 1;
-        }
-        self.rollup.add(&self.events);
-        self.chunk_ips.extend(self.events.iter().filter_map(|e| e.src_ip));
-        self.events.clear();
-        self.pending_bytes = 0;
-        self.last_start = 0;
+        self.chunk_line_bytes = 0;
     }
 
     /// Whether lines were pushed since the last batch.
@@ -313,6 +332,7 @@ impl Batcher {
     /// enricher, looks up the addresses `book` does not know yet. `name` is for errors.
     pub fn take(&mut self, name: &str, enrich: Option<(&Enricher, &mut AddressBook)>) -> Result<Batch> {
         self.convert_pending();
+        self.finish_chunk();
         let store_err = |source: ipscope_store::StoreError| IngestError::Store { name: name.to_owned(), source };
         if let Some(e) = self.chunk_error.take() {
             return Err(store_err(e));

@@ -32,8 +32,8 @@ use duckdb::{AccessMode, Config, Connection};
 use ipscope_event::{Event, Micros};
 
 pub use append::{
-    AddressBatch, EventBatch, finish as finish_batch, ip_number, prepare as prepare_batch, prepare_addresses,
-    prepare_chunk,
+    AddressBatch, BLOCK_ROWS, ChunkBuilder, EventBatch, finish as finish_batch, ip_number, prepare as prepare_batch,
+    prepare_addresses, prepare_chunk,
 };
 pub use backend::{Backend, Engine, Query};
 pub use duckdb::arrow::record_batch::RecordBatch;
