@@ -29,7 +29,8 @@ pub(crate) fn known(json: &[u8]) -> serde_json::Result<Vec<(Field, Value)>> {
 fn walk<'de, R: serde_json::de::Read<'de>>(
     mut de: serde_json::Deserializer<R>,
 ) -> serde_json::Result<Vec<(Field, Value)>> {
-    let mut out = Vec::new();
+    // Room for the keys of a typical event (10–16), so the vector is not grown line after line.
+    let mut out = Vec::with_capacity(16);
     let mut path = String::new();
     de::Deserializer::deserialize_map(&mut de, Walk { path: &mut path, depth: 0, out: &mut out })?;
     de.end()?;
