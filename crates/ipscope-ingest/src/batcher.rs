@@ -22,7 +22,8 @@ use crate::{IngestError, Result};
 /// shortest). A batch ends at a line's end, so it may pass the count by a line's events.
 pub const DEFAULT_BATCH_EVENTS: usize = 122_880;
 
-/// Events in one converted chunk (one `INSERT` on the store thread). An `Event` is wide (~0.7 KiB
+/// Events in one converted chunk (one `INSERT` on the store thread; it ends with the block that
+/// reaches this). An `Event` is wide (~0.7 KiB
 /// with its empty fields), so the batcher holds only [`ipscope_store::BLOCK_ROWS`] of them at a
 /// time: each block is converted into the chunk's columns while it is still in the cache.
 const CHUNK_EVENTS: usize = 16 * 1024;
@@ -209,7 +210,8 @@ impl Batcher {
     /// says whether a `\n` followed it; `truncated` that it was longer than
     /// [`MAX_LINE_BYTES`] and got cut (it is rejected).
     pub fn push(&mut self, line: &[u8], end: u64, terminated: bool, truncated: bool) -> Pushed {
-        if self.events.len() >= ipscope_store::BLOCK_ROWS || self.pending_bytes >= CHUNK_BYTES {
+        // A chunk ends at CHUNK_BYTES of lines even between two blocks.
+        if self.events.len() >= ipscope_store::BLOCK_ROWS || self.chunk_line_bytes + self.pending_bytes >= CHUNK_BYTES {
             self.convert_pending();
         }
         self.last_start = self.events.len();

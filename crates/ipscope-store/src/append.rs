@@ -189,8 +189,8 @@ impl Fields {
 /// it empty `Option`s) stays in a core's L2 cache while every column reads its field from it.
 /// Converted a column at a time over 16 k events (~11 MiB), each column's pass missed the cache
 /// on every event: the first pass over the geo fields alone was 5.5 % of the sshd parser thread
-/// (perf), all of it waiting for memory. 512 × 0.7 KiB leaves half of this machine's 1 MiB L2
-/// to the builders.
+/// (perf), all of it waiting for memory. 512 × 0.7 KiB (~360 KiB) leaves most of a 1 MiB L2
+/// (the project's bench machine) to the builders.
 pub const BLOCK_ROWS: usize = 512;
 
 /// One column of a chunk, built from rows of type `T` a block at a time. A column's builder
@@ -202,10 +202,57 @@ trait Fill<T>: Send {
     fn finish(&mut self, len: usize, out: &mut Fields);
 }
 
+/// What the columns need of their Arrow builder.
+trait Builder: ArrayBuilder {
+    /// Appends NULLs up to `rows` rows.
+    fn pad_to(&mut self, rows: usize);
+    /// The array, its buffers shrunk to what it holds: a builder starts with room for the
+    /// longest chunk so far and its text buffer grows by doubling, and a chunk's memory is what
+    /// counts toward its batch's bytes (`BATCH_BYTES` in the batcher).
+    fn array(&mut self) -> ArrayRef;
+}
+
+impl Builder for StringBuilder {
+    fn pad_to(&mut self, rows: usize) {
+        if rows > self.len() {
+            self.append_nulls(rows - self.len());
+        }
+    }
+
+    fn array(&mut self) -> ArrayRef {
+        let mut array = self.finish();
+        array.shrink_to_fit();
+        Arc::new(array)
+    }
+}
+
+impl<A: ArrowPrimitiveType> Builder for PrimitiveBuilder<A> {
+    fn pad_to(&mut self, rows: usize) {
+        if rows > self.len() {
+            self.append_nulls(rows - self.len());
+        }
+    }
+
+    fn array(&mut self) -> ArrayRef {
+        let mut array = self.finish();
+        array.shrink_to_fit();
+        Arc::new(array)
+    }
+}
+
+/// Ends a column at `len` rows into `out`; a column that was never started has no value.
+fn finish_column(b: Option<impl Builder>, name: &'static str, len: usize, out: &mut Fields) {
+    if let Some(mut b) = b {
+        b.pad_to(len);
+        out.push(name, b.array());
+    }
+}
+
 /// A text column; values longer than [`MAX_TEXT_BYTES`] are cut with a note.
 struct Text<F> {
     name: &'static str,
     get: F,
+    /// The longest chunk so far: the rows a new builder has room for.
     rows_hint: usize,
     b: Option<StringBuilder>,
     cut: String,
@@ -228,7 +275,7 @@ impl<T, F: Fn(&T) -> Option<&str> + Send> Fill<T> for Text<F> {
                 self.b.insert(StringBuilder::with_capacity(self.rows_hint.max(at + rows.len()), bytes))
             }
         };
-        b.append_nulls(at - b.len());
+        b.pad_to(at);
         for r in rows {
             match (self.get)(r) {
                 Some(s) if s.len() > MAX_TEXT_BYTES => b.append_value(cut_text(s, &mut self.cut)),
@@ -239,10 +286,7 @@ impl<T, F: Fn(&T) -> Option<&str> + Send> Fill<T> for Text<F> {
 
     fn finish(&mut self, len: usize, out: &mut Fields) {
         self.rows_hint = self.rows_hint.max(len);
-        if let Some(mut b) = self.b.take() {
-            b.append_nulls(len - b.len());
-            out.push(self.name, Arc::new(b.finish()));
-        }
+        finish_column(self.b.take(), self.name, len, out);
     }
 }
 
@@ -269,7 +313,7 @@ impl<T, F: Fn(&T) -> Option<IpAddr> + Send> Fill<T> for IpColumn<F> {
             }
             None => return,
         };
-        b.append_nulls(at - b.len());
+        b.pad_to(at);
         for r in rows {
             match (self.get)(r) {
                 Some(ip) => b.append_value(self.text.of(ip)),
@@ -280,10 +324,7 @@ impl<T, F: Fn(&T) -> Option<IpAddr> + Send> Fill<T> for IpColumn<F> {
 
     fn finish(&mut self, len: usize, out: &mut Fields) {
         self.rows_hint = self.rows_hint.max(len);
-        if let Some(mut b) = self.b.take() {
-            b.append_nulls(len - b.len());
-            out.push(self.name, Arc::new(b.finish()));
-        }
+        finish_column(self.b.take(), self.name, len, out);
     }
 }
 
@@ -311,16 +352,13 @@ impl<T, A: ArrowPrimitiveType, F: Fn(&T) -> Option<A::Native> + Send> Fill<T> fo
             }
             None => return,
         };
-        b.append_nulls(at - b.len());
+        b.pad_to(at);
         rows.iter().for_each(|r| b.append_option((self.get)(r)));
     }
 
     fn finish(&mut self, len: usize, out: &mut Fields) {
         self.rows_hint = self.rows_hint.max(len);
-        if let Some(mut b) = self.b.take() {
-            b.append_nulls(len - b.len());
-            out.push(self.name, Arc::new(b.finish()));
-        }
+        finish_column(self.b.take(), self.name, len, out);
     }
 }
 
@@ -433,8 +471,8 @@ impl ChunkBuilder {
         self.formats.is_empty()
     }
 
-    /// The chunk of the events added since the last call, ready for [`finish`]; the builder
-    /// starts the next one.
+    /// The chunk of the events added since the last call, ready for the batch's
+    /// [`finish`](crate::append::finish); the builder starts the next one.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
         let mut c = Fields::default();
         let len = self.formats.len();
@@ -710,6 +748,26 @@ mod tests {
                 let Ok(chunk) = b.finish() else { panic!("chunk") };
                 assert!(b.is_empty(), "the builder starts over");
                 assert_eq!(chunk, whole, "slices {slices:?}");
+                // The same builder, again (as a batcher uses it): the same chunk.
+                b.add(&events);
+                assert_eq!(b.finish().ok().as_ref(), Some(&whole), "second chunk, slices {slices:?}");
+                let fields: Vec<String> =
+                    chunk.schema().fields().iter().map(|f| format!("{} {}", f.name(), f.data_type())).collect();
+                let format = if table == schema::WIDE_TABLE { vec!["format Utf8"] } else { vec![] };
+                let expected: Vec<&str> = ["ts Timestamp(µs)"]
+                    .into_iter()
+                    .chain(format)
+                    .chain([
+                        "kind Utf8",
+                        "src_ip Utf8",
+                        "src_ipnum UInt64",
+                        "src_family UInt8",
+                        "src_port UInt16",
+                        "detail Utf8",
+                        "country_code Utf8",
+                    ])
+                    .collect();
+                assert_eq!(fields, expected);
                 assert_eq!(table_of(&chunk), table);
                 let text =
                     |name: &str| chunk.column_by_name(name).and_then(|c| c.as_any().downcast_ref::<StringArray>());

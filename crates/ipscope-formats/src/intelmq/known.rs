@@ -19,7 +19,7 @@ use super::fields::{Field, intelmq_key};
 pub(crate) fn known(json: &[u8]) -> serde_json::Result<Vec<(Field, Value)>> {
     // A line checked as UTF-8 once, whole, is read without serde_json checking each key and
     // string again one call at a time (7 % of the IntelMQ parser thread, perf); a line that is
-    // not UTF-8 goes the checking way, which fails it as before.
+    // not UTF-8 is read exactly as before.
     match std::str::from_utf8(json) {
         Ok(text) => walk(serde_json::Deserializer::from_str(text)),
         Err(_) => walk(serde_json::Deserializer::from_slice(json)),
