@@ -202,41 +202,39 @@ trait Fill<T>: Send {
     fn finish(&mut self, len: usize, out: &mut Fields);
 }
 
-/// What the columns need of their Arrow builder.
+/// What the columns need of their Arrow builder (`append_nulls` is each builder's own).
 trait Builder: ArrayBuilder {
-    /// Appends NULLs up to `rows` rows.
-    fn pad_to(&mut self, rows: usize);
-    /// The array, its buffers shrunk to what it holds: a builder starts with room for the
-    /// longest chunk so far and its text buffer grows by doubling, and a chunk's memory is what
-    /// counts toward its batch's bytes (`BATCH_BYTES` in the batcher).
-    fn array(&mut self) -> ArrayRef;
-}
+    fn append_nulls(&mut self, n: usize);
 
-impl Builder for StringBuilder {
+    /// Appends NULLs up to `rows` rows.
     fn pad_to(&mut self, rows: usize) {
         if rows > self.len() {
-            self.append_nulls(rows - self.len());
+            Builder::append_nulls(self, rows - self.len());
         }
     }
 
+    /// The array, its buffers shrunk to what it holds: a builder starts with room for the
+    /// longest chunk so far and its text buffer grows by doubling, and a chunk's memory is what
+    /// counts toward its batch's bytes (`BATCH_BYTES` in the batcher).
     fn array(&mut self) -> ArrayRef {
-        let mut array = self.finish();
-        array.shrink_to_fit();
-        Arc::new(array)
+        let mut array = ArrayBuilder::finish(self);
+        // Just built: the only reference.
+        if let Some(array) = Arc::get_mut(&mut array) {
+            array.shrink_to_fit();
+        }
+        array
+    }
+}
+
+impl Builder for StringBuilder {
+    fn append_nulls(&mut self, n: usize) {
+        StringBuilder::append_nulls(self, n);
     }
 }
 
 impl<A: ArrowPrimitiveType> Builder for PrimitiveBuilder<A> {
-    fn pad_to(&mut self, rows: usize) {
-        if rows > self.len() {
-            self.append_nulls(rows - self.len());
-        }
-    }
-
-    fn array(&mut self) -> ArrayRef {
-        let mut array = self.finish();
-        array.shrink_to_fit();
-        Arc::new(array)
+    fn append_nulls(&mut self, n: usize) {
+        PrimitiveBuilder::append_nulls(self, n);
     }
 }
 
