@@ -23,9 +23,9 @@ use crate::{IngestError, Result};
 pub const DEFAULT_BATCH_EVENTS: usize = 122_880;
 
 /// Events in one converted chunk (one `INSERT` on the store thread; it ends with the block that
-/// reaches this). An `Event` is wide (~0.7 KiB
-/// with its empty fields), so the batcher holds only [`ipscope_store::BLOCK_ROWS`] of them at a
-/// time: each block is converted into the chunk's columns while it is still in the cache.
+/// reaches this). An `Event` is wide (~0.7 KiB with its empty fields), so the batcher holds only
+/// [`ipscope_store::BLOCK_ROWS`] of them at a time: each block is converted into the chunk's
+/// columns while it is still in the cache.
 const CHUNK_EVENTS: usize = 16 * 1024;
 
 /// Bytes of event lines held unconverted at most (their text is what a pending event holds),
