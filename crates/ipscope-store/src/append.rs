@@ -475,7 +475,7 @@ impl ChunkBuilder {
         let mut c = Fields::default();
         let len = self.formats.len();
         self.columns.iter_mut().for_each(|col| col.finish(len, &mut c));
-        let formats = std::mem::take(&mut self.formats);
+        let formats = &self.formats;
         // The format's own table when every event is of one format and it has every column
         // they fill (then `format` is the table and is not sent), else the wide table, with
         // `format`.
@@ -495,8 +495,6 @@ impl ChunkBuilder {
                 schema::WIDE_TABLE
             }
         };
-        // Keep the allocation for the next chunk.
-        self.formats = formats;
         self.formats.clear();
         let metadata: std::collections::HashMap<String, String> = [(TABLE_KEY.to_owned(), table.to_owned())].into();
         RecordBatch::try_new(Arc::new(Schema::new_with_metadata(c.fields, metadata)), c.arrays)
