@@ -58,6 +58,22 @@ ingest() {
   echo "$(echo "$e - $s" | bc -l) $(cat "$WORK/time") $ev"
 }
 
+# largest_columns DATA TABLE LOG_BYTES -> "table.column MiB (x %), ..." for the 8 largest columns
+# of the event table, the rollups and the addresses. A segment's size is the distance to the
+# next segment in its block (DuckDB reports where segments start, not their length).
+largest_columns() {
+  local q parts=() t
+  for t in "$2" rollup_hourly addresses; do
+    parts+=("SELECT '$t' AS t, column_name AS c, block_id AS b, block_offset AS o, len(additional_block_ids) AS x FROM pragma_storage_info('$t') WHERE persistent AND block_id >= 0")
+  done
+  q="WITH s AS ($(IFS=$'\n'; echo "${parts[*]}" | sed '2,$s/^/UNION ALL /')),
+    bs AS (SELECT block_size FROM pragma_database_size()),
+    z AS (SELECT t, c, coalesce(lead(o) OVER (PARTITION BY b ORDER BY o), (FROM bs)) - o + x * (FROM bs) AS bytes FROM s)
+    SELECT string_agg(format('{}.{} {:.1f} ({:.1f} %)', t, c, mib, pct), ', ' ORDER BY mib DESC) FROM (
+      SELECT t, c, sum(bytes) / 1048576 AS mib, 100 * sum(bytes) / $3 AS pct FROM z GROUP BY ALL ORDER BY mib DESC LIMIT 8)"
+  "$BIN" --data "$1" sql "$q" -o csv --no-header | tr -d '"'
+}
+
 md "# ipscope benchmark results"
 md ""
 md "- date: $(date -u +%FT%TZ); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -71,15 +87,20 @@ md "## Ingest per format ($PER generated lines each, enrichment on)"
 md ""
 md "| format | lines | events | wall s | lines/s | events/s | user CPU s | peak RSS MiB | log MiB | store MiB | store/log |"
 md "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-declare -A WALL
+declare -A WALL COLUMNS
 for fmt in sshd cowrie zeek_conn asa intelmq iptracking; do
   log=$(generate "$fmt" "$PER")
   read -r wall user rss ev <<< "$(ingest "$fmt" "$log" "$WORK/store-$fmt")"
   WALL[$fmt]=$wall
   lb=$(stat -c %s "$log"); sb=$(stat -c %s "$WORK/store-$fmt/ipscope.duckdb")
   md "| $fmt | $PER | $ev | $(printf %.2f "$wall") | $(printf %.0f "$(echo "$PER / $wall" | bc -l)") | $(printf %.0f "$(echo "$ev / $wall" | bc -l)") | $user | $((rss / 1024)) | $(mib "$lb") | $(mib "$sb") | $(printf %.1f "$(echo "100 * $sb / $lb" | bc -l)") % |"
+  COLUMNS[$fmt]=$(largest_columns "$WORK/store-$fmt" "events_$fmt" "$lb")
   rm -rf "$WORK/store-$fmt"
 done
+md ""
+md "### Where each store's bytes go: its largest columns (MiB, % of the log)"
+md ""
+for fmt in sshd cowrie zeek_conn asa intelmq iptracking; do md "- $fmt: ${COLUMNS[$fmt]}"; done
 md ""
 
 # The yardstick of issue 11: one mawk pass that only counts failed passwords per address, on
