@@ -106,6 +106,26 @@ impl EventBatch {
         self
     }
 
+    /// The same batch with its events and rollup rows stripped of every text column but
+    /// `kind`, `outcome` and `format` (the store writes NULL there; addresses keep theirs). Not
+    /// for storing: the `store_thread` example measures with it what the text columns cost the
+    /// store thread.
+    #[doc(hidden)]
+    pub fn without_text(mut self) -> Self {
+        let strip = |b: RecordBatch| -> RecordBatch {
+            let keep: Vec<usize> = (0..b.num_columns())
+                .filter(|&i| {
+                    let f = b.schema_ref().field(i);
+                    *f.data_type() != DataType::Utf8 || ["kind", "outcome", "format"].contains(&f.name().as_str())
+                })
+                .collect();
+            b.project(&keep).unwrap_or(b)
+        };
+        self.chunks = self.chunks.into_iter().map(strip).collect();
+        self.rollup = self.rollup.map(strip);
+        self
+    }
+
     /// The converted chunks (for another backend: see [`EventBatch::chunk_format`]).
     pub fn chunks(&self) -> &[RecordBatch] {
         &self.chunks
