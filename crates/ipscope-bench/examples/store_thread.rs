@@ -12,7 +12,7 @@
 //!
 //! With `--no-text` after FILE, every text column of the events and rollup rows but `kind` and
 //! `outcome` is left out of the batches (NULL in the store): what those columns cost the store
-//! thread.
+//! thread; with `--no-text COLUMN,...`, only those.
 //!
 //! Every batch of the file is held in memory first (~20–30 MiB per 122 880 events): use files
 //! of a few million lines. The store is written next to FILE and removed afterwards.
@@ -33,14 +33,20 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (format, path, no_text) = match args.as_slice() {
-        [format, path] => (format, path, false),
-        [format, path, flag] if flag == "--no-text" => (format, path, true),
-        _ => return Err("usage: store_thread FORMAT FILE [--no-text]".into()),
+        [format, path] => (format, path, None),
+        [format, path, flag] if flag == "--no-text" => (format, path, Some(String::new())),
+        [format, path, flag, columns] if flag == "--no-text" => (format, path, Some(columns.clone())),
+        _ => return Err("usage: store_thread FORMAT FILE [--no-text [COLUMN,...]]".into()),
     };
+    let stripped: Vec<&str> =
+        no_text.as_deref().map(|c| c.split(',').filter(|c| !c.is_empty()).collect()).unwrap_or_default();
     let mut parser = ParserThread::open(format, path)?;
     let mut batches = Vec::new();
     while let Some(batch) = parser.next_batch()? {
-        batches.push(if no_text { Batch { events: batch.events.without_text(), ..batch } } else { batch });
+        batches.push(match no_text {
+            Some(_) => Batch { events: batch.events.without_text(&stripped), ..batch },
+            None => batch,
+        });
     }
     let mut head = Vec::with_capacity(HEAD_BYTES);
     std::fs::File::open(path)?.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
@@ -72,7 +78,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::io::stdout(),
         "{format}{}: {lines} lines, {events} events in {count} batches, {wall:.2} s wall, {cpu:.2} s CPU, \
          {:.0} k lines/s, {:.0} k events/s, store {:.1} MB",
-        if no_text { " (no text)" } else { "" },
+        match no_text.as_deref() {
+            None => String::new(),
+            Some("") => " (no text)".to_owned(),
+            Some(columns) => format!(" (no {columns})"),
+        },
         lines as f64 / wall / 1e3,
         events as f64 / wall / 1e3,
         bytes as f64 / 1e6

@@ -106,17 +106,23 @@ impl EventBatch {
         self
     }
 
-    /// The same batch with its events and rollup rows stripped of every text column but
-    /// `kind`, `outcome` and `format` (the store writes NULL there; addresses keep theirs). Not
-    /// for storing: the `store_thread` example measures with it what the text columns cost the
-    /// store thread.
+    /// The same batch with its events and rollup rows stripped of the text columns `drop`
+    /// names, or of every text column but `kind`, `outcome` and `format` when it is empty (the
+    /// store writes NULL there; addresses keep theirs). Not for storing: the `store_thread`
+    /// example measures with it what text columns cost the store thread.
     #[doc(hidden)]
-    pub fn without_text(mut self) -> Self {
+    pub fn without_text(mut self, drop: &[&str]) -> Self {
         let strip = |b: RecordBatch| -> RecordBatch {
             let keep: Vec<usize> = (0..b.num_columns())
                 .filter(|&i| {
                     let f = b.schema_ref().field(i);
-                    *f.data_type() != DataType::Utf8 || ["kind", "outcome", "format"].contains(&f.name().as_str())
+                    let name = f.name().as_str();
+                    *f.data_type() != DataType::Utf8
+                        || if drop.is_empty() {
+                            ["kind", "outcome", "format"].contains(&name)
+                        } else {
+                            !drop.contains(&name)
+                        }
                 })
                 .collect();
             b.project(&keep).unwrap_or(b)
