@@ -95,8 +95,7 @@ timed() {
 
 STORES=(embedded one two)
 for n in "${SIZES[@]}"; do
-  log="$WORK/gen-sshd3339-$n.log"
-  [ -s "$log" ] || { "$GEN" sshd3339 "$n" 42 30 > "$log.tmp" && mv "$log.tmp" "$log"; }
+  log=$(generate sshd3339 "$n")
   lb=$(stat -c %s "$log")
   md "## $n sshd lines ($(mib "$lb") MiB), enrichment on"
   md ""

@@ -28,6 +28,14 @@ bench_geoip() {
   fi
 }
 
+# generate FORMAT LINES -> the path of LINES generated lines of FORMAT (seed 42, 30 days), made
+# once and kept in $WORK for the next run.
+generate() {
+  local f="$WORK/gen-$1-$2.log"
+  if [ ! -s "$f" ]; then "$GEN" "$1" "$2" 42 30 > "$f.tmp" 2>/dev/null && mv "$f.tmp" "$f"; fi
+  echo "$f"
+}
+
 HOME_NETS=10.0.0.0/8,192.168.0.0/16
 # Sets ARGS to `report NAME` with the benchmarks' home networks and, for the reports that need
 # a key, one the generated data has.

@@ -39,13 +39,6 @@ OUT="$WORK/results-$LINES.md"
 md() { echo "$*" | tee -a "$OUT"; }
 mib() { echo "scale=1; $1 / 1048576" | bc -l; }
 
-# generate FORMAT LINES -> path (cached)
-generate() {
-  local f="$WORK/gen-$1-$2.log"
-  if [ ! -s "$f" ]; then "$GEN" "$1" "$2" 42 30 > "$f.tmp" 2>/dev/null && mv "$f.tmp" "$f"; fi
-  echo "$f"
-}
-
 # ingest FORMAT FILE DATA -> "wall user rss_kib events"
 ingest() {
   rm -rf "$3"
@@ -62,11 +55,11 @@ ingest() {
 # of the event table, the rollups and the addresses. A segment's size is the distance to the
 # next segment in its block (DuckDB reports where segments start, not their length).
 largest_columns() {
-  local q parts=() t
+  local q segments="" t
   for t in "$2" rollup_hourly addresses; do
-    parts+=("SELECT '$t' AS t, column_name AS c, block_id AS b, block_offset AS o, len(additional_block_ids) AS x FROM pragma_storage_info('$t') WHERE persistent AND block_id >= 0")
+    segments="${segments:+$segments UNION ALL }SELECT '$t' AS t, column_name AS c, block_id AS b, block_offset AS o, len(additional_block_ids) AS x FROM pragma_storage_info('$t') WHERE persistent AND block_id >= 0"
   done
-  q="WITH s AS ($(IFS=$'\n'; echo "${parts[*]}" | sed '2,$s/^/UNION ALL /')),
+  q="WITH s AS ($segments),
     bs AS (SELECT block_size FROM pragma_database_size()),
     z AS (SELECT t, c, coalesce(lead(o) OVER (PARTITION BY b ORDER BY o), (FROM bs)) - o + x * (FROM bs) AS bytes FROM s)
     SELECT string_agg(format('{}.{} {:.1f} ({:.1f} %)', t, c, mib, pct), ', ' ORDER BY mib DESC) FROM (

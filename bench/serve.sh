@@ -39,8 +39,7 @@ OUT=bench/RESULTS-serve.md
 } > "$OUT.tmp"
 
 # API report latency on a big store.
-log="$WORK/gen-sshd3339-$LINES.log"
-[ -s "$log" ] || "$GEN" sshd3339 "$LINES" 42 30 > "$log"
+log=$(generate sshd3339 "$LINES")
 data="$WORK/serve-store-$LINES"
 if [ ! -s "$data/ipscope.duckdb" ]; then
   rm -rf "$data"

@@ -21,8 +21,7 @@ cd "$(dirname "$0")/.."
 bench_geoip
 export IPSCOPE_CONFIG=/dev/null IPSCOPE_TZ=UTC NO_COLOR=1 IPSCOPE_GEOIP="$GEOIP" IPSCOPE_BENCH_GEOIP="$GEOIP"
 EX="$CARGO_TARGET_DIR/release/examples"
-LOG="$WORK/gen-$FORMAT-$LINES.log"
-[ -s "$LOG" ] || { "$GEN" "$FORMAT" "$LINES" 42 30 > "$LOG.tmp" && mv "$LOG.tmp" "$LOG"; }
+LOG=$(generate "$FORMAT" "$LINES")
 OUT="$WORK/threads.tsv"
 : > "$OUT"
 secs() { grep -oE '[0-9.]+ s wall' | cut -d' ' -f1; }
